@@ -1,0 +1,43 @@
+# Thin wrapper over CMake: deps, build, demo, test, install. See README.md.
+BUILD ?= build
+SAN_BUILD ?= build-san
+PYTHON ?= /usr/bin/python3
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build demo test unit integration test-sanitize install format clean
+
+all: build
+
+deps:
+	./integration/install-deps
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: deps build
+	$(PYTHON) integration/demo.py --pypeek $(BUILD)/pypeek
+
+unit: build
+	$(BUILD)/pypeek_unit --jobs 2
+
+integration: build
+	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek
+
+test: deps build unit integration
+
+# Second full run under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs it too).
+test-sanitize: deps
+	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPYPEEK_SANITIZE=ON >/dev/null
+	cmake --build $(SAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 $(SAN_BUILD)/pypeek_unit --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 $(PYTHON) integration/run_tests.py --pypeek $(SAN_BUILD)/pypeek
+
+install: build
+	cmake --install $(BUILD)
+
+format:
+	clang-format -i */*.c */*.h
+
+clean:
+	rm -rf $(BUILD) $(SAN_BUILD)

@@ -1,0 +1,50 @@
+/* The memory reader: one interface for reading target memory (live process, synthetic image in
+   tests, later core files), with a bounded direct-mapped chunk cache in front of the source. */
+#ifndef PK_MEM_H
+#define PK_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "attach/maps.h"
+#include "util/error.h"
+
+/* A source copies [addr, addr+len) of the target into buf. It returns the number of bytes
+   copied from the start (short when the range runs into unreadable memory; 0 when addr itself
+   is unreadable) or -PK_E_NO_PROCESS when the target is gone. */
+typedef long (*pk_mem_source_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
+/* Releases a source's context when the reader is freed (may be NULL). */
+typedef void (*pk_mem_ctx_free_fn)(void *ctx);
+
+struct pk_mem_stats {
+    uint64_t reads;        /* pk_mem_read calls */
+    uint64_t source_calls; /* calls into the source (syscalls for a live target) */
+    uint64_t source_bytes; /* bytes copied from the source */
+    uint64_t cache_hits;
+};
+
+struct pk_mem;
+
+/* maps must outlive the reader and describe every readable region: reads outside them fail
+   without calling the source. cache_bytes bounds the cache (0 picks the default, 64 MiB). */
+struct pk_mem *pk_mem_new(pk_mem_source_fn fn, void *ctx, pk_mem_ctx_free_fn ctx_free,
+                          const struct pk_maps *maps, size_t cache_bytes);
+/* Reader over a live process: process_vm_readv, falling back to /proc/PID/mem (through procfd)
+   where process_vm_readv is unavailable. NULL on out-of-memory. */
+struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps);
+void pk_mem_free(struct pk_mem *m); /* NULL is a no-op */
+
+/* Reads exactly len bytes. 0, -PK_E_UNMAPPED (some byte not readable) or -PK_E_NO_PROCESS. */
+int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
+/* Reads up to len bytes, stopping at the first unreadable byte. Returns the count or
+   -PK_E_NO_PROCESS. For strings whose end is unknown. */
+long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
+int pk_mem_read_u64(struct pk_mem *m, uint64_t addr, uint64_t *out);
+/* True when [addr, addr+len) lies in readable mapped regions (no source call). */
+int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len);
+/* Drops every cached byte: call whenever the target may have run. */
+void pk_mem_invalidate(struct pk_mem *m);
+void pk_mem_get_stats(const struct pk_mem *m, struct pk_mem_stats *st);
+
+#endif

@@ -1,0 +1,168 @@
+/* The report command: resolve the target, freeze, collect, resume, print. */
+#include "cli/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach/freeze.h"
+#include "attach/maps.h"
+#include "attach/mem.h"
+#include "attach/proc.h"
+#include "cli/signals.h"
+#include "cpython/collect.h"
+#include "report/report.h"
+#include "symbols/target.h"
+
+#define MAX_RETRIES 8 /* re-freezes when the GC was mid-collection or the heap moved */
+
+static uint64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static void utc_now(char *buf, size_t cap)
+{
+    struct timespec t;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &t);
+    gmtime_r(&t.tv_sec, &tm);
+    char base[24];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%.24s.%06dZ", base, (int)(t.tv_nsec / 1000 % 1000000));
+}
+
+static int check_process(pid_t pid, int procfd, struct pk_err *e)
+{
+    if (pid == getpid()) return pk_fail(e, PK_E_USAGE, "pypeek cannot inspect its own process");
+    struct pk_proc_status st;
+    int r = pk_proc_read_status(procfd, &st, e);
+    if (r < 0) return r;
+    if (st.state == 'Z' || st.state == 'X')
+        return pk_fail(e, PK_E_NO_PROCESS, "process %d is a zombie (it exited; its parent has "
+                                           "not reaped it)",
+                       (int)pid);
+    if (st.tgid != pid)
+        return pk_fail(e, PK_E_USAGE, "%d is a thread of process %d: give the process id",
+                       (int)pid, (int)st.tgid);
+    return 0;
+}
+
+/* One frozen (or nonblocking) read of the whole interpreter. */
+static int collect_once(const struct pk_opts *o, int procfd, const struct pk_target *t,
+                        const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
+                        struct pk_err *e)
+{
+    struct pk_freeze *fz = NULL;
+    struct pk_maps maps = {0};
+    struct pk_mem *mem = NULL;
+    int r = 0;
+    if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) return r;
+    utc_now(s->taken_at, sizeof s->taken_at);
+    /* The maps are read while frozen: arenas mapped since resolving the target count. */
+    if ((r = pk_maps_read(procfd, &maps, e)) < 0) goto out;
+    if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps))) {
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+        goto out;
+    }
+    struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel};
+    r = pk_collect_interpreters(mem, t, &lim, s, e);
+out:
+    s->attach.threads = pk_freeze_thread_count(fz);
+    s->attach.pause_us = pk_freeze_end(fz);
+    if (mem) {
+        struct pk_mem_stats st;
+        pk_mem_get_stats(mem, &st);
+        s->attach.bytes_read = st.source_bytes;
+        s->attach.read_calls = st.source_calls;
+    }
+    pk_mem_free(mem);
+    pk_maps_free(&maps);
+    return r;
+}
+
+int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cancel,
+                     struct pk_snapshot *s, struct pk_err *e)
+{
+    uint64_t t0 = mono_us();
+    memset(s, 0, sizeof *s);
+    int procfd = pk_proc_open(o->pid, e);
+    if (procfd < 0) return procfd;
+    struct pk_maps maps = {0};
+    struct pk_target *t = calloc(1, sizeof *t); /* large: keep it off the stack */
+    if (!t) {
+        close(procfd);
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    }
+    struct pk_target_opts topts = {o->debug_dir};
+    int r = check_process(o->pid, procfd, e);
+    if (r == 0) r = pk_maps_read(procfd, &maps, e);
+    if (r == 0) r = pk_target_resolve(o->pid, procfd, &maps, &topts, t, e);
+    pk_maps_free(&maps);
+    if (r < 0) goto out;
+    s->target.pid = o->pid;
+    snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
+    snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
+    snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
+    snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
+    snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
+    s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
+    for (int attempt = 0;; attempt++) {
+        struct pk_err attempt_err = {0};
+        r = collect_once(o, procfd, t, cancel, s, &attempt_err);
+        if (r == 0) break;
+        int retry = attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES &&
+                    !(cancel && *cancel);
+        if (!retry) {
+            pk_refail(e, attempt_err.code, "%s", attempt_err.msg);
+            break;
+        }
+        /* A collection was running, or (nonblocking) the heap moved under us: let the
+           target run briefly and read again. */
+        for (size_t i = 0; i < s->ninterps; i++) {
+            for (size_t k = 0; k < s->interps[i].ntypes; k++) free(s->interps[i].types[k].name);
+            free(s->interps[i].types);
+        }
+        free(s->interps);
+        s->interps = NULL;
+        s->ninterps = 0;
+        s->attach.retries++;
+        struct timespec ts = {0, 5000000L * (attempt + 1)};
+        nanosleep(&ts, NULL);
+    }
+    s->attach.consistent = r == 0;
+    s->attach.wall_us = mono_us() - t0;
+out:
+    free(t);
+    close(procfd);
+    return r;
+}
+
+int pk_run(const struct pk_opts *o)
+{
+    const volatile sig_atomic_t *cancel = pk_signals_install();
+    struct pk_snapshot s;
+    struct pk_err e = {0};
+    int r = pk_take_snapshot(o, cancel, &s, &e);
+    if (r == 0) {
+        struct pk_report_opts ro = {o->top};
+        r = o->json ? pk_report_json(stdout, &s, &ro, &e) : pk_report_text(stdout, &s, &ro, &e);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            r = pk_fail(&e, PK_E_INTERNAL, "writing to standard output failed");
+    }
+    pk_snapshot_free(&s);
+    if (cancel && *cancel) {
+        fprintf(stderr, "pypeek: interrupted; the target was resumed\n");
+        pk_signals_reraise();
+        return pk_exit_code(PK_E_INTERRUPTED);
+    }
+    if (r < 0) {
+        fprintf(stderr, "pypeek: %s\n", e.msg);
+        return pk_exit_code(e.code);
+    }
+    return 0;
+}

@@ -1,0 +1,151 @@
+/* The object census of one interpreter: GC generations walked, objects counted and sized. */
+#include "cpython/census.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct census_acc {
+    struct pk_mem *m;
+    const struct pk_layout *l;
+    struct pk_types *types;
+    uint64_t *count, *bytes; /* indexed by pk_type_info.index */
+    size_t cap;
+    uint64_t total_bytes;
+    struct pk_err *e;
+};
+
+static int grow(struct census_acc *a, size_t need)
+{
+    if (need <= a->cap) return 0;
+    size_t nc = a->cap ? a->cap : 256;
+    while (nc < need) nc *= 2;
+    uint64_t *c = realloc(a->count, nc * sizeof *c);
+    if (!c) return -1;
+    a->count = c;
+    uint64_t *b = realloc(a->bytes, nc * sizeof *b);
+    if (!b) return -1;
+    a->bytes = b;
+    memset(a->count + a->cap, 0, (nc - a->cap) * sizeof *c);
+    memset(a->bytes + a->cap, 0, (nc - a->cap) * sizeof *b);
+    a->cap = nc;
+    return 0;
+}
+
+static int count_object(uint64_t obj, uint64_t type, void *arg)
+{
+    struct census_acc *a = arg;
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(a->types, type, &rc);
+    if (!ti) {
+        if (rc == -PK_E_INTERNAL) return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
+        return pk_fail(a->e, PK_E_INCONSISTENT, "object at 0x%llx has a bad type 0x%llx",
+                       (unsigned long long)obj, (unsigned long long)type);
+    }
+    if (grow(a, ti->index + 1) < 0) return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
+    uint64_t size = 0;
+    rc = pk_object_sizeof(a->m, a->l, ti, obj, &size);
+    if (rc == -PK_E_NO_PROCESS) return pk_fail(a->e, PK_E_NO_PROCESS, "the target exited");
+    if (rc < 0)
+        return pk_fail(a->e, PK_E_INCONSISTENT, "%s object at 0x%llx is unreadable", ti->name,
+                       (unsigned long long)obj);
+    a->count[ti->index]++;
+    a->bytes[ti->index] += size;
+    a->total_bytes += size;
+    return 0;
+}
+
+static int cmp_type_stat(const void *x, const void *y)
+{
+    const struct pk_type_stat *a = x, *b = y;
+    if (a->count != b->count) return a->count < b->count ? 1 : -1;
+    if (a->bytes != b->bytes) return a->bytes < b->bytes ? 1 : -1;
+    return strcmp(a->name, b->name);
+}
+
+/* Heads of the lists behind gc.get_objects(0..2), per GC kind. */
+static int generation_heads(struct pk_mem *m, const struct pk_layout *l, uint64_t gc,
+                            uint64_t heads[3][2], int nheads[3])
+{
+    uint64_t gsz = PK_F(l, gen_size).size, ghead = PK_OFF(l, gen_head);
+    if (l->gc_kind == PK_GC_GENERATIONAL) {
+        for (int i = 0; i < 3; i++) {
+            heads[i][0] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz + ghead;
+            nheads[i] = 1;
+        }
+        return 0;
+    }
+    /* 3.14.0-3.14.4: get_objects(0) is young, (1) is always empty, (2) is both old spaces. */
+    heads[0][0] = gc + PK_OFF(l, gc_young) + ghead;
+    nheads[0] = 1;
+    nheads[1] = 0;
+    heads[2][0] = gc + PK_OFF(l, gc_old) + ghead;
+    heads[2][1] = gc + PK_OFF(l, gc_old) + gsz + ghead;
+    nheads[2] = 2;
+    (void)m;
+    return 0;
+}
+
+int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
+                      uint64_t interp, const struct pk_walk_limits *lim,
+                      struct pk_interp_snap *out, struct pk_err *e)
+{
+    uint64_t gc = interp + PK_OFF(l, interp_gc);
+    int32_t collecting;
+    int r = pk_mem_read(m, gc + PK_OFF(l, gc_collecting), &collecting, 4);
+    if (r < 0)
+        return pk_fail(e, r == -PK_E_NO_PROCESS ? PK_E_NO_PROCESS : PK_E_INCONSISTENT,
+                       "cannot read the GC state of interpreter 0x%llx",
+                       (unsigned long long)interp);
+    if (collecting)
+        return pk_fail(e, PK_E_INCONSISTENT, "a garbage collection is in progress (collecting)");
+
+    struct census_acc acc = {m, l, types, NULL, NULL, 0, 0, e};
+    uint64_t heads[3][2];
+    int nheads[3];
+    generation_heads(m, l, gc, heads, nheads);
+    for (int g = 0; g < 3; g++) {
+        out->generations[g].objects = 0;
+        for (int k = 0; k < nheads[g]; k++) {
+            uint64_t n;
+            r = pk_gc_list_walk(m, l, heads[g][k], lim, count_object, &acc, &n, e);
+            if (r < 0) goto fail;
+            out->generations[g].objects += n;
+        }
+    }
+    uint64_t perm = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
+    r = pk_gc_list_walk(m, l, perm, lim, NULL, NULL, &out->permanent_objects, e);
+    if (r < 0) goto fail;
+
+    out->total_objects = 0;
+    for (int g = 0; g < 3; g++) out->total_objects += out->generations[g].objects;
+    out->total_bytes = acc.total_bytes;
+    size_t nt = 0;
+    for (size_t i = 0; i < acc.cap; i++) nt += acc.count[i] != 0;
+    out->types = calloc(nt ? nt : 1, sizeof *out->types);
+    if (!out->types) {
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+        goto fail;
+    }
+    out->ntypes = 0;
+    for (size_t i = 0; i < acc.cap; i++) {
+        if (!acc.count[i]) continue;
+        const struct pk_type_info *ti = pk_types_at(types, i);
+        struct pk_type_stat *ts = &out->types[out->ntypes];
+        if (!(ts->name = strdup(ti->name))) {
+            r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+            goto fail;
+        }
+        ts->count = acc.count[i];
+        ts->bytes = acc.bytes[i];
+        ts->size_exact = ti->size_exact;
+        out->ntypes++;
+    }
+    qsort(out->types, out->ntypes, sizeof *out->types, cmp_type_stat);
+    free(acc.count);
+    free(acc.bytes);
+    return 0;
+fail:
+    free(acc.count);
+    free(acc.bytes);
+    return r;
+}

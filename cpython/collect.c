@@ -1,0 +1,94 @@
+/* Reading every interpreter of the runtime and its object census, while frozen. */
+#include "cpython/collect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/census.h"
+#include "cpython/types.h"
+
+static int list_interpreters(struct pk_mem *m, const struct pk_layout *l, uint64_t runtime,
+                             uint64_t **out, size_t *n, uint64_t *main_interp, struct pk_err *e)
+{
+    uint64_t cur;
+    *out = NULL;
+    *n = 0;
+    *main_interp = 0;
+    if (pk_mem_read_u64(m, runtime + PK_OFF(l, runtime_interpreters_head), &cur) < 0)
+        return pk_fail(e, PK_E_INCONSISTENT, "cannot read _PyRuntime.interpreters");
+    if (PK_HAS(l, runtime_interpreters_main))
+        pk_mem_read_u64(m, runtime + PK_OFF(l, runtime_interpreters_main), main_interp);
+    size_t cap = 4;
+    uint64_t *v = malloc(cap * sizeof *v);
+    if (!v) return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    while (cur) {
+        for (size_t i = 0; i < *n; i++)
+            if (v[i] == cur) {
+                free(v);
+                return pk_fail(e, PK_E_INCONSISTENT, "interpreter list loops");
+            }
+        if (*n >= PK_MAX_INTERPRETERS) {
+            free(v);
+            return pk_fail(e, PK_E_INCONSISTENT, "more than %d interpreters", PK_MAX_INTERPRETERS);
+        }
+        if (*n == cap) {
+            uint64_t *nv = realloc(v, cap * 2 * sizeof *v);
+            if (!nv) {
+                free(v);
+                return pk_fail(e, PK_E_INTERNAL, "out of memory");
+            }
+            v = nv;
+            cap *= 2;
+        }
+        v[(*n)++] = cur;
+        if (pk_mem_read_u64(m, cur + PK_OFF(l, interp_next), &cur) < 0) {
+            free(v);
+            return pk_fail(e, PK_E_INCONSISTENT, "interpreter list points to unreadable memory");
+        }
+    }
+    if (*n == 0) {
+        free(v);
+        return pk_fail(e, PK_E_NOT_PYTHON,
+                       "the interpreter is not initialised (no interpreters in _PyRuntime)");
+    }
+    /* The list is newest first, so the main interpreter is last when not named. */
+    if (!*main_interp) *main_interp = v[*n - 1];
+    *out = v;
+    return 0;
+}
+
+int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
+                            const struct pk_walk_limits *lim, struct pk_snapshot *s,
+                            struct pk_err *e)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t *interps, main_interp;
+    size_t n;
+    int r = list_interpreters(m, l, t->runtime_addr, &interps, &n, &main_interp, e);
+    if (r < 0) return r;
+    s->interps = calloc(n, sizeof *s->interps);
+    struct pk_types *types = pk_types_new(m, l, t->builtin_types);
+    if (!s->interps || !types) {
+        free(interps);
+        pk_types_free(types);
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    }
+    /* main first, then the others in list order */
+    size_t order = 0;
+    for (int pass = 0; pass < 2 && r == 0; pass++) {
+        for (size_t i = 0; i < n && r == 0; i++) {
+            int is_main = interps[i] == main_interp;
+            if (is_main != (pass == 0)) continue;
+            struct pk_interp_snap *is = &s->interps[order++];
+            s->ninterps = order;
+            is->addr = interps[i];
+            is->is_main = is_main;
+            is->id = -1;
+            if (PK_HAS(l, interp_id)) pk_mem_read(m, interps[i] + PK_OFF(l, interp_id), &is->id, 8);
+            r = pk_census_collect(m, l, types, interps[i], lim, is, e);
+        }
+    }
+    pk_types_free(types);
+    free(interps);
+    return r;
+}

@@ -1,0 +1,45 @@
+/* sys.getsizeof for objects in target memory: the inherited builtin __sizeof__ plus the GC
+   header and pre-header that sys.getsizeof adds. */
+#include <stdlib.h>
+
+#include "cpython/census.h"
+#include "cpython/pydict.h"
+
+int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,
+                     uint64_t obj, uint64_t *size)
+{
+    uint64_t s = (uint64_t)ti->basicsize;
+    int r = 0;
+    switch (ti->size_kind) {
+    case PK_SIZE_LIST: {
+        int64_t allocated;
+        if ((r = pk_mem_read(m, obj + PK_OFF(l, list_allocated), &allocated, 8)) < 0) return r;
+        if (allocated < 0 || allocated > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+        s += (uint64_t)allocated * PK_F(l, list_item).size;
+        break;
+    }
+    case PK_SIZE_DICT:
+        if ((r = pk_pydict_sizeof(m, l, obj, s, &s)) < 0) return r;
+        break;
+    case PK_SIZE_SET: {
+        uint64_t mask, table;
+        if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, set_mask), &mask)) < 0 ||
+            (r = pk_mem_read_u64(m, obj + PK_OFF(l, set_table), &table)) < 0)
+            return r;
+        if (mask > (UINT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+        if (table != obj + PK_OFF(l, set_smalltable)) s += (mask + 1) * PK_F(l, setentry_size).size;
+        break;
+    }
+    case PK_SIZE_GENERIC:
+        if (ti->itemsize != 0) {
+            int64_t n;
+            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
+            if (n < 0) n = -n;
+            if (n > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            s += (uint64_t)n * (uint64_t)llabs(ti->itemsize);
+        }
+        break;
+    }
+    *size = s + ti->header_bytes;
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* Iterating Python dicts in target memory, every keys layout from 3.9 on. */
+#include "cpython/pydict.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/pystr.h"
+
+struct dict_table {
+    uint64_t keys, values; /* values: the split-table array, 0 for combined tables */
+    uint64_t size;         /* slots in the index table */
+    uint64_t nentries;
+    uint64_t usable;
+    int64_t refcnt;
+    uint64_t entries;      /* address of entry 0 */
+    uint32_t entry_size, key_off, value_off;
+    int general;           /* 3.11+ DICT_KEYS_GENERAL, or any 3.9/3.10 table */
+    uint64_t index_bytes;
+};
+
+static int read_u8(struct pk_mem *m, uint64_t a, uint8_t *v)
+{
+    return pk_mem_read(m, a, v, 1);
+}
+
+static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
+                      struct dict_table *t)
+{
+    int r;
+    memset(t, 0, sizeof *t);
+    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_keys), &t->keys)) < 0) return r;
+    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_values), &t->values)) < 0) return r;
+    if (!t->keys) return -PK_E_INCONSISTENT;
+    uint64_t k = t->keys;
+    if ((r = pk_mem_read(m, k + PK_OFF(l, dictkeys_refcnt), &t->refcnt, 8)) < 0) return r;
+    if ((r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_nentries), &t->nentries)) < 0) return r;
+    if (PK_HAS(l, dictkeys_usable) &&
+        (r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_usable), &t->usable)) < 0)
+        return r;
+    uint64_t idx = k + PK_OFF(l, dictkeys_indices);
+    if (PK_HAS(l, dictkeys_log2_size)) {
+        uint8_t log2_size, log2_index_bytes, kind;
+        if ((r = read_u8(m, k + PK_OFF(l, dictkeys_log2_size), &log2_size)) < 0 ||
+            (r = read_u8(m, k + PK_OFF(l, dictkeys_log2_index_bytes), &log2_index_bytes)) < 0 ||
+            (r = read_u8(m, k + PK_OFF(l, dictkeys_kind), &kind)) < 0)
+            return r;
+        if (log2_size > 40 || log2_index_bytes > 43) return -PK_E_INCONSISTENT;
+        t->size = 1ull << log2_size;
+        t->index_bytes = 1ull << log2_index_bytes;
+        t->general = kind == 0;
+    } else {
+        if ((r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_size), &t->size)) < 0) return r;
+        if (t->size == 0 || t->size > (1ull << 40) || (t->size & (t->size - 1)))
+            return -PK_E_INCONSISTENT;
+        uint64_t width = t->size <= 0xff ? 1 : t->size <= 0xffff ? 2 : t->size <= 0xffffffffull ? 4 : 8;
+        t->index_bytes = t->size * width;
+        t->general = 1;
+    }
+    if (t->nentries > t->size || t->nentries > PK_DICT_MAX_ENTRIES) return -PK_E_INCONSISTENT;
+    t->entries = idx + t->index_bytes;
+    if (t->general) {
+        t->entry_size = PK_F(l, dictentry_size).size;
+        t->key_off = (uint32_t)PK_OFF(l, dictentry_key);
+        t->value_off = (uint32_t)PK_OFF(l, dictentry_value);
+    } else {
+        t->entry_size = PK_F(l, dictuentry_size).size;
+        t->key_off = (uint32_t)PK_OFF(l, dictuentry_key);
+        t->value_off = (uint32_t)PK_OFF(l, dictuentry_value);
+    }
+    if (!t->entry_size || t->entry_size > 64) return -PK_E_INCONSISTENT;
+    if (t->values && PK_HAS(l, dictvalues_values)) t->values += PK_OFF(l, dictvalues_values);
+    return 0;
+}
+
+int pk_pydict_foreach(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
+                      int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg)
+{
+    struct dict_table t;
+    int r = read_table(m, l, dict, &t);
+    if (r < 0) return r;
+    unsigned char ent[64];
+    for (uint64_t i = 0; i < t.nentries; i++) {
+        if ((r = pk_mem_read(m, t.entries + i * t.entry_size, ent, t.entry_size)) < 0) return r;
+        uint64_t key, value;
+        memcpy(&key, ent + t.key_off, 8);
+        if (t.values) {
+            if ((r = pk_mem_read_u64(m, t.values + i * 8, &value)) < 0) return r;
+        } else {
+            memcpy(&value, ent + t.value_off, 8);
+        }
+        if (!key || !value) continue;
+        if ((r = fn(key, value, arg)) != 0) return r;
+    }
+    return 0;
+}
+
+struct str_lookup {
+    struct pk_mem *m;
+    const struct pk_layout *l;
+    const char *key;
+    size_t klen;
+    uint64_t value;
+};
+
+static int match_key(uint64_t key, uint64_t value, void *arg)
+{
+    struct str_lookup *s = arg;
+    int64_t len;
+    if (pk_mem_read(s->m, key + PK_OFF(s->l, ascii_length), &len, 8) < 0 ||
+        (uint64_t)len != s->klen)
+        return 0;
+    char buf[256];
+    long n = pk_pystr_read(s->m, s->l, key, buf, sizeof buf);
+    if (n == (long)s->klen && !memcmp(buf, s->key, s->klen)) {
+        s->value = value;
+        return 1;
+    }
+    return 0;
+}
+
+int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
+                      const char *key, uint64_t *value)
+{
+    struct str_lookup s = {m, l, key, strlen(key), 0};
+    if (s.klen >= 200) return 0;
+    int r = pk_pydict_foreach(m, l, dict, match_key, &s);
+    if (r == 1) *value = s.value;
+    return r;
+}
+
+int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
+                     uint64_t basicsize, uint64_t *size)
+{
+    struct dict_table t;
+    int r = read_table(m, l, dict, &t);
+    if (r < 0) return r;
+    uint64_t usable = (t.size << 1) / 3; /* USABLE_FRACTION */
+    uint64_t res = basicsize;
+    uint64_t keys_header = PK_OFF(l, dictkeys_indices);
+    if (PK_HAS(l, dictkeys_log2_size)) {
+        /* 3.11+: split values are sized by the shared keys' usable slots */
+        if (t.values) res += (t.nentries + t.usable) * 8;
+        if (t.refcnt == 1) res += keys_header + t.index_bytes + usable * t.entry_size;
+    } else {
+        if (t.values) res += usable * 8;
+        if (t.refcnt == 1) res += keys_header + t.index_bytes + usable * t.entry_size;
+    }
+    *size = res;
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* The snapshot: plain data, freed and annotated here. */
+#include "cpython/snapshot.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pk_snapshot_free(struct pk_snapshot *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->ninterps; i++) {
+        for (size_t k = 0; k < s->interps[i].ntypes; k++) free(s->interps[i].types[k].name);
+        free(s->interps[i].types);
+    }
+    free(s->interps);
+    for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
+    memset(s, 0, sizeof *s);
+}
+
+void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
+{
+    if (s->nwarnings >= PK_MAX_WARNINGS) return;
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *w = strdup(buf);
+    if (w) s->warnings[s->nwarnings++] = w;
+}
+
+const struct pk_interp_snap *pk_snapshot_main(const struct pk_snapshot *s)
+{
+    return s->ninterps ? &s->interps[0] : NULL;
+}

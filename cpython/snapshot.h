@@ -1,0 +1,67 @@
+/* The snapshot: everything pypeek learned about one target at one moment, as plain data.
+   The only thing report/ sees; its JSON form is schema pypeek.snapshot/1. */
+#ifndef PK_SNAPSHOT_H
+#define PK_SNAPSHOT_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PK_SNAPSHOT_SCHEMA "pypeek.snapshot/1"
+#define PK_MAX_WARNINGS 32
+
+struct pk_type_stat {
+    char *name; /* UTF-8 from the target: sanitise before printing */
+    uint64_t count, bytes;
+    int size_exact;
+};
+
+struct pk_gen_snap {
+    uint64_t objects; /* what len(gc.get_objects(i)) would say */
+};
+
+struct pk_interp_snap {
+    int64_t id;
+    uint64_t addr;
+    int is_main;
+    struct pk_gen_snap generations[3];
+    uint64_t permanent_objects;
+    uint64_t total_objects; /* sum of the three generations: len(gc.get_objects()) */
+    uint64_t total_bytes;
+    struct pk_type_stat *types; /* sorted by count, descending */
+    size_t ntypes;
+};
+
+struct pk_snapshot {
+    char taken_at[40]; /* RFC 3339 UTC */
+    struct {
+        pid_t pid;
+        char exe[PATH_MAX];
+        char module[PATH_MAX];
+        char python_version[32];
+        char build_id[41];
+        char layout_source[PATH_MAX + 16];
+    } target;
+    struct {
+        const char *mode; /* "frozen" */
+        uint64_t pause_us;
+        uint64_t wall_us;
+        int retries;
+        int consistent;
+        int threads; /* OS threads stopped */
+        uint64_t bytes_read, read_calls;
+    } attach;
+    struct pk_interp_snap *interps; /* main interpreter first */
+    size_t ninterps;
+    char *warnings[PK_MAX_WARNINGS];
+    size_t nwarnings;
+};
+
+void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
+/* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
+void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const struct pk_interp_snap *pk_snapshot_main(const struct pk_snapshot *s);
+
+#endif

@@ -1,0 +1,44 @@
+/* Type objects of the target: validated once, named the way Python prints them
+   (__module__ + "." + __qualname__, bare for builtins), cached by address. */
+#ifndef PK_TYPES_H
+#define PK_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attach/mem.h"
+#include "symbols/layout.h"
+#include "symbols/target.h"
+
+/* How sys.getsizeof sizes an instance: the builtin whose __sizeof__ the type inherits. */
+enum pk_size_kind {
+    PK_SIZE_GENERIC, /* object.__sizeof__: basicsize + |ob_size| * itemsize */
+    PK_SIZE_LIST,
+    PK_SIZE_DICT,
+    PK_SIZE_SET,
+};
+
+
+struct pk_type_info {
+    uint64_t addr;
+    uint32_t index; /* dense, 0..count-1, in order of first sight */
+    char *name;     /* UTF-8, from the target: sanitise before printing */
+    uint64_t flags;
+    int64_t basicsize, itemsize;
+    uint32_t header_bytes; /* GC header and pre-header, added by sys.getsizeof */
+    enum pk_size_kind size_kind;
+    int size_exact; /* 1 when size_kind reproduces the type's own __sizeof__ */
+};
+
+struct pk_types;
+
+struct pk_types *pk_types_new(struct pk_mem *m, const struct pk_layout *l,
+                              const uint64_t builtin[PK_BT_COUNT]);
+void pk_types_free(struct pk_types *t);
+/* The cached info for the type at addr, reading and validating it on first sight.
+   NULL with *rc = -PK_E_INCONSISTENT when addr is not a type object. */
+const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *rc);
+size_t pk_types_count(const struct pk_types *t);
+const struct pk_type_info *pk_types_at(const struct pk_types *t, size_t index);
+
+#endif

@@ -1,0 +1,95 @@
+/* The snapshot as JSON (schema pypeek.snapshot/1), built with jansson. Strings from the target
+   are made valid UTF-8 first; jansson escapes them. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "util/text.h"
+
+static json_t *jstr(const char *s)
+{
+    size_t cap = strlen(s) * 3 + 1;
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    pk_utf8_sanitize(s, buf, cap);
+    json_t *j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+static json_t *jint(uint64_t v)
+{
+    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? INT64_MAX : v));
+}
+
+static json_t *types_json(const struct pk_interp_snap *is, size_t top)
+{
+    json_t *arr = json_array();
+    size_t n = top && top < is->ntypes ? top : is->ntypes;
+    for (size_t i = 0; i < n; i++) {
+        const struct pk_type_stat *t = &is->types[i];
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b}", "type", jstr(t->name),
+                                             "count", jint(t->count), "bytes", jint(t->bytes),
+                                             "bytes_exact", t->size_exact));
+    }
+    return arr;
+}
+
+static json_t *gc_json(const struct pk_interp_snap *is)
+{
+    json_t *gens = json_array();
+    for (int g = 0; g < 3; g++)
+        json_array_append_new(gens, json_pack("{s:o}", "objects", jint(is->generations[g].objects)));
+    return json_pack("{s:o, s:o}", "generations", gens, "permanent_objects",
+                     jint(is->permanent_objects));
+}
+
+static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
+{
+    return json_pack("{s:o, s:o, s:o}", "total", jint(is->total_objects), "bytes",
+                     jint(is->total_bytes), "types", types_json(is, top));
+}
+
+int pk_report_json(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
+                   struct pk_err *e)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "schema", json_string(PK_SNAPSHOT_SCHEMA));
+    json_object_set_new(root, "taken_at", json_string(s->taken_at));
+    json_object_set_new(root, "target",
+                        json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "pid", (int)s->target.pid,
+                                  "exe", jstr(s->target.exe), "module", jstr(s->target.module),
+                                  "python_version", jstr(s->target.python_version), "build_id",
+                                  jstr(s->target.build_id), "layout_source",
+                                  jstr(s->target.layout_source)));
+    json_object_set_new(root, "attach",
+                        json_pack("{s:s, s:o, s:o, s:i, s:b, s:i, s:o, s:o}", "mode",
+                                  s->attach.mode ? s->attach.mode : "frozen", "pause_us",
+                                  jint(s->attach.pause_us), "wall_us", jint(s->attach.wall_us),
+                                  "retries", s->attach.retries, "consistent",
+                                  s->attach.consistent, "threads", s->attach.threads,
+                                  "bytes_read", jint(s->attach.bytes_read), "read_calls",
+                                  jint(s->attach.read_calls)));
+    const struct pk_interp_snap *main = pk_snapshot_main(s);
+    if (main) {
+        json_object_set_new(root, "gc", gc_json(main));
+        json_object_set_new(root, "objects", objects_json(main, o->top));
+    }
+    json_t *interps = json_array();
+    for (size_t i = 0; i < s->ninterps; i++) {
+        const struct pk_interp_snap *is = &s->interps[i];
+        json_array_append_new(interps,
+                              json_pack("{s:I, s:b, s:o, s:o}", "id", (json_int_t)is->id, "main",
+                                        is->is_main, "gc", gc_json(is), "objects",
+                                        objects_json(is, o->top)));
+    }
+    json_object_set_new(root, "interpreters", interps);
+    json_t *warn = json_array();
+    for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, jstr(s->warnings[i]));
+    json_object_set_new(root, "warnings", warn);
+    int r = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (r < 0 || fputc('\n', f) == EOF) return pk_fail(e, PK_E_INTERNAL, "writing JSON failed");
+    return 0;
+}

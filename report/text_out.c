@@ -1,0 +1,103 @@
+/* The human-readable report: header, totals, generations, top types by count and by bytes. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "util/text.h"
+
+#define NAME_COLS 48
+
+void pk_fmt_count(uint64_t v, char *buf, size_t cap)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < cap; i++) {
+        if (i > 0 && (n - i) % 3 == 0) buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+}
+
+void pk_fmt_bytes(uint64_t v, char *buf, size_t cap)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 4) d /= 1024, u++;
+    if (u == 0) snprintf(buf, cap, "%" PRIu64 " B", v);
+    else snprintf(buf, cap, "%.1f %s", d, units[u]);
+}
+
+static int cmp_bytes(const void *x, const void *y)
+{
+    const struct pk_type_stat *a = *(const struct pk_type_stat *const *)x;
+    const struct pk_type_stat *b = *(const struct pk_type_stat *const *)y;
+    if (a->bytes != b->bytes) return a->bytes < b->bytes ? 1 : -1;
+    return strcmp(a->name, b->name);
+}
+
+static void type_row(FILE *f, const struct pk_type_stat *t)
+{
+    char name[NAME_COLS * 6 + 8], c[32], b[32];
+    size_t w = pk_escape(t->name, name, NAME_COLS + 4);
+    pk_fmt_count(t->count, c, sizeof c);
+    pk_fmt_bytes(t->bytes, b, sizeof b);
+    fprintf(f, "  %s%*s %14s %12s%s\n", name, w < NAME_COLS ? (int)(NAME_COLS - w) : 0, "", c, b,
+            t->size_exact ? "" : "  ~");
+}
+
+static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top, int many)
+{
+    char c[32], b[32], g0[32], g1[32], g2[32], p[32];
+    pk_fmt_count(is->total_objects, c, sizeof c);
+    pk_fmt_bytes(is->total_bytes, b, sizeof b);
+    pk_fmt_count(is->generations[0].objects, g0, sizeof g0);
+    pk_fmt_count(is->generations[1].objects, g1, sizeof g1);
+    pk_fmt_count(is->generations[2].objects, g2, sizeof g2);
+    pk_fmt_count(is->permanent_objects, p, sizeof p);
+    if (many)
+        fprintf(f, "\n== interpreter %lld%s ==\n", (long long)is->id, is->is_main ? " (main)" : "");
+    fprintf(f, "\nGC-tracked objects: %s (%s)\n", c, b);
+    fprintf(f, "  generations 0/1/2: %s / %s / %s    frozen (gc.freeze): %s\n", g0, g1, g2, p);
+    size_t n = top && top < is->ntypes ? top : is->ntypes;
+    fprintf(f, "\nTop %zu types by count%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
+    for (size_t i = 0; i < n; i++) type_row(f, &is->types[i]);
+    const struct pk_type_stat **by = malloc((is->ntypes ? is->ntypes : 1) * sizeof *by);
+    if (!by) return;
+    for (size_t i = 0; i < is->ntypes; i++) by[i] = &is->types[i];
+    qsort(by, is->ntypes, sizeof *by, cmp_bytes);
+    fprintf(f, "\nTop %zu types by bytes%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
+    for (size_t i = 0; i < n; i++) type_row(f, by[i]);
+    free(by);
+}
+
+int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
+                   struct pk_err *e)
+{
+    char exe[1024], src[1024], ver[64], rb[32], calls[32];
+    pk_escape(s->target.exe, exe, sizeof exe);
+    pk_escape(s->target.layout_source, src, sizeof src);
+    pk_escape(s->target.python_version, ver, sizeof ver);
+    pk_fmt_bytes(s->attach.bytes_read, rb, sizeof rb);
+    pk_fmt_count(s->attach.read_calls, calls, sizeof calls);
+    fprintf(f, "pypeek %s: pid %d (%s), CPython %s\n", PYPEEK_VERSION, (int)s->target.pid, exe,
+            ver);
+    fprintf(f, "layout: %s\n", src);
+    fprintf(f, "paused %" PRIu64 " us (%d threads stopped%s), read %s in %s calls, %s\n",
+            s->attach.pause_us, s->attach.threads,
+            s->attach.retries ? ", retried while GC ran" : "", rb, calls,
+            s->attach.consistent ? "consistent" : "INCONSISTENT");
+    for (size_t i = 0; i < s->nwarnings; i++) {
+        fputs("warning: ", f);
+        pk_fputs_escaped(f, s->warnings[i], 1000);
+        fputc('\n', f);
+    }
+    size_t top = o->top ? o->top : 20;
+    for (size_t i = 0; i < s->ninterps; i++) interp_section(f, &s->interps[i], top, s->ninterps > 1);
+    fputs("\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
+          f);
+    if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing the report failed");
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* Filling the layout from DWARF, and the per-version constants CPython keeps in macros. */
+#include "symbols/layout.h"
+
+#include <string.h>
+
+static const struct pk_dwarf_query queries[PK_L_COUNT] = {
+#define PK_X(name, types, member) {types, member},
+    PK_LAYOUT_FIELDS(PK_X)
+#undef PK_X
+};
+
+static const char *const field_names[PK_L_COUNT] = {
+#define PK_X(name, types, member) #name,
+    PK_LAYOUT_FIELDS(PK_X)
+#undef PK_X
+};
+
+const char *pk_layout_field_name(enum pk_layout_field i)
+{
+    return i < PK_L_COUNT ? field_names[i] : "?";
+}
+
+int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
+                         struct pk_err *e)
+{
+    memset(l, 0, sizeof *l);
+    l->py_version_hex = py_version_hex;
+    int r = pk_dwarf_resolve(d, queries, PK_L_COUNT, l->f, e);
+    if (r < 0) return r;
+    return pk_layout_finish(l, e);
+}
+
+#define VER(maj, min) ((uint32_t)(maj) << 24 | (uint32_t)(min) << 16)
+
+/* Fields without which no census is possible. */
+static const enum pk_layout_field required[] = {
+    PK_L_runtime_interpreters_head, PK_L_interp_next, PK_L_interp_gc, PK_L_gc_permanent_generation,
+    PK_L_gc_collecting, PK_L_gen_size, PK_L_gen_head, PK_L_gen_count, PK_L_gchead_size,
+    PK_L_gchead_next, PK_L_gchead_prev, PK_L_object_size, PK_L_object_type, PK_L_varobject_size,
+    PK_L_type_name, PK_L_type_basicsize, PK_L_type_itemsize, PK_L_type_flags,
+    PK_L_heaptype_qualname, PK_L_type_dict, PK_L_list_allocated, PK_L_dict_keys,
+    PK_L_dictkeys_nentries, PK_L_dictkeys_indices, PK_L_ascii_size, PK_L_ascii_length,
+    PK_L_ascii_state_kind, PK_L_ascii_state_compact, PK_L_ascii_state_ascii,
+    PK_L_compact_unicode_size,
+};
+
+int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
+{
+    uint32_t v = l->py_version_hex;
+    if (v < VER(3, 9))
+        return pk_fail(e, PK_E_NOT_PYTHON, "CPython %u.%u is not supported (3.9 or later)",
+                       v >> 24, (v >> 16) & 0xff);
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        if (!pk_field_ok(l->f[required[i]]))
+            return pk_fail(e, PK_E_NO_LAYOUT, "layout: %s not found in the debug info",
+                           field_names[required[i]]);
+    if (pk_field_ok(l->f[PK_L_gc_generations])) l->gc_kind = PK_GC_GENERATIONAL;
+    else if (pk_field_ok(l->f[PK_L_gc_young]) && pk_field_ok(l->f[PK_L_gc_old]) &&
+             pk_field_ok(l->f[PK_L_gc_visited_space]))
+        l->gc_kind = PK_GC_INCREMENTAL;
+    else return pk_fail(e, PK_E_NO_LAYOUT, "layout: no GC generation lists in the debug info");
+    if (!pk_field_ok(l->f[PK_L_dictkeys_size]) && !pk_field_ok(l->f[PK_L_dictkeys_log2_size]))
+        return pk_fail(e, PK_E_NO_LAYOUT, "layout: no dict key table size in the debug info");
+
+    /* Low bits of _gc_next/_gc_prev carry flags in every supported version (pycore_gc.h). */
+    l->gc_link_mask = ~(uint64_t)3;
+    /* Include/object.h: Py_TPFLAGS_HEAPTYPE, Py_TPFLAGS_HAVE_GC, Py_TPFLAGS_TYPE_SUBCLASS. */
+    l->tpflags_heaptype = 1ul << 9;
+    l->tpflags_have_gc = 1ul << 14;
+    l->tpflags_type_subclass = 1ul << 31;
+    /* _PyType_PreHeaderSize: 3.11 puts dict + values pointers before the GC header of
+       MANAGED_DICT types; 3.12+ dict + weakref pointers for MANAGED_DICT|MANAGED_WEAKREF. */
+    if (v >= VER(3, 12)) {
+        l->tpflags_preheader = (1ul << 4) | (1ul << 3);
+        l->preheader_extra = 16;
+    } else if (v >= VER(3, 11)) {
+        l->tpflags_preheader = 1ul << 4;
+        l->preheader_extra = 16;
+    }
+    return 0;
+}

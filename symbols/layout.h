@@ -1,0 +1,130 @@
+/* The layout: every struct size and member offset pypeek reads, by name, plus the per-version
+   constants that DWARF cannot carry (flag bits, pre-header rules). The only place offsets live. */
+#ifndef PK_LAYOUT_H
+#define PK_LAYOUT_H
+
+#include <stdint.h>
+
+#include "symbols/dwarf_types.h"
+
+/* X(field name, DWARF type names, member path or NULL for sizeof). */
+#define PK_LAYOUT_FIELDS(X)                                                                        \
+    X(runtime_size, "_PyRuntimeState|pyruntimestate", NULL)                                       \
+    X(runtime_interpreters_head, "_PyRuntimeState|pyruntimestate", "interpreters.head")           \
+    X(runtime_interpreters_main, "_PyRuntimeState|pyruntimestate", "interpreters.main")           \
+    X(interp_size, "PyInterpreterState|_is", NULL)                                                \
+    X(interp_next, "PyInterpreterState|_is", "next")                                              \
+    X(interp_id, "PyInterpreterState|_is", "id")                                                  \
+    X(interp_gc, "PyInterpreterState|_is", "gc")                                                  \
+    X(interp_tstate_head, "PyInterpreterState|_is", "tstate_head")                                \
+    X(interp_threads_head, "PyInterpreterState|_is", "threads.head")                              \
+    X(interp_modules, "PyInterpreterState|_is", "modules")                                        \
+    X(interp_imports_modules, "PyInterpreterState|_is", "imports.modules")                        \
+    X(tstate_next, "PyThreadState|_ts", "next")                                                   \
+    X(tstate_native_thread_id, "PyThreadState|_ts", "native_thread_id")                           \
+    X(gc_size, "_gc_runtime_state", NULL)                                                         \
+    X(gc_enabled, "_gc_runtime_state", "enabled")                                                 \
+    X(gc_debug, "_gc_runtime_state", "debug")                                                     \
+    X(gc_generations, "_gc_runtime_state", "generations")                                         \
+    X(gc_generation0, "_gc_runtime_state", "generation0")                                         \
+    X(gc_young, "_gc_runtime_state", "young")                                                     \
+    X(gc_old, "_gc_runtime_state", "old")                                                         \
+    X(gc_visited_space, "_gc_runtime_state", "visited_space")                                     \
+    X(gc_permanent_generation, "_gc_runtime_state", "permanent_generation")                       \
+    X(gc_generation_stats, "_gc_runtime_state", "generation_stats")                               \
+    X(gc_collecting, "_gc_runtime_state", "collecting")                                           \
+    X(gc_garbage, "_gc_runtime_state", "garbage")                                                 \
+    X(gen_size, "gc_generation", NULL)                                                            \
+    X(gen_head, "gc_generation", "head")                                                          \
+    X(gen_threshold, "gc_generation", "threshold")                                                \
+    X(gen_count, "gc_generation", "count")                                                        \
+    X(genstats_size, "gc_generation_stats", NULL)                                                 \
+    X(genstats_collections, "gc_generation_stats", "collections")                                 \
+    X(genstats_collected, "gc_generation_stats", "collected")                                     \
+    X(genstats_uncollectable, "gc_generation_stats", "uncollectable")                             \
+    X(gchead_size, "PyGC_Head|_gc_head", NULL)                                                    \
+    X(gchead_next, "PyGC_Head|_gc_head", "_gc_next")                                              \
+    X(gchead_prev, "PyGC_Head|_gc_head", "_gc_prev")                                              \
+    X(object_size, "PyObject|_object", NULL)                                                      \
+    X(object_refcnt, "PyObject|_object", "ob_refcnt")                                             \
+    X(object_type, "PyObject|_object", "ob_type")                                                 \
+    X(varobject_size, "PyVarObject", "ob_size")                                                   \
+    X(type_name, "PyTypeObject|_typeobject", "tp_name")                                           \
+    X(type_basicsize, "PyTypeObject|_typeobject", "tp_basicsize")                                 \
+    X(type_itemsize, "PyTypeObject|_typeobject", "tp_itemsize")                                   \
+    X(type_flags, "PyTypeObject|_typeobject", "tp_flags")                                         \
+    X(type_base, "PyTypeObject|_typeobject", "tp_base")                                           \
+    X(type_dict, "PyTypeObject|_typeobject", "tp_dict")                                           \
+    X(heaptype_name, "PyHeapTypeObject|_heaptypeobject", "ht_name")                               \
+    X(heaptype_qualname, "PyHeapTypeObject|_heaptypeobject", "ht_qualname")                       \
+    X(list_item, "PyListObject", "ob_item")                                                       \
+    X(list_allocated, "PyListObject", "allocated")                                                \
+    X(tuple_item, "PyTupleObject", "ob_item")                                                     \
+    X(dict_used, "PyDictObject", "ma_used")                                                       \
+    X(dict_keys, "PyDictObject", "ma_keys")                                                       \
+    X(dict_values, "PyDictObject", "ma_values")                                                   \
+    X(dictkeys_refcnt, "PyDictKeysObject|_dictkeysobject", "dk_refcnt")                           \
+    X(dictkeys_size, "PyDictKeysObject|_dictkeysobject", "dk_size")                               \
+    X(dictkeys_log2_size, "PyDictKeysObject|_dictkeysobject", "dk_log2_size")                     \
+    X(dictkeys_log2_index_bytes, "PyDictKeysObject|_dictkeysobject", "dk_log2_index_bytes")       \
+    X(dictkeys_kind, "PyDictKeysObject|_dictkeysobject", "dk_kind")                               \
+    X(dictkeys_usable, "PyDictKeysObject|_dictkeysobject", "dk_usable")                           \
+    X(dictkeys_nentries, "PyDictKeysObject|_dictkeysobject", "dk_nentries")                       \
+    X(dictkeys_indices, "PyDictKeysObject|_dictkeysobject", "dk_indices")                         \
+    X(dictkeys_struct_size, "PyDictKeysObject|_dictkeysobject", NULL)                             \
+    X(dictentry_size, "PyDictKeyEntry", NULL)                                                     \
+    X(dictentry_key, "PyDictKeyEntry", "me_key")                                                  \
+    X(dictentry_value, "PyDictKeyEntry", "me_value")                                              \
+    X(dictuentry_size, "PyDictUnicodeEntry", NULL)                                                \
+    X(dictuentry_key, "PyDictUnicodeEntry", "me_key")                                             \
+    X(dictuentry_value, "PyDictUnicodeEntry", "me_value")                                         \
+    X(set_mask, "PySetObject", "mask")                                                            \
+    X(set_table, "PySetObject", "table")                                                          \
+    X(set_smalltable, "PySetObject", "smalltable")                                                \
+    X(setentry_size, "setentry", NULL)                                                            \
+    X(dictvalues_values, "PyDictValues|_dictvalues", "values")                                    \
+    X(ascii_size, "PyASCIIObject", NULL)                                                          \
+    X(ascii_length, "PyASCIIObject", "length")                                                    \
+    X(ascii_state_kind, "PyASCIIObject", "state.kind")                                            \
+    X(ascii_state_compact, "PyASCIIObject", "state.compact")                                      \
+    X(ascii_state_ascii, "PyASCIIObject", "state.ascii")                                          \
+    X(compact_unicode_size, "PyCompactUnicodeObject", NULL)                                       \
+    X(unicode_data, "PyUnicodeObject", "data")
+
+enum pk_layout_field {
+#define PK_X(name, types, member) PK_L_##name,
+    PK_LAYOUT_FIELDS(PK_X)
+#undef PK_X
+        PK_L_COUNT
+};
+
+/* GC list layouts (see shared/reference/cpython-internals.md §1). */
+enum pk_gc_kind {
+    PK_GC_GENERATIONAL, /* generations[3] (+ generation0): 3.9-3.13, 3.14.5+ */
+    PK_GC_INCREMENTAL,  /* young, old[2], visited_space: 3.14.0-3.14.4 */
+};
+
+struct pk_layout {
+    uint32_t py_version_hex; /* PY_VERSION_HEX of the target */
+    struct pk_field f[PK_L_COUNT];
+    enum pk_gc_kind gc_kind;
+    /* Constants per version (macros in CPython, so not in DWARF). */
+    uint64_t gc_link_mask;       /* mask applied to _gc_next/_gc_prev links */
+    uint64_t tpflags_heaptype, tpflags_have_gc, tpflags_type_subclass;
+    uint64_t tpflags_preheader;  /* flags whose presence adds preheader_extra bytes */
+    uint32_t preheader_extra;    /* managed dict/weakref pointers before the GC header */
+};
+
+#define PK_F(l, name) ((l)->f[PK_L_##name])
+#define PK_HAS(l, name) pk_field_ok(PK_F(l, name))
+#define PK_OFF(l, name) ((uint64_t)PK_F(l, name).off)
+
+/* Fills l->f from DWARF and the constants from the version. Returns 0, or -PK_E_NO_LAYOUT
+   naming the first field that pypeek cannot work without. */
+int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
+                         struct pk_err *e);
+/* Sets the per-version constants and the GC kind; checks the fields the census needs. */
+int pk_layout_finish(struct pk_layout *l, struct pk_err *e);
+const char *pk_layout_field_name(enum pk_layout_field i);
+
+#endif

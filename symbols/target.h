@@ -1,0 +1,47 @@
+/* Finding the interpreter in a process: the module that defines _PyRuntime, its load bias, the
+   CPython version, its debug info, and from that the layout. Runs before the target is stopped. */
+#ifndef PK_TARGET_H
+#define PK_TARGET_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "attach/maps.h"
+#include "symbols/layout.h"
+#include "util/error.h"
+
+/* Builtin types whose instances pypeek sizes exactly, found by their exported symbols. */
+enum pk_builtin_type {
+    PK_BT_OBJECT,
+    PK_BT_LIST,
+    PK_BT_TUPLE,
+    PK_BT_DICT,
+    PK_BT_SET,
+    PK_BT_FROZENSET,
+    PK_BT_COUNT
+};
+
+struct pk_target_opts {
+    const char *debug_dir; /* --debug-dir, or NULL */
+};
+
+struct pk_target {
+    pid_t pid;
+    char exe[PATH_MAX];    /* /proc/PID/exe as the target sees it */
+    char module[PATH_MAX]; /* the ELF defining _PyRuntime, as the target sees it */
+    int module_is_shared;  /* libpython rather than the executable */
+    uint64_t bias;         /* load bias of module */
+    uint64_t runtime_addr; /* &_PyRuntime in the target */
+    uint32_t py_version_hex;
+    char py_version[32];      /* "3.11.2" */
+    char build_id[41];        /* hex, "" if none */
+    char layout_source[PATH_MAX + 16]; /* "dwarf:/usr/lib/debug/.build-id/..." */
+    uint64_t builtin_types[PK_BT_COUNT]; /* addresses in the target, 0 if not found */
+    struct pk_layout layout;
+};
+
+int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
+                      const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e);
+
+#endif

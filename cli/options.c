@@ -19,6 +19,8 @@ static const char usage_text[] =
     "  --json             print the snapshot as JSON (schema pypeek.snapshot/1)\n"
     "  --top N            list N types (default 20 in text, all in JSON)\n"
     "  --nonblocking      never stop the target; validate as it reads instead\n"
+    "  --max-pause MS     resume the target and give up if it would stay stopped longer\n"
+    "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
     "  --debug-dir DIR    also look for the interpreter's debug file in DIR\n"
     "                     (DIR/.build-id/xx/yyyy.debug or DIR/<debuglink name>)\n"
     "  -q, --quiet        no warnings on stderr\n"
@@ -33,7 +35,7 @@ static const char usage_text[] =
     "  6 memory inconsistent      7 unreadable snapshot/core file\n"
     "  8 internal error           130 interrupted\n";
 
-enum { OPT_JSON = 256, OPT_TOP, OPT_NONBLOCKING, OPT_DEBUG_DIR };
+enum { OPT_JSON = 256, OPT_TOP, OPT_NONBLOCKING, OPT_DEBUG_DIR, OPT_MAX_PAUSE, OPT_ALLOW_INCONSISTENT };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
 {
@@ -42,6 +44,8 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"top", required_argument, NULL, OPT_TOP},
         {"nonblocking", no_argument, NULL, OPT_NONBLOCKING},
         {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+        {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
+        {"allow-inconsistent", no_argument, NULL, OPT_ALLOW_INCONSISTENT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -68,6 +72,18 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         }
         case OPT_NONBLOCKING:
             o->nonblocking = 1;
+            break;
+        case OPT_MAX_PAUSE: {
+            long n = pk_parse_id(optarg, 3600 * 1000);
+            if (n < 0) {
+                fprintf(stderr, "pypeek: --max-pause needs milliseconds from 1 to 3600000\n");
+                return PK_CLI_EXIT_USAGE;
+            }
+            o->max_pause_ms = (unsigned)n;
+            break;
+        }
+        case OPT_ALLOW_INCONSISTENT:
+            o->allow_inconsistent = 1;
             break;
         case OPT_DEBUG_DIR:
             o->debug_dir = optarg;

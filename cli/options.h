@@ -12,6 +12,8 @@ struct pk_opts {
     int json;
     size_t top;          /* 0: default (text 20, JSON all) */
     int nonblocking;
+    int allow_inconsistent; /* report (exit 0) even when reads never settled */
+    unsigned max_pause_ms;  /* 0: no limit */
     const char *debug_dir;
     int quiet, verbose;
 };

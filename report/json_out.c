@@ -51,8 +51,7 @@ static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
                      jint(is->total_bytes), "types", types_json(is, top));
 }
 
-int pk_report_json(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
-                   struct pk_err *e)
+json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o)
 {
     json_t *root = json_object();
     json_object_set_new(root, "schema", json_string(PK_SNAPSHOT_SCHEMA));
@@ -88,6 +87,14 @@ int pk_report_json(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     json_t *warn = json_array();
     for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, jstr(s->warnings[i]));
     json_object_set_new(root, "warnings", warn);
+    return root;
+}
+
+int pk_report_json(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
+                   struct pk_err *e)
+{
+    json_t *root = pk_snapshot_to_json(s, o);
+    if (!root) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     int r = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (r < 0 || fputc('\n', f) == EOF) return pk_fail(e, PK_E_INTERNAL, "writing JSON failed");

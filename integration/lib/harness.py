@@ -1,0 +1,131 @@
+"""Integration-test harness: starts real CPython targets, runs pypeek, compares with the
+target's own answers. Tests are functions named test_* in integration/tests/test_*.py taking
+a Context. A test fails by raising; it skips by raising Skip (reported loudly, never counted
+as passed)."""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TARGETS = os.path.join(ROOT, "integration", "targets")
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+
+class Skip(Exception):
+    """The test cannot run here; the reason is printed."""
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def check_eq(actual, expected, what):
+    if actual != expected:
+        raise TestFailure("%s: pypeek says %r, the target says %r" % (what, actual, expected))
+
+
+class Target:
+    """A fixture process. Its first stdout line is its own answer (JSON); it then blocks
+    holding the GIL until release()."""
+
+    def __init__(self, argv, env=None, timeout=120):
+        self.argv = argv
+        full_env = dict(os.environ)
+        full_env["PYTHONPATH"] = TARGETS
+        full_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=full_env, start_new_session=True)
+        self.pid = self.proc.pid
+        self.timeout = timeout
+        self._buf = b""
+
+    def read_line(self, timeout=None):
+        """Next stdout line as JSON; waits on the pipe (no sleeps), fails on EOF/timeout."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TestFailure("target %s gave no answer within the timeout" % self.argv)
+            r, _, _ = select.select([fd], [], [], left)
+            if not r:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                err = self.proc.stderr.read().decode(errors="replace")
+                raise TestFailure("target %s exited before answering: %s" % (self.argv, err))
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def release(self):
+        os.kill(self.pid, signal.SIGUSR1)
+
+    def thread_states(self):
+        states = {}
+        for tid in os.listdir("/proc/%d/task" % self.pid):
+            try:
+                with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as f:
+                    stat = f.read()
+                states[int(tid)] = stat[stat.rindex(")") + 2]
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        return states
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+        for s in (self.proc.stdout, self.proc.stderr):
+            if s:
+                s.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Context:
+    def __init__(self, pypeek):
+        self.pypeek = pypeek
+
+    def run_pypeek(self, *args, timeout=120, **kw):
+        """Runs pypeek; returns (exit code, stdout, stderr)."""
+        p = subprocess.run([self.pypeek] + [str(a) for a in args], capture_output=True,
+                           timeout=timeout, **kw)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    def snapshot(self, pid, *args):
+        """pypeek --json PID; fails the test unless it exits 0 with valid JSON."""
+        rc, out, err = self.run_pypeek("--json", pid, *args)
+        check(rc == 0, "pypeek --json %s exited %d: %s" % (pid, rc, err.strip()))
+        return json.loads(out)
+
+    def start_target(self, script, *args, python=DEBIAN_PYTHON, env=None):
+        if not os.path.exists(python):
+            raise Skip("%s is not installed" % python)
+        return Target([python, os.path.join(TARGETS, script)] + [str(a) for a in args], env=env)
+
+
+def type_entry(snapshot, name):
+    for t in snapshot["objects"]["types"]:
+        if t["type"] == name:
+            return t
+    return {"type": name, "count": 0, "bytes": 0}

@@ -1,0 +1,72 @@
+"""Ground-truth oracle for pypeek's integration tests, imported by every fixture target.
+
+The target states the facts itself, then blocks *while holding the GIL* so that no Python code
+runs while pypeek reads it:
+
+    facts = {...}                      # anything the fixture wants to report
+    oracle.report_and_block(facts)     # measures gc state last, prints one JSON line, blocks
+
+The blocking call is libc pause() through ctypes.PyDLL (PyDLL keeps the GIL) with no arguments,
+so the call allocates no GC-tracked object. The test releases the target with SIGUSR1. Nothing
+GC-tracked is allocated between the measurement and the pause: the gc counts the target prints
+are the ones pypeek must see.
+"""
+import ctypes
+import gc
+import json
+import os
+import signal
+import sys
+
+_libc = ctypes.PyDLL(None)
+_pause = _libc.pause
+_pause.argtypes = []
+_pause.restype = ctypes.c_int
+_released = [0]
+
+
+def _on_release(signum, frame):
+    _released[0] += 1
+
+
+signal.signal(signal.SIGUSR1, _on_release)
+
+
+def type_name(t):
+    """What pypeek calls a type: __module__.__qualname__, bare for builtins."""
+    mod = t.__module__
+    return t.__qualname__ if mod == "builtins" else mod + "." + t.__qualname__
+
+
+def census(*types):
+    """Count and sys.getsizeof bytes of the GC-tracked instances of each given type
+    (exact type match), as gc.get_objects() sees them. Uses no temporary list, tuple or dict
+    that the census itself would count: accumulators are dicts of ints, keyed by type."""
+    counts = dict.fromkeys(types, 0)
+    sizes = dict.fromkeys(types, 0)
+    for o in gc.get_objects():
+        t = type(o)
+        if t in counts:
+            counts[t] += 1
+            sizes[t] += sys.getsizeof(o)
+    return {type_name(t): {"count": counts[t], "bytes": sizes[t]} for t in types}
+
+
+def report_and_block(facts, out=None):
+    """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
+    the GIL until SIGUSR1. Returns after the release."""
+    out = out if out is not None else sys.stdout
+    text = json.dumps(facts)
+    assert text.endswith("}")
+    head = text[:-1] + (", " if len(text) > 2 else "")
+    gc.disable()  # no collection may move objects between generations while measuring
+    g0 = len(gc.get_objects(0))
+    g1 = len(gc.get_objects(1))
+    g2 = len(gc.get_objects(2))
+    frozen = gc.get_freeze_count()
+    line = '%s"gc_generations": [%d, %d, %d], "gc_permanent": %d, "pid": %d}\n' % (
+        head, g0, g1, g2, frozen, os.getpid())
+    gc.enable()
+    os.write(out.fileno(), line.encode())
+    _pause()
+    return _released[0]

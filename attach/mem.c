@@ -151,20 +151,24 @@ long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
     return (long)done;
 }
 
+int pk_mem_read_uncached(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
+{
+    if (len == 0) return 0;
+    if (addr + len < addr || !pk_mem_is_mapped(m, addr, len)) return -PK_E_UNMAPPED;
+    m->stats.reads++;
+    m->stats.source_calls++;
+    long got = m->fn(m->ctx, addr, buf, len);
+    if (got < 0) return (int)got;
+    m->stats.source_bytes += (uint64_t)got;
+    return (size_t)got == len ? 0 : -PK_E_UNMAPPED;
+}
+
 int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (addr + len < addr) return -PK_E_UNMAPPED;
-    if (len > 4 * CHUNK_SIZE) {
-        /* Large arrays bypass the cache: one source call, must be complete. */
-        if (!pk_mem_is_mapped(m, addr, len)) return -PK_E_UNMAPPED;
-        m->stats.reads++;
-        m->stats.source_calls++;
-        long got = m->fn(m->ctx, addr, buf, len);
-        if (got < 0) return (int)got;
-        m->stats.source_bytes += (uint64_t)got;
-        return (size_t)got == len ? 0 : -PK_E_UNMAPPED;
-    }
+    /* Large arrays bypass the cache: one source call, must be complete. */
+    if (len > 4 * CHUNK_SIZE) return pk_mem_read_uncached(m, addr, buf, len);
     long got = pk_mem_read_upto(m, addr, buf, len);
     if (got < 0) return (int)got;
     return (size_t)got == len ? 0 : -PK_E_UNMAPPED;

@@ -40,6 +40,9 @@ int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
 /* Reads up to len bytes, stopping at the first unreadable byte. Returns the count or
    -PK_E_NO_PROCESS. For strings whose end is unknown. */
 long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
+/* Reads exactly len bytes straight from the source, bypassing (and not filling) the cache: for
+   scattered small reads, such as pool headers, where a whole chunk would be wasted. */
+int pk_mem_read_uncached(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
 int pk_mem_read_u64(struct pk_mem *m, uint64_t addr, uint64_t *out);
 /* True when [addr, addr+len) lies in readable mapped regions (no source call). */
 int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len);

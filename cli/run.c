@@ -63,6 +63,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     int r = 0;
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) return r;
     utc_now(s->taken_at, sizeof s->taken_at);
+    struct pk_proc_status status;
+    if ((r = pk_proc_read_status(procfd, &status, e)) < 0) goto out;
+    s->memory.rss_bytes = status.rss_bytes;
+    s->memory.hwm_bytes = status.hwm_bytes;
+    s->memory.swap_bytes = status.swap_bytes;
     /* The maps are read while frozen: arenas mapped since resolving the target count. */
     if ((r = pk_maps_read(procfd, &maps, e)) < 0) goto out;
     if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps))) {
@@ -123,10 +128,7 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
         }
         /* A collection was running, or (nonblocking) the heap moved under us: let the
            target run briefly and read again. */
-        for (size_t i = 0; i < s->ninterps; i++) {
-            for (size_t k = 0; k < s->interps[i].ntypes; k++) free(s->interps[i].types[k].name);
-            free(s->interps[i].types);
-        }
+        for (size_t i = 0; i < s->ninterps; i++) pk_interp_snap_clear(&s->interps[i]);
         free(s->interps);
         s->interps = NULL;
         s->ninterps = 0;

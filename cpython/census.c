@@ -4,17 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct census_acc {
-    struct pk_mem *m;
-    const struct pk_layout *l;
-    struct pk_types *types;
-    uint64_t *count, *bytes; /* indexed by pk_type_info.index */
-    size_t cap;
-    uint64_t total_bytes;
-    struct pk_err *e;
-};
-
-static int grow(struct census_acc *a, size_t need)
+static int grow(struct pk_tally *a, size_t need)
 {
     if (need <= a->cap) return 0;
     size_t nc = a->cap ? a->cap : 256;
@@ -31,9 +21,8 @@ static int grow(struct census_acc *a, size_t need)
     return 0;
 }
 
-static int count_object(uint64_t obj, uint64_t type, void *arg)
+int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type)
 {
-    struct census_acc *a = arg;
     int rc = 0;
     const struct pk_type_info *ti = pk_types_get(a->types, type, &rc);
     if (!ti) {
@@ -51,7 +40,21 @@ static int count_object(uint64_t obj, uint64_t type, void *arg)
     a->count[ti->index]++;
     a->bytes[ti->index] += size;
     a->total_bytes += size;
+    a->total_count++;
     return 0;
+}
+
+static int count_object(uint64_t obj, uint64_t type, void *arg)
+{
+    return pk_tally_add(arg, obj, type);
+}
+
+void pk_tally_free(struct pk_tally *a)
+{
+    free(a->count);
+    free(a->bytes);
+    a->count = a->bytes = NULL;
+    a->cap = 0;
 }
 
 static int cmp_type_stat(const void *x, const void *y)
@@ -60,6 +63,27 @@ static int cmp_type_stat(const void *x, const void *y)
     if (a->count != b->count) return a->count < b->count ? 1 : -1;
     if (a->bytes != b->bytes) return a->bytes < b->bytes ? 1 : -1;
     return strcmp(a->name, b->name);
+}
+
+int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *n)
+{
+    size_t nt = 0;
+    for (size_t i = 0; i < a->cap; i++) nt += a->count[i] != 0;
+    *n = 0;
+    *out = calloc(nt ? nt : 1, sizeof **out);
+    if (!*out) return -PK_E_INTERNAL;
+    for (size_t i = 0; i < a->cap; i++) {
+        if (!a->count[i]) continue;
+        const struct pk_type_info *ti = pk_types_at(a->types, i);
+        struct pk_type_stat *ts = &(*out)[*n];
+        if (!(ts->name = strdup(ti->name))) return -PK_E_INTERNAL;
+        ts->count = a->count[i];
+        ts->bytes = a->bytes[i];
+        ts->size_exact = ti->size_exact;
+        (*n)++;
+    }
+    qsort(*out, *n, sizeof **out, cmp_type_stat);
+    return 0;
 }
 
 /* Heads of the lists behind gc.get_objects(0..2), per GC kind. */
@@ -99,7 +123,7 @@ int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_typ
     if (collecting)
         return pk_fail(e, PK_E_INCONSISTENT, "a garbage collection is in progress (collecting)");
 
-    struct census_acc acc = {m, l, types, NULL, NULL, 0, 0, e};
+    struct pk_tally acc = {m, l, types, NULL, NULL, 0, 0, 0, e};
     uint64_t heads[3][2];
     int nheads[3];
     generation_heads(m, l, gc, heads, nheads);
@@ -119,33 +143,14 @@ int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_typ
     out->total_objects = 0;
     for (int g = 0; g < 3; g++) out->total_objects += out->generations[g].objects;
     out->total_bytes = acc.total_bytes;
-    size_t nt = 0;
-    for (size_t i = 0; i < acc.cap; i++) nt += acc.count[i] != 0;
-    out->types = calloc(nt ? nt : 1, sizeof *out->types);
-    if (!out->types) {
+    r = pk_tally_stats(&acc, &out->types, &out->ntypes);
+    if (r < 0) {
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
         goto fail;
     }
-    out->ntypes = 0;
-    for (size_t i = 0; i < acc.cap; i++) {
-        if (!acc.count[i]) continue;
-        const struct pk_type_info *ti = pk_types_at(types, i);
-        struct pk_type_stat *ts = &out->types[out->ntypes];
-        if (!(ts->name = strdup(ti->name))) {
-            r = pk_fail(e, PK_E_INTERNAL, "out of memory");
-            goto fail;
-        }
-        ts->count = acc.count[i];
-        ts->bytes = acc.bytes[i];
-        ts->size_exact = ti->size_exact;
-        out->ntypes++;
-    }
-    qsort(out->types, out->ntypes, sizeof *out->types, cmp_type_stat);
-    free(acc.count);
-    free(acc.bytes);
+    pk_tally_free(&acc);
     return 0;
 fail:
-    free(acc.count);
-    free(acc.bytes);
+    pk_tally_free(&acc);
     return r;
 }

@@ -9,6 +9,22 @@
 #include "cpython/types.h"
 #include "symbols/layout.h"
 
+/* Counts and sys.getsizeof bytes per type, for any set of objects (a heap, gc.garbage). */
+struct pk_tally {
+    struct pk_mem *m;
+    const struct pk_layout *l;
+    struct pk_types *types;
+    uint64_t *count, *bytes; /* indexed by pk_type_info.index */
+    size_t cap;
+    uint64_t total_count, total_bytes;
+    struct pk_err *e;
+};
+/* Adds one object; -PK_E_INCONSISTENT when its type is not a type or it is unreadable. */
+int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type);
+/* The tally as type stats sorted by count (malloc'd; names strdup'd). */
+int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *n);
+void pk_tally_free(struct pk_tally *a);
+
 /* Fills out (generations, permanent_objects, totals, types) for the interpreter at interp.
    -PK_E_INCONSISTENT with "collecting" in the message when a collection is running. */
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,

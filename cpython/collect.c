@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cpython/census.h"
+#include "cpython/gc_state.h"
+#include "cpython/pymalloc.h"
 #include "cpython/types.h"
 
 static int list_interpreters(struct pk_mem *m, const struct pk_layout *l, uint64_t runtime,
@@ -85,7 +87,10 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             is->is_main = is_main;
             is->id = -1;
             if (PK_HAS(l, interp_id)) pk_mem_read(m, interps[i] + PK_OFF(l, interp_id), &is->id, 8);
-            r = pk_census_collect(m, l, types, interps[i], lim, is, e);
+            r = pk_gc_state_read(m, l, interps[i], is, e);
+            if (r == 0) r = pk_census_collect(m, l, types, interps[i], lim, is, e);
+            if (r == 0) r = pk_gc_garbage_read(m, l, types, interps[i], is, e);
+            if (r == 0) r = pk_pymalloc_read(m, t, interps[i], is, e);
         }
     }
     pk_types_free(types);

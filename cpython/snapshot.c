@@ -6,12 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+void pk_interp_snap_clear(struct pk_interp_snap *is)
+{
+    for (size_t k = 0; k < is->ntypes; k++) free(is->types[k].name);
+    free(is->types);
+    for (size_t k = 0; k < is->ngarbage_types; k++) free(is->garbage_types[k].name);
+    free(is->garbage_types);
+    memset(is, 0, sizeof *is);
+}
+
 void pk_snapshot_free(struct pk_snapshot *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->ninterps; i++) {
-        for (size_t k = 0; k < s->interps[i].ntypes; k++) free(s->interps[i].types[k].name);
-        free(s->interps[i].types);
+        pk_interp_snap_clear(&s->interps[i]);
     }
     free(s->interps);
     for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);

@@ -18,7 +18,15 @@ struct pk_type_stat {
 };
 
 struct pk_gen_snap {
-    uint64_t objects; /* what len(gc.get_objects(i)) would say */
+    uint64_t objects;  /* what len(gc.get_objects(i)) would say */
+    int64_t threshold; /* gc.get_threshold()[i] */
+    int64_t count;     /* gc.get_count()[i] */
+    int64_t collections, collected, uncollectable; /* gc.get_stats()[i] */
+};
+
+struct pk_pymalloc_snap {
+    int available; /* 0 when the arena statics or layout were not found */
+    uint64_t arenas, arena_bytes, pools, allocated_blocks, used_bytes;
 };
 
 struct pk_interp_snap {
@@ -31,6 +39,12 @@ struct pk_interp_snap {
     uint64_t total_bytes;
     struct pk_type_stat *types; /* sorted by count, descending */
     size_t ntypes;
+    int gc_enabled, gc_collecting;
+    int64_t gc_debug;
+    uint64_t garbage_count;             /* len(gc.garbage) */
+    struct pk_type_stat *garbage_types; /* sorted by count, descending */
+    size_t ngarbage_types;
+    struct pk_pymalloc_snap pymalloc;
 };
 
 struct pk_snapshot {
@@ -52,6 +66,9 @@ struct pk_snapshot {
         int threads; /* OS threads stopped */
         uint64_t bytes_read, read_calls;
     } attach;
+    struct {
+        uint64_t rss_bytes, hwm_bytes, swap_bytes; /* /proc/PID/status */
+    } memory;
     struct pk_interp_snap *interps; /* main interpreter first */
     size_t ninterps;
     char *warnings[PK_MAX_WARNINGS];
@@ -59,6 +76,7 @@ struct pk_snapshot {
 };
 
 void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
+void pk_interp_snap_clear(struct pk_interp_snap *is);
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -23,32 +23,56 @@ static json_t *jint(uint64_t v)
     return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? INT64_MAX : v));
 }
 
-static json_t *types_json(const struct pk_interp_snap *is, size_t top)
+static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
 {
     json_t *arr = json_array();
-    size_t n = top && top < is->ntypes ? top : is->ntypes;
-    for (size_t i = 0; i < n; i++) {
-        const struct pk_type_stat *t = &is->types[i];
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b}", "type", jstr(t->name),
-                                             "count", jint(t->count), "bytes", jint(t->bytes),
-                                             "bytes_exact", t->size_exact));
-    }
+    size_t lim = top && top < n ? top : n;
+    for (size_t i = 0; i < lim; i++)
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b}", "type", jstr(v[i].name),
+                                             "count", jint(v[i].count), "bytes", jint(v[i].bytes),
+                                             "bytes_exact", v[i].size_exact));
     return arr;
 }
 
 static json_t *gc_json(const struct pk_interp_snap *is)
 {
-    json_t *gens = json_array();
-    for (int g = 0; g < 3; g++)
-        json_array_append_new(gens, json_pack("{s:o}", "objects", jint(is->generations[g].objects)));
-    return json_pack("{s:o, s:o}", "generations", gens, "permanent_objects",
+    json_t *gens = json_array(), *thr = json_array(), *cnt = json_array();
+    for (int g = 0; g < 3; g++) {
+        const struct pk_gen_snap *gs = &is->generations[g];
+        json_array_append_new(
+            gens, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "objects", jint(gs->objects),
+                            "threshold", (json_int_t)gs->threshold, "count",
+                            (json_int_t)gs->count, "collections", (json_int_t)gs->collections,
+                            "collected", (json_int_t)gs->collected, "uncollectable",
+                            (json_int_t)gs->uncollectable));
+        json_array_append_new(thr, json_integer(gs->threshold));
+        json_array_append_new(cnt, json_integer(gs->count));
+    }
+    return json_pack("{s:b, s:I, s:b, s:o, s:o, s:o, s:o}", "enabled", is->gc_enabled,
+                     "debug_flags", (json_int_t)is->gc_debug, "collecting", is->gc_collecting,
+                     "thresholds", thr, "counts", cnt, "generations", gens, "permanent_objects",
                      jint(is->permanent_objects));
+}
+
+static json_t *garbage_json(const struct pk_interp_snap *is, size_t top)
+{
+    return json_pack("{s:o, s:o}", "count", jint(is->garbage_count), "types",
+                     stats_json(is->garbage_types, is->ngarbage_types, top));
+}
+
+static json_t *pymalloc_json(const struct pk_interp_snap *is)
+{
+    const struct pk_pymalloc_snap *p = &is->pymalloc;
+    if (!p->available) return json_null();
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "arenas", jint(p->arenas), "arena_bytes",
+                     jint(p->arena_bytes), "pools", jint(p->pools), "allocated_blocks",
+                     jint(p->allocated_blocks), "used_bytes", jint(p->used_bytes));
 }
 
 static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
 {
     return json_pack("{s:o, s:o, s:o}", "total", jint(is->total_objects), "bytes",
-                     jint(is->total_bytes), "types", types_json(is, top));
+                     jint(is->total_bytes), "types", stats_json(is->types, is->ntypes, top));
 }
 
 json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o)
@@ -73,15 +97,23 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
         json_object_set_new(root, "gc", gc_json(main));
+        json_object_set_new(root, "garbage", garbage_json(main, o->top));
+        json_object_set_new(root, "memory",
+                            json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes",
+                                      jint(s->memory.rss_bytes), "hwm_bytes",
+                                      jint(s->memory.hwm_bytes), "swap_bytes",
+                                      jint(s->memory.swap_bytes), "pymalloc",
+                                      pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
     }
     json_t *interps = json_array();
     for (size_t i = 0; i < s->ninterps; i++) {
         const struct pk_interp_snap *is = &s->interps[i];
         json_array_append_new(interps,
-                              json_pack("{s:I, s:b, s:o, s:o}", "id", (json_int_t)is->id, "main",
-                                        is->is_main, "gc", gc_json(is), "objects",
-                                        objects_json(is, o->top)));
+                              json_pack("{s:I, s:b, s:o, s:o, s:o, s:o}", "id", (json_int_t)is->id,
+                                        "main", is->is_main, "gc", gc_json(is), "garbage",
+                                        garbage_json(is, o->top), "pymalloc", pymalloc_json(is),
+                                        "objects", objects_json(is, o->top)));
     }
     json_object_set_new(root, "interpreters", interps);
     json_t *warn = json_array();

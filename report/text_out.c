@@ -48,6 +48,61 @@ static void type_row(FILE *f, const struct pk_type_stat *t)
             t->size_exact ? "" : "  ~");
 }
 
+static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk_interp_snap *is)
+{
+    char rss[32], hwm[32], swap[32];
+    pk_fmt_bytes(s->memory.rss_bytes, rss, sizeof rss);
+    pk_fmt_bytes(s->memory.hwm_bytes, hwm, sizeof hwm);
+    pk_fmt_bytes(s->memory.swap_bytes, swap, sizeof swap);
+    fprintf(f, "\nMemory: RSS %s (peak %s, swap %s)\n", rss, hwm, swap);
+    const struct pk_pymalloc_snap *p = &is->pymalloc;
+    if (!p->available) {
+        fputs("  pymalloc: arena state not found in this build\n", f);
+        return;
+    }
+    char held[32], used[32], blocks[32], arenas[32];
+    pk_fmt_bytes(p->arena_bytes, held, sizeof held);
+    pk_fmt_bytes(p->used_bytes, used, sizeof used);
+    pk_fmt_count(p->allocated_blocks, blocks, sizeof blocks);
+    pk_fmt_count(p->arenas, arenas, sizeof arenas);
+    fprintf(f, "  pymalloc holds %s in %s arenas and uses %s of it (%s blocks)", held, arenas,
+            used, blocks);
+    if (p->arena_bytes > 2 * p->used_bytes && p->arena_bytes >= (8u << 20))
+        fputs(": most of it is free but not returned to the OS (fragmented arenas)", f);
+    fputc('\n', f);
+}
+
+static void gc_section(FILE *f, const struct pk_interp_snap *is, size_t top)
+{
+    const struct pk_gen_snap *g = is->generations;
+    fprintf(f, "\nGC: %s, thresholds %lld/%lld/%lld, counts %lld/%lld/%lld\n",
+            is->gc_enabled ? "enabled" : "DISABLED", (long long)g[0].threshold,
+            (long long)g[1].threshold, (long long)g[2].threshold, (long long)g[0].count,
+            (long long)g[1].count, (long long)g[2].count);
+    fprintf(f, "  collections %lld/%lld/%lld, collected %lld/%lld/%lld, uncollectable %lld/%lld/%lld\n",
+            (long long)g[0].collections, (long long)g[1].collections, (long long)g[2].collections,
+            (long long)g[0].collected, (long long)g[1].collected, (long long)g[2].collected,
+            (long long)g[0].uncollectable, (long long)g[1].uncollectable,
+            (long long)g[2].uncollectable);
+    if (!is->gc_enabled)
+        fputs("  warning: the garbage collector is disabled (gc.disable()): reference cycles are "
+              "never freed\n", f);
+    if (is->gc_debug) {
+        fprintf(f, "  debug flags: 0x%llx", (unsigned long long)is->gc_debug);
+        if (is->gc_debug & (1 << 5))
+            fputs(" (DEBUG_SAVEALL: every unreachable object is kept in gc.garbage)", f);
+        fputc('\n', f);
+    }
+    if (is->gc_collecting) fputs("  a collection was running when the target was read\n", f);
+    if (is->garbage_count) {
+        char c[32];
+        pk_fmt_count(is->garbage_count, c, sizeof c);
+        fprintf(f, "  warning: gc.garbage holds %s objects that will never be freed:\n", c);
+        size_t n = top && top < is->ngarbage_types ? top : is->ngarbage_types;
+        for (size_t i = 0; i < n; i++) type_row(f, &is->garbage_types[i]);
+    }
+}
+
 static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top, int many)
 {
     char c[32], b[32], g0[32], g1[32], g2[32], p[32];
@@ -59,6 +114,7 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
     pk_fmt_count(is->permanent_objects, p, sizeof p);
     if (many)
         fprintf(f, "\n== interpreter %lld%s ==\n", (long long)is->id, is->is_main ? " (main)" : "");
+    gc_section(f, is, top);
     fprintf(f, "\nGC-tracked objects: %s (%s)\n", c, b);
     fprintf(f, "  generations 0/1/2: %s / %s / %s    frozen (gc.freeze): %s\n", g0, g1, g2, p);
     size_t n = top && top < is->ntypes ? top : is->ntypes;
@@ -95,6 +151,7 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
         fputc('\n', f);
     }
     size_t top = o->top ? o->top : 20;
+    if (s->ninterps) memory_section(f, s, &s->interps[0]);
     for (size_t i = 0; i < s->ninterps; i++) interp_section(f, &s->interps[i], top, s->ninterps > 1);
     fputs("\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
           f);

@@ -77,5 +77,16 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
         l->tpflags_preheader = 1ul << 4;
         l->preheader_extra = 16;
     }
+    /* Objects/obmalloc.c: 4 KiB pools in 256 KiB arenas until 3.9; 3.10 made them 16 KiB in
+       1 MiB arenas (USE_LARGE_ARENAS/USE_LARGE_POOLS with the radix tree on 64-bit). */
+    if (v >= VER(3, 10)) {
+        l->pool_size = 16 << 10;
+        l->arena_size_bytes = 1 << 20;
+    } else {
+        l->pool_size = 4 << 10;
+        l->arena_size_bytes = 256 << 10;
+    }
+    l->pymalloc_alignment = 16;
+    l->gc_debug_saveall = 1 << 5; /* Include/internal/pycore_gc.h: DEBUG_SAVEALL */
     return 0;
 }

@@ -83,6 +83,18 @@
     X(set_smalltable, "PySetObject", "smalltable")                                                \
     X(setentry_size, "setentry", NULL)                                                            \
     X(dictvalues_values, "PyDictValues|_dictvalues", "values")                                    \
+    X(interp_obmalloc, "PyInterpreterState|_is", "obmalloc")                                      \
+    X(obmalloc_arenas, "_obmalloc_state", "mgmt.arenas")                                          \
+    X(obmalloc_maxarenas, "_obmalloc_state", "mgmt.maxarenas")                                    \
+    X(obmalloc_narenas, "_obmalloc_state", "mgmt.narenas_currently_allocated")                    \
+    X(obmalloc_raw_blocks, "_obmalloc_state", "mgmt.raw_allocated_blocks")                        \
+    X(arena_size, "arena_object", NULL)                                                           \
+    X(arena_address, "arena_object", "address")                                                  \
+    X(arena_pool_address, "arena_object", "pool_address")                                        \
+    X(arena_nfreepools, "arena_object", "nfreepools")                                            \
+    X(arena_ntotalpools, "arena_object", "ntotalpools")                                          \
+    X(pool_count, "pool_header", "ref.count")                                                     \
+    X(pool_szidx, "pool_header", "szidx")                                                         \
     X(ascii_size, "PyASCIIObject", NULL)                                                          \
     X(ascii_length, "PyASCIIObject", "length")                                                    \
     X(ascii_state_kind, "PyASCIIObject", "state.kind")                                            \
@@ -113,6 +125,9 @@ struct pk_layout {
     uint64_t tpflags_heaptype, tpflags_have_gc, tpflags_type_subclass;
     uint64_t tpflags_preheader;  /* flags whose presence adds preheader_extra bytes */
     uint32_t preheader_extra;    /* managed dict/weakref pointers before the GC header */
+    /* pymalloc geometry (Objects/obmalloc.c): POOL_SIZE, ARENA_SIZE, ALIGNMENT. */
+    uint64_t pool_size, arena_size_bytes, pymalloc_alignment;
+    uint32_t gc_debug_saveall; /* gc.DEBUG_SAVEALL */
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

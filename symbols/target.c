@@ -94,6 +94,24 @@ static void hex_build_id(struct pk_elf *f, char *out, size_t cap)
     for (size_t i = 0; i < n && 2 * i + 2 < cap; i++) snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
+static void resolve_obmalloc_syms(struct pk_elf *mod, const char *debug_path, struct pk_target *t)
+{
+    static const char *const names[] = {"arenas", "maxarenas", "narenas_currently_allocated",
+                                        "raw_allocated_blocks"};
+    uint64_t *out[] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
+                       &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks};
+    struct pk_elf *dbg = NULL;
+    struct pk_err ignore = {0};
+    if (strcmp(debug_path, pk_elf_path(mod)) != 0) pk_elf_open(debug_path, &dbg, &ignore);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        struct pk_elf_sym sym;
+        if (pk_elf_find_symbol(mod, names[i], 1, &sym) ||
+            (dbg && pk_elf_find_symbol(dbg, names[i], 1, &sym)))
+            *out[i] = sym.value + t->bias;
+    }
+    pk_elf_close(dbg);
+}
+
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                       const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
 {
@@ -156,6 +174,7 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                      t->module, t->py_version, t->build_id[0] ? t->build_id : "none", minor);
         goto out;
     }
+    resolve_obmalloc_syms(mod, debug_path, t);
     struct pk_dwarf *dw;
     rc = pk_dwarf_open(debug_path, &dw, e);
     if (rc < 0) goto out;

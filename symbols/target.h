@@ -38,6 +38,11 @@ struct pk_target {
     char build_id[41];        /* hex, "" if none */
     char layout_source[PATH_MAX + 16]; /* "dwarf:/usr/lib/debug/.build-id/..." */
     uint64_t builtin_types[PK_BT_COUNT]; /* addresses in the target, 0 if not found */
+    /* pymalloc's file-local statics (3.9-3.11; LTO renames them name.lto_priv.N), found in the
+       module's or its debug file's .symtab. Addresses in the target, 0 if not found. */
+    struct {
+        uint64_t arenas, maxarenas, narenas, raw_allocated_blocks;
+    } obmalloc_syms;
     struct pk_layout layout;
 };
 

@@ -1,0 +1,97 @@
+/* The collector's own state per interpreter, mapped to what the gc module reports. */
+#include "cpython/gc_state.h"
+
+#include <stdlib.h>
+
+#include "cpython/census.h"
+
+static int read_i32(struct pk_mem *m, uint64_t a, int64_t *out)
+{
+    int32_t v;
+    int r = pk_mem_read(m, a, &v, 4);
+    if (r == 0) *out = v;
+    return r;
+}
+
+static int read_ssize(struct pk_mem *m, uint64_t a, int64_t *out)
+{
+    return pk_mem_read(m, a, out, 8);
+}
+
+int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t interp,
+                     struct pk_interp_snap *out, struct pk_err *e)
+{
+    uint64_t gc = interp + PK_OFF(l, interp_gc);
+    int64_t v;
+    int r = 0;
+    if (PK_HAS(l, gc_enabled) && (r = read_i32(m, gc + PK_OFF(l, gc_enabled), &v)) == 0)
+        out->gc_enabled = v != 0;
+    if (r == 0 && PK_HAS(l, gc_debug) && (r = read_i32(m, gc + PK_OFF(l, gc_debug), &v)) == 0)
+        out->gc_debug = v;
+    if (r == 0 && (r = read_i32(m, gc + PK_OFF(l, gc_collecting), &v)) == 0)
+        out->gc_collecting = v != 0;
+    /* The three gc_generation structs behind get_threshold()/get_count(), in API order. */
+    uint64_t gens[3];
+    uint64_t gsz = PK_F(l, gen_size).size;
+    if (l->gc_kind == PK_GC_GENERATIONAL) {
+        for (int i = 0; i < 3; i++) gens[i] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz;
+    } else {
+        /* 3.14.0-3.14.4: get_count() is (young, old[visited], old[visited ^ 1]). */
+        int64_t visited = 0;
+        if (r == 0) r = read_i32(m, gc + PK_OFF(l, gc_visited_space), &visited);
+        visited &= 1;
+        gens[0] = gc + PK_OFF(l, gc_young);
+        gens[1] = gc + PK_OFF(l, gc_old) + (uint64_t)visited * gsz;
+        gens[2] = gc + PK_OFF(l, gc_old) + (uint64_t)(visited ^ 1) * gsz;
+    }
+    for (int i = 0; i < 3 && r == 0; i++) {
+        if (PK_HAS(l, gen_threshold))
+            r = read_i32(m, gens[i] + PK_OFF(l, gen_threshold), &out->generations[i].threshold);
+        if (r == 0) r = read_i32(m, gens[i] + PK_OFF(l, gen_count), &out->generations[i].count);
+    }
+    if (r == 0 && PK_HAS(l, gc_generation_stats) && PK_HAS(l, genstats_collections)) {
+        uint64_t ssz = PK_F(l, genstats_size).size;
+        for (int i = 0; i < 3 && r == 0; i++) {
+            uint64_t st = gc + PK_OFF(l, gc_generation_stats) + (uint64_t)i * ssz;
+            struct pk_gen_snap *g = &out->generations[i];
+            if ((r = read_ssize(m, st + PK_OFF(l, genstats_collections), &g->collections)) == 0 &&
+                (r = read_ssize(m, st + PK_OFF(l, genstats_collected), &g->collected)) == 0)
+                r = read_ssize(m, st + PK_OFF(l, genstats_uncollectable), &g->uncollectable);
+        }
+    }
+    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
+    if (r < 0) return pk_fail(e, PK_E_INCONSISTENT, "the GC state is unreadable");
+    return 0;
+}
+
+int pk_gc_garbage_read(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
+                       uint64_t interp, struct pk_interp_snap *out, struct pk_err *e)
+{
+    uint64_t gc = interp + PK_OFF(l, interp_gc), list;
+    if (!PK_HAS(l, gc_garbage)) return 0;
+    if (pk_mem_read_u64(m, gc + PK_OFF(l, gc_garbage), &list) < 0)
+        return pk_fail(e, PK_E_INCONSISTENT, "gc.garbage pointer is unreadable");
+    if (!list) return 0; /* not created yet: the gc module was never imported */
+    int64_t n;
+    uint64_t items;
+    if (pk_mem_read(m, list + PK_OFF(l, varobject_size), &n, 8) < 0 ||
+        pk_mem_read_u64(m, list + PK_OFF(l, list_item), &items) < 0 || n < 0 ||
+        n > PK_GARBAGE_MAX_ITEMS)
+        return pk_fail(e, PK_E_INCONSISTENT, "gc.garbage is not a readable list");
+    out->garbage_count = (uint64_t)n;
+    struct pk_tally acc = {m, l, types, NULL, NULL, 0, 0, 0, e};
+    int r = 0;
+    for (int64_t i = 0; i < n && r == 0; i++) {
+        uint64_t obj, type;
+        if (pk_mem_read_u64(m, items + (uint64_t)i * 8, &obj) < 0 || !obj ||
+            pk_mem_read_u64(m, obj + PK_OFF(l, object_type), &type) < 0) {
+            r = pk_fail(e, PK_E_INCONSISTENT, "gc.garbage[%lld] is unreadable", (long long)i);
+            break;
+        }
+        r = pk_tally_add(&acc, obj, type);
+    }
+    if (r == 0 && pk_tally_stats(&acc, &out->garbage_types, &out->ngarbage_types) < 0)
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+    pk_tally_free(&acc);
+    return r;
+}

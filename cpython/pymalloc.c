@@ -1,0 +1,111 @@
+/* pymalloc's arenas and pools, summed the way sys.getallocatedblocks() sums them. */
+#include "cpython/pymalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_state {
+    uint64_t arenas;      /* struct arena_object * */
+    uint64_t maxarenas;   /* uint */
+    uint64_t narenas;     /* size_t narenas_currently_allocated */
+    int64_t raw_blocks;   /* Py_ssize_t raw_allocated_blocks */
+};
+
+static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
+                  struct arena_state *st)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t a_arenas, a_max, a_narenas, a_raw;
+    if (PK_HAS(l, interp_obmalloc) && PK_HAS(l, obmalloc_arenas)) {
+        /* 3.12 embeds struct _obmalloc_state in the interpreter; 3.13+ points to it. */
+        uint64_t state = interp + PK_OFF(l, interp_obmalloc);
+        if (PK_F(l, interp_obmalloc).size == 8 && pk_mem_read_u64(m, state, &state) < 0)
+            return -PK_E_INCONSISTENT;
+        if (!state) return 1;
+        a_arenas = state + PK_OFF(l, obmalloc_arenas);
+        a_max = state + PK_OFF(l, obmalloc_maxarenas);
+        a_narenas = state + PK_OFF(l, obmalloc_narenas);
+        a_raw = state + PK_OFF(l, obmalloc_raw_blocks);
+    } else if (t->obmalloc_syms.arenas && t->obmalloc_syms.maxarenas &&
+               t->obmalloc_syms.raw_allocated_blocks) {
+        a_arenas = t->obmalloc_syms.arenas;
+        a_max = t->obmalloc_syms.maxarenas;
+        a_narenas = t->obmalloc_syms.narenas;
+        a_raw = t->obmalloc_syms.raw_allocated_blocks;
+    } else {
+        return 1;
+    }
+    uint32_t max32;
+    memset(st, 0, sizeof *st);
+    if (pk_mem_read_u64(m, a_arenas, &st->arenas) < 0 || pk_mem_read(m, a_max, &max32, 4) < 0 ||
+        pk_mem_read(m, a_raw, &st->raw_blocks, 8) < 0)
+        return -PK_E_INCONSISTENT;
+    st->maxarenas = max32;
+    if (a_narenas) pk_mem_read_u64(m, a_narenas, &st->narenas);
+    return 0;
+}
+
+int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
+                     struct pk_interp_snap *out, struct pk_err *e)
+{
+    const struct pk_layout *l = &t->layout;
+    struct pk_pymalloc_snap *p = &out->pymalloc;
+    memset(p, 0, sizeof *p);
+    if (!PK_HAS(l, arena_address) || !PK_HAS(l, pool_count) || !PK_HAS(l, pool_szidx)) return 0;
+    struct arena_state st;
+    int r = locate(m, t, interp, &st);
+    if (r == 1) return 0;
+    if (r < 0 || st.maxarenas > PK_MAX_ARENAS)
+        return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table is unreadable");
+    const uint64_t asz = PK_F(l, arena_size).size, pool = l->pool_size;
+    const uint64_t pools_per_arena = l->arena_size_bytes / pool;
+    uint64_t blocks = st.raw_blocks > 0 ? (uint64_t)st.raw_blocks : 0;
+    unsigned char *arena_buf = malloc(asz);
+    if (!arena_buf) return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    for (uint64_t i = 0; i < st.maxarenas; i++) {
+        uint64_t ao = st.arenas + i * asz, address, pool_address;
+        if (pk_mem_read(m, ao, arena_buf, asz) < 0) {
+            free(arena_buf);
+            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu is unreadable",
+                           (unsigned long long)i);
+        }
+        memcpy(&address, arena_buf + PK_OFF(l, arena_address), 8);
+        if (!address) continue; /* slot not in use */
+        memcpy(&pool_address, arena_buf + PK_OFF(l, arena_pool_address), 8);
+        p->arenas++;
+        uint64_t base = (address + pool - 1) & ~(pool - 1);
+        if (pool_address < base || pool_address - base > pools_per_arena * pool) {
+            free(arena_buf);
+            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu has a bad pool pointer",
+                           (unsigned long long)i);
+        }
+        for (uint64_t pa = base; pa < pool_address; pa += pool) {
+            uint32_t count, szidx;
+            unsigned char hdr[64];
+            uint64_t hlen = PK_OFF(l, pool_szidx) + 4;
+            if (hlen > sizeof hdr || PK_OFF(l, pool_count) + 4 > hlen ||
+                pk_mem_read_uncached(m, pa, hdr, hlen) < 0) {
+                free(arena_buf);
+                return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is unreadable",
+                               (unsigned long long)pa);
+            }
+            memcpy(&count, hdr + PK_OFF(l, pool_count), 4);
+            memcpy(&szidx, hdr + PK_OFF(l, pool_szidx), 4);
+            if (count > pool) { /* more blocks than bytes in the pool */
+                free(arena_buf);
+                return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is corrupt",
+                               (unsigned long long)pa);
+            }
+            blocks += count;
+            if (count) {
+                p->pools++;
+                p->used_bytes += (uint64_t)count * (szidx + 1) * l->pymalloc_alignment;
+            }
+        }
+    }
+    free(arena_buf);
+    p->arena_bytes = p->arenas * l->arena_size_bytes;
+    p->allocated_blocks = blocks;
+    p->available = 1;
+    return 0;
+}

@@ -60,7 +60,7 @@ static int parse_line(const char *line, size_t len, struct pk_map *m)
         if (++digits > 20) return -1;
         m->inode = m->inode * 10 + (uint64_t)(*p++ - '0');
     }
-    if (digits == 0) return -1;
+    if (digits == 0 || (p < end && *p != ' ')) return -1;
     while (p < end && *p == ' ') p++;
     size_t plen = (size_t)(end - p);
     m->path = malloc(plen + 1);

@@ -124,8 +124,10 @@ static int lookup_in(struct pk_elf *f, Elf64_Word type, const char *name, int al
 
 int pk_elf_find_symbol(struct pk_elf *f, const char *name, int allow_lto, struct pk_elf_sym *out)
 {
-    if (lookup_in(f, SHT_SYMTAB, name, allow_lto, out)) return 1;
-    return lookup_in(f, SHT_DYNSYM, name, allow_lto, out);
+    /* An exact name wins over a renamed static that shares its base name. */
+    if (lookup_in(f, SHT_SYMTAB, name, 0, out) || lookup_in(f, SHT_DYNSYM, name, 0, out)) return 1;
+    if (!allow_lto) return 0;
+    return lookup_in(f, SHT_SYMTAB, name, 1, out) || lookup_in(f, SHT_DYNSYM, name, 1, out);
 }
 
 size_t pk_elf_build_id(struct pk_elf *f, unsigned char *buf, size_t cap)

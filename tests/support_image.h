@@ -14,10 +14,10 @@
 
 struct img {
     uint64_t base;
-    size_t size;     /* mapped bytes: [base, base + size) */
-    size_t used;     /* bump allocator */
+    size_t size; /* mapped bytes: [base, base + size) */
+    size_t used; /* bump allocator */
     unsigned char *buf;
-    int gone;        /* the source reports the target as exited */
+    int gone; /* the source reports the target as exited */
     struct pk_maps maps;
     struct pk_mem *mem;
 };

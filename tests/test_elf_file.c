@@ -23,7 +23,7 @@ int pk_fixture_both = 16;
 __attribute__((used)) static int fixture_both_lto __asm__("pk_fixture_both.lto_priv.1") = 17;
 __attribute__((used)) const char pk_fixture_rodata_marker[] = "pk-fixture-rodata-marker-7d1e";
 
-static struct pk_elf *open_self(void)
+static struct pk_elf *elf_open_self(void)
 {
     struct pk_elf *f = NULL;
     struct pk_err e = {0};
@@ -111,7 +111,7 @@ static void expect_symbol_at(struct pk_elf *f, const char *name, int allow_lto, 
 
 Test(elf, load_bias_agrees_with_the_loader)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     struct main_prog mp = main_prog();
     cr_assert_eq(bias_from_maps(f), mp.bias);
     pk_elf_close(f);
@@ -119,20 +119,20 @@ Test(elf, load_bias_agrees_with_the_loader)
 
 Test(elf, finds_global_and_static_symbols)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     expect_symbol_at(f, "pk_fixture_global", 0, &pk_fixture_global, sizeof pk_fixture_global);
     expect_symbol_at(f, "pk_fixture_bss_global", 0, &pk_fixture_bss_global, sizeof(int));
     expect_symbol_at(f, "pk_fixture_static", 0, &pk_fixture_static, sizeof pk_fixture_static);
     struct pk_elf_sym s;
-    cr_assert_eq(pk_elf_find_symbol(f, "open_self", 0, &s), 1, "a static function");
-    cr_assert_eq(s.value + bias_from_maps(f), (uint64_t)(uintptr_t)&open_self);
+    cr_assert_eq(pk_elf_find_symbol(f, "elf_open_self", 0, &s), 1, "a static function");
+    cr_assert_eq(s.value + bias_from_maps(f), (uint64_t)(uintptr_t)&elf_open_self);
     cr_assert_gt(s.size, 0);
     pk_elf_close(f);
 }
 
 Test(elf, undefined_and_missing_symbols_are_not_found)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     struct pk_elf_sym s;
     cr_assert_eq(pk_elf_find_symbol(f, "pk_fixture_no_such_symbol", 1, &s), 0);
     cr_assert_eq(pk_elf_find_symbol(f, "pk_fixture_prefix", 1, &s), 0, "a prefix is no match");
@@ -145,7 +145,7 @@ Test(elf, undefined_and_missing_symbols_are_not_found)
 
 Test(elf, lto_and_numbered_suffixes)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     struct pk_elf_sym s;
     cr_assert_eq(pk_elf_find_symbol(f, "pk_fixture_lto", 0, &s), 0, "suffix without allow_lto");
     expect_symbol_at(f, "pk_fixture_lto", 1, &fixture_lto_var, sizeof(int));
@@ -164,7 +164,7 @@ Test(elf, lto_and_numbered_suffixes)
 
 Test(elf, build_id_matches_the_loaded_note)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     struct main_prog mp = main_prog();
     cr_assert_gt(mp.build_id_len, 0, "test binary linked without a build-id");
     unsigned char id[64];
@@ -179,7 +179,7 @@ Test(elf, build_id_matches_the_loaded_note)
 
 Test(elf, header_facts)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     FILE *fp = fopen("/proc/self/exe", "rb");
     cr_assert(fp);
     Elf64_Ehdr eh;
@@ -194,7 +194,7 @@ Test(elf, header_facts)
 
 Test(elf, reads_initialised_data)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     struct pk_elf_sym s;
     int v = 0;
     cr_assert_eq(pk_elf_find_symbol(f, "pk_fixture_global", 0, &s), 1);
@@ -218,7 +218,7 @@ static int find_marker(const char *str, size_t len, void *arg)
 
 Test(elf, scans_rodata_strings)
 {
-    struct pk_elf *f = open_self();
+    struct pk_elf *f = elf_open_self();
     cr_assert_eq(pk_elf_scan_strings(f, ".rodata", find_marker, NULL), 1);
     cr_assert_eq(pk_elf_scan_strings(f, ".no_such_section", find_marker, NULL), 0);
     pk_elf_close(f);
@@ -235,7 +235,11 @@ Test(elf, refuses_non_elf_and_special_files)
     char path[] = "/tmp/pypeek-test-XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, "\x7f" "ELF not really", 15), 15);
+    cr_assert_eq(write(fd,
+                       "\x7f"
+                       "ELF not really",
+                       15),
+                 15);
     close(fd);
     pk_err_clear(&e);
     int r = pk_elf_open(path, &f, &e);

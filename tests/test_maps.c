@@ -1,8 +1,8 @@
 /* /proc/PID/maps parser: well-formed lines, refused input, and the binary search. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,7 +12,8 @@ static const char sample[] =
     "55d0c0a00000-55d0c0a21000 r--p 00000000 08:01 1234567                    /usr/bin/python3.11\n"
     "55d0c0a21000-55d0c0b00000 r-xp 00021000 08:01 1234567                    /usr/bin/python3.11\n"
     "55d0c2000000-55d0c2100000 rw-p 00000000 00:00 0                          [heap]\n"
-    "7f2c1a000000-7f2c1a021000 r-xs 0000a000 fd:1f 99                         /tmp/my lib dir/x y.so\n"
+    "7f2c1a000000-7f2c1a021000 r-xs 0000a000 fd:1f 99                         /tmp/my lib dir/x "
+    "y.so\n"
     "7f2c1a021000-7f2c1a022000 rw-p 00000000 00:00 0 \n"
     "7f2c1a030000-7f2c1a031000 ---p 00001000 08:01 42   /tmp/gone.so (deleted)\n"
     "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
@@ -99,8 +100,7 @@ Test(maps, malformed_lines_are_refused)
 
 Test(maps, overlapping_or_unsorted_regions_are_refused)
 {
-    expect_refused("1000-3000 r--p 00000000 00:00 0\n2000-4000 r--p 00000000 00:00 0\n",
-                   "overlap");
+    expect_refused("1000-3000 r--p 00000000 00:00 0\n2000-4000 r--p 00000000 00:00 0\n", "overlap");
     expect_refused("5000-6000 r--p 00000000 00:00 0\n1000-2000 r--p 00000000 00:00 0\n",
                    "unsorted");
     expect_refused("1000-2000 r--p 00000000 00:00 0\n1000-2000 r--p 00000000 00:00 0\n",

@@ -51,18 +51,30 @@ void pk_version_format(uint32_t hex, char *buf, size_t cap)
 
 struct scan_state {
     int want_minor; /* from the file name, -1 if unknown */
+    int tails;      /* also try the tail of longer strings (see scan_one) */
     uint32_t hex;
 };
 
-static int scan_one(const char *s, size_t len, void *arg)
+static int scan_version(struct scan_state *st, const char *s, size_t len)
 {
-    struct scan_state *st = arg;
     uint32_t hex;
     if (len < 5 || len > 16 || s[0] != '3' || s[1] != '.') return 0;
     if (pk_version_parse(s, len, &hex) < 0) return 0;
     if (st->want_minor >= 0 && (int)((hex >> 16) & 0xff) != st->want_minor) return 0;
     st->hex = hex;
     return 1;
+}
+
+/* The PY_VERSION literal is a whole string, or, when the linker merged it into a longer string
+   that ends the same way (pyenv's 3.9/3.10: "/root/.pyenv/versions/3.9.18" holds "3.9.18"),
+   that string's tail after a '/' or '-'. */
+static int scan_one(const char *s, size_t len, void *arg)
+{
+    struct scan_state *st = arg;
+    if (!st->tails) return scan_version(st, s, len);
+    for (size_t i = len > 16 ? len - 16 : 1; i + 5 <= len; i++)
+        if ((s[i - 1] == '/' || s[i - 1] == '-') && scan_version(st, s + i, len - i)) return 1;
+    return 0;
 }
 
 /* "python3.9", "libpython3.10.so.1.0" -> 9, 10; -1 when the name says nothing. */
@@ -95,10 +107,12 @@ int pk_version_detect(struct pk_elf *mod, uint64_t runtime_vaddr, const char *mo
             return 0;
         }
     }
-    struct scan_state st = {minor_from_name(module_path), 0};
-    if (pk_elf_scan_strings(mod, ".rodata", scan_one, &st)) {
-        *hex = st.hex;
-        return 0;
+    struct scan_state st = {minor_from_name(module_path), 0, 0};
+    for (st.tails = 0; st.tails < 2; st.tails++) {
+        if (pk_elf_scan_strings(mod, ".rodata", scan_one, &st)) {
+            *hex = st.hex;
+            return 0;
+        }
     }
     return pk_fail(e, PK_E_NOT_PYTHON, "%s defines _PyRuntime but its CPython version is unknown",
                    module_path);

@@ -30,6 +30,24 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         if (table != obj + PK_OFF(l, set_smalltable)) s += (mask + 1) * PK_F(l, setentry_size).size;
         break;
     }
+    case PK_SIZE_TYPE: {
+        uint64_t flags, keys = 0;
+        if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, type_flags), &flags)) < 0) return r;
+        if (!(flags & l->tpflags_heaptype)) {
+            s = PK_F(l, type_struct_size).size;
+            break;
+        }
+        s = PK_F(l, heaptype_struct_size).size;
+        if (PK_HAS(l, heaptype_cached_keys) &&
+            (r = pk_mem_read_u64(m, obj + PK_OFF(l, heaptype_cached_keys), &keys)) < 0)
+            return r;
+        uint64_t ks;
+        if (keys) {
+            if ((r = pk_pydict_keys_size(m, l, keys, &ks)) < 0) return r;
+            s += ks;
+        }
+        break;
+    }
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

@@ -23,15 +23,11 @@ static int read_u8(struct pk_mem *m, uint64_t a, uint8_t *v)
     return pk_mem_read(m, a, v, 1);
 }
 
-static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
-                      struct dict_table *t)
+/* Reads the keys object at k into t (everything but keys/values). */
+static int read_keys(struct pk_mem *m, const struct pk_layout *l, uint64_t k, struct dict_table *t)
 {
     int r;
-    memset(t, 0, sizeof *t);
-    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_keys), &t->keys)) < 0) return r;
-    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_values), &t->values)) < 0) return r;
-    if (!t->keys) return -PK_E_INCONSISTENT;
-    uint64_t k = t->keys;
+    if (!k) return -PK_E_INCONSISTENT;
     if ((r = pk_mem_read(m, k + PK_OFF(l, dictkeys_refcnt), &t->refcnt, 8)) < 0) return r;
     if ((r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_nentries), &t->nentries)) < 0) return r;
     if (PK_HAS(l, dictkeys_usable) &&
@@ -68,8 +64,36 @@ static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
         t->value_off = (uint32_t)PK_OFF(l, dictuentry_value);
     }
     if (!t->entry_size || t->entry_size > 64) return -PK_E_INCONSISTENT;
+    return 0;
+}
+
+static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
+                      struct dict_table *t)
+{
+    int r;
+    memset(t, 0, sizeof *t);
+    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_keys), &t->keys)) < 0) return r;
+    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_values), &t->values)) < 0) return r;
+    if ((r = read_keys(m, l, t->keys, t)) < 0) return r;
     if (t->values && PK_HAS(l, dictvalues_values)) t->values += PK_OFF(l, dictvalues_values);
     return 0;
+}
+
+/* _PyDict_KeysSize: the keys object header, its index table and USABLE_FRACTION entries. */
+static uint64_t keys_size(const struct pk_layout *l, const struct dict_table *t)
+{
+    uint64_t usable = (t->size << 1) / 3;
+    return PK_OFF(l, dictkeys_indices) + t->index_bytes + usable * t->entry_size;
+}
+
+int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys,
+                        uint64_t *size)
+{
+    struct dict_table t;
+    memset(&t, 0, sizeof t);
+    int r = read_keys(m, l, keys, &t);
+    if (r == 0) *size = keys_size(l, &t);
+    return r;
 }
 
 int pk_pydict_foreach(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
@@ -136,15 +160,9 @@ int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
     if (r < 0) return r;
     uint64_t usable = (t.size << 1) / 3; /* USABLE_FRACTION */
     uint64_t res = basicsize;
-    uint64_t keys_header = PK_OFF(l, dictkeys_indices);
-    if (PK_HAS(l, dictkeys_log2_size)) {
-        /* 3.11+: split values are sized by the shared keys' usable slots */
-        if (t.values) res += (t.nentries + t.usable) * 8;
-        if (t.refcnt == 1) res += keys_header + t.index_bytes + usable * t.entry_size;
-    } else {
-        if (t.values) res += usable * 8;
-        if (t.refcnt == 1) res += keys_header + t.index_bytes + usable * t.entry_size;
-    }
+    /* 3.11+ sizes split values by the shared keys' usable slots; 3.9/3.10 by the fraction. */
+    if (t.values) res += (PK_HAS(l, dictkeys_log2_size) ? t.nentries + t.usable : usable) * 8;
+    if (t.refcnt == 1) res += keys_size(l, &t);
     *size = res;
     return 0;
 }

@@ -23,4 +23,8 @@ int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
 int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
                      uint64_t basicsize, uint64_t *size);
 
+/* _PyDict_KeysSize of the keys object at keys (type.__sizeof__ counts ht_cached_keys). */
+int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys,
+                        uint64_t *size);
+
 #endif

@@ -142,21 +142,28 @@ static char *type_name(struct pk_types *t, uint64_t addr, uint64_t flags)
 static void classify(struct pk_types *t, struct pk_type_info *ti)
 {
     static const enum pk_size_kind kinds[PK_BT_COUNT] = {
-        PK_SIZE_GENERIC, PK_SIZE_LIST, PK_SIZE_GENERIC, PK_SIZE_DICT, PK_SIZE_SET, PK_SIZE_SET,
+        PK_SIZE_GENERIC, PK_SIZE_LIST, PK_SIZE_GENERIC, PK_SIZE_DICT,
+        PK_SIZE_SET,     PK_SIZE_SET,  PK_SIZE_TYPE,
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;
     uint64_t cur = ti->addr;
+    /* Exact when no type between this one and the builtin defines its own __sizeof__ (a C
+       type such as deque, or a Python class): known only where the type's dict is readable
+       (3.12+ keeps static builtin types' dicts elsewhere, so those stay estimates). */
+    int own_sizeof_unknown = 0;
     for (int depth = 0; cur && depth < MAX_BASE_DEPTH; depth++) {
         for (int b = 0; b < PK_BT_COUNT; b++) {
             if (t->builtin[b] && cur == t->builtin[b]) {
                 ti->size_kind = kinds[b];
-                /* Python classes and the builtins themselves; C types with their own
-                   __sizeof__ (deque, ...) are only estimated. */
-                ti->size_exact = depth == 0 || (ti->flags & t->l->tpflags_heaptype);
+                ti->size_exact = !own_sizeof_unknown;
                 return;
             }
         }
+        uint64_t dict = 0, found;
+        if (pk_mem_read_u64(t->m, cur + PK_OFF(t->l, type_dict), &dict) < 0 || !dict ||
+            pk_pydict_get_str(t->m, t->l, dict, "__sizeof__", &found) != 0)
+            own_sizeof_unknown = 1;
         if (pk_mem_read_u64(t->m, cur + PK_OFF(t->l, type_base), &cur) < 0) return;
     }
 }

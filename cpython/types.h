@@ -16,6 +16,7 @@ enum pk_size_kind {
     PK_SIZE_LIST,
     PK_SIZE_DICT,
     PK_SIZE_SET,
+    PK_SIZE_TYPE, /* type.__sizeof__: PyHeapTypeObject + cached keys, or PyTypeObject */
 };
 
 

@@ -55,6 +55,9 @@
     X(type_flags, "PyTypeObject|_typeobject", "tp_flags")                                         \
     X(type_base, "PyTypeObject|_typeobject", "tp_base")                                           \
     X(type_dict, "PyTypeObject|_typeobject", "tp_dict")                                           \
+    X(type_struct_size, "PyTypeObject|_typeobject", NULL)                                         \
+    X(heaptype_struct_size, "PyHeapTypeObject|_heaptypeobject", NULL)                             \
+    X(heaptype_cached_keys, "PyHeapTypeObject|_heaptypeobject", "ht_cached_keys")                 \
     X(heaptype_name, "PyHeapTypeObject|_heaptypeobject", "ht_name")                               \
     X(heaptype_qualname, "PyHeapTypeObject|_heaptypeobject", "ht_qualname")                       \
     X(list_item, "PyListObject", "ob_item")                                                       \
@@ -101,6 +104,25 @@
     X(ascii_state_compact, "PyASCIIObject", "state.compact")                                      \
     X(ascii_state_ascii, "PyASCIIObject", "state.ascii")                                          \
     X(compact_unicode_size, "PyCompactUnicodeObject", NULL)                                       \
+    /* fd owners (optional: _io and _socket may be missing; see cpython/fd_owners.c) */           \
+    X(bytes_sval, "PyBytesObject", "ob_sval")                                                     \
+    X(fileio_size, "fileio", NULL)                                                                \
+    X(fileio_fd, "fileio", "fd")                                                                  \
+    X(fileio_created, "fileio", "created")                                                        \
+    X(fileio_readable, "fileio", "readable")                                                      \
+    X(fileio_writable, "fileio", "writable")                                                      \
+    X(fileio_appending, "fileio", "appending")                                                    \
+    X(fileio_closefd, "fileio", "closefd")                                                        \
+    X(fileio_dict, "fileio", "dict")                                                              \
+    X(buffered_size, "buffered", NULL)                                                            \
+    X(buffered_raw, "buffered", "raw")                                                            \
+    X(textio_size, "textio", NULL)                                                                \
+    X(textio_buffer, "textio", "buffer")                                                          \
+    X(sock_size, "PySocketSockObject", NULL)                                                      \
+    X(sock_fd, "PySocketSockObject", "sock_fd")                                                   \
+    X(sock_family, "PySocketSockObject", "sock_family")                                           \
+    X(sock_type, "PySocketSockObject", "sock_type")                                               \
+    X(sock_proto, "PySocketSockObject", "sock_proto")                                             \
     X(unicode_data, "PyUnicodeObject", "data")
 
 enum pk_layout_field {
@@ -141,5 +163,7 @@ int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_ve
 /* Sets the per-version constants and the GC kind; checks the fields the census needs. */
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e);
 const char *pk_layout_field_name(enum pk_layout_field i);
+/* The DWARF query (type names, member) behind a field, for resolving it from another module. */
+struct pk_dwarf_query pk_layout_query(enum pk_layout_field i);
 
 #endif

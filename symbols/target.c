@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "symbols/debuginfo.h"
+#include "symbols/ext_layout.h"
 #include "symbols/elf_file.h"
 #include "symbols/version.h"
 
@@ -14,7 +15,7 @@
 
 static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyBaseObject_Type", "PyList_Type", "PyTuple_Type", "PyDict_Type", "PySet_Type",
-    "PyFrozenSet_Type",
+    "PyFrozenSet_Type", "PyType_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else
@@ -182,6 +183,7 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     pk_dwarf_close(dw);
     if (rc < 0) goto out;
     snprintf(t->layout_source, sizeof t->layout_source, "dwarf:%s", debug_path);
+    pk_ext_layout_socket(pid, maps, opts ? opts->debug_dir : NULL, &t->layout);
 out:
     pk_elf_close(mod);
     return rc;

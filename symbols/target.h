@@ -19,6 +19,7 @@ enum pk_builtin_type {
     PK_BT_DICT,
     PK_BT_SET,
     PK_BT_FROZENSET,
+    PK_BT_TYPE,
     PK_BT_COUNT
 };
 

@@ -52,21 +52,54 @@ def census(*types):
     return {type_name(t): {"count": counts[t], "bytes": sizes[t]} for t in types}
 
 
+def _garbage_census():
+    counts, sizes = {}, {}
+    for o in gc.garbage:
+        name = type_name(type(o))
+        counts[name] = counts.get(name, 0) + 1
+        sizes[name] = sizes.get(name, 0) + sys.getsizeof(o)
+    return {k: {"count": counts[k], "bytes": sizes[k]} for k in counts}
+
+
 def report_and_block(facts, out=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
-    the GIL until SIGUSR1. Returns after the release."""
+    the GIL until SIGUSR1. Returns after the release.
+
+    The collector is disabled while measuring so no collection moves objects or changes the
+    stats between the measurement and the pause; it is re-enabled (if it was) before blocking.
+    gc counts and allocated blocks are measured last, after every temporary is gone."""
     out = out if out is not None else sys.stdout
+    was_enabled = gc.isenabled()
+    gc.disable()
+    facts = dict(facts)
+    facts["gc_enabled"] = was_enabled
+    facts["gc_debug"] = gc.get_debug()
+    facts["gc_threshold"] = list(gc.get_threshold())
+    facts["gc_stats"] = gc.get_stats()
+    facts["garbage_len"] = len(gc.garbage)
+    facts["garbage_types"] = _garbage_census()
     text = json.dumps(facts)
+    del facts
     assert text.endswith("}")
-    head = text[:-1] + (", " if len(text) > 2 else "")
-    gc.disable()  # no collection may move objects between generations while measuring
+    head = text[:-1] + ", "
+    # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a free
+    # list without touching the gen-0 count, or are allocated fresh (count + 1) and then go
+    # back to the free list (no decrement): fill the free list first so the read is neutral.
+    warm = [(i, i, i) for i in range(16)]
+    del warm
     g0 = len(gc.get_objects(0))
     g1 = len(gc.get_objects(1))
     g2 = len(gc.get_objects(2))
     frozen = gc.get_freeze_count()
-    line = '%s"gc_generations": [%d, %d, %d], "gc_permanent": %d, "pid": %d}\n' % (
-        head, g0, g1, g2, frozen, os.getpid())
-    gc.enable()
+    c0, c1, c2 = gc.get_count()
+    blocks = sys.getallocatedblocks()
+    # String concatenation only: a formatting tuple would disturb the count the same way.
+    line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)
+            + '], "gc_permanent": ' + str(frozen) + ', "gc_count": [' + str(c0) + ", "
+            + str(c1) + ", " + str(c2) + '], "allocated_blocks": ' + str(blocks)
+            + ', "pid": ' + str(os.getpid()) + "}\n")
+    if was_enabled:
+        gc.enable()
     os.write(out.fileno(), line.encode())
     _pause()
     return _released[0]

@@ -1,0 +1,78 @@
+"""GC health, exactly as the interpreter reports it: gc.isenabled/get_debug/get_threshold/
+get_count/get_stats/get_freeze_count, gc.garbage and its types, sys.getallocatedblocks."""
+from harness import check, check_eq
+
+BLOCKS_SLACK = 16  # the oracle measures getallocatedblocks last; its own output line follows
+
+
+def compare(snap, truth):
+    gc_ = snap["gc"]
+    check_eq(gc_["enabled"], truth["gc_enabled"], "gc.isenabled()")
+    check_eq(gc_["debug_flags"], truth["gc_debug"], "gc.get_debug()")
+    check_eq(gc_["thresholds"], truth["gc_threshold"], "gc.get_threshold()")
+    check_eq(gc_["counts"], truth["gc_count"], "gc.get_count()")
+    stats = [{k: g[k] for k in ("collections", "collected", "uncollectable")}
+             for g in gc_["generations"]]
+    check_eq(stats, truth["gc_stats"], "gc.get_stats()")
+    check_eq([g["objects"] for g in gc_["generations"]], truth["gc_generations"],
+             "len(gc.get_objects(i))")
+    check_eq(gc_["permanent_objects"], truth["gc_permanent"], "gc.get_freeze_count()")
+    check_eq(snap["garbage"]["count"], truth["garbage_len"], "len(gc.garbage)")
+    got = {t["type"]: {"count": t["count"], "bytes": t["bytes"]} for t in snap["garbage"]["types"]}
+    check_eq(got, truth["garbage_types"], "types in gc.garbage")
+    blocks = snap["memory"]["pymalloc"]["allocated_blocks"]
+    check(abs(blocks - truth["allocated_blocks"]) <= BLOCKS_SLACK,
+          "sys.getallocatedblocks(): pypeek says %d, the target says %d (allowed slack %d)"
+          % (blocks, truth["allocated_blocks"], BLOCKS_SLACK))
+    check(snap["attach"]["consistent"] is True, "snapshot not consistent")
+
+
+def run_scenario(ctx, scenario):
+    with ctx.start_target("gc_fixture.py", scenario) as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        compare(snap, truth)
+        return t, truth, snap
+
+
+def test_gc_plain(ctx):
+    run_scenario(ctx, "plain")
+
+
+def test_gc_saveall_garbage(ctx):
+    with ctx.start_target("gc_fixture.py", "saveall") as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        compare(snap, truth)
+        check(truth["garbage_len"] >= 80, "fixture made too little garbage: %r" % truth)
+        check("__main__.Finalized" in truth["garbage_types"], "no Finalized in gc.garbage")
+        rc, text, err = ctx.run_pypeek(t.pid)
+        check(rc == 0, "text report failed: " + err)
+        check("DEBUG_SAVEALL" in text, "text report does not say DEBUG_SAVEALL is on")
+        check("gc.garbage holds" in text, "text report does not mention gc.garbage")
+
+
+def test_gc_disabled_counts_grow(ctx):
+    with ctx.start_target("gc_fixture.py", "disabled") as t:
+        first = t.read_line()
+        snap1 = ctx.snapshot(t.pid)
+        compare(snap1, first)
+        check(snap1["gc"]["enabled"] is False, "GC reported enabled")
+        rc, text, err = ctx.run_pypeek(t.pid)
+        check(rc == 0 and "DISABLED" in text, "text report does not say GC is disabled")
+        t.release()
+        second = t.read_line()
+        snap2 = ctx.snapshot(t.pid)
+        compare(snap2, second)
+        check(snap2["gc"]["counts"][0] > snap1["gc"]["counts"][0],
+              "gen-0 count did not grow while GC was disabled")
+
+
+def test_gc_freeze(ctx):
+    _, truth, snap = run_scenario(ctx, "freeze")
+    check(truth["gc_permanent"] >= 1000, "fixture froze too little: %r" % truth["gc_permanent"])
+
+
+def test_gc_thresholds(ctx):
+    _, truth, _ = run_scenario(ctx, "thresholds")
+    check_eq(truth["gc_threshold"], [1234, 56, 78], "fixture thresholds")

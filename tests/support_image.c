@@ -79,6 +79,7 @@ void img_put(struct img *im, uint64_t addr, const void *src, size_t n)
 {
     cr_assert(addr >= im->base && addr + n <= im->base + im->size, "write outside the image");
     memcpy(im->buf + (addr - im->base), src, n);
+    pk_mem_invalidate(im->mem); /* the "target" changed under the reader's cache */
 }
 
 void img_put_u64(struct img *im, uint64_t addr, uint64_t v)

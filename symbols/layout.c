@@ -20,6 +20,11 @@ const char *pk_layout_field_name(enum pk_layout_field i)
     return i < PK_L_COUNT ? field_names[i] : "?";
 }
 
+struct pk_dwarf_query pk_layout_query(enum pk_layout_field i)
+{
+    return i < PK_L_COUNT ? queries[i] : (struct pk_dwarf_query){"", NULL};
+}
+
 int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
                          struct pk_err *e)
 {

@@ -48,6 +48,8 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         }
         break;
     }
+    case PK_SIZE_BASIC:
+        break;
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

@@ -142,8 +142,15 @@ static char *type_name(struct pk_types *t, uint64_t addr, uint64_t flags)
 static void classify(struct pk_types *t, struct pk_type_info *ti)
 {
     static const enum pk_size_kind kinds[PK_BT_COUNT] = {
-        PK_SIZE_GENERIC, PK_SIZE_LIST, PK_SIZE_GENERIC, PK_SIZE_DICT,
-        PK_SIZE_SET,     PK_SIZE_SET,  PK_SIZE_TYPE,
+        [PK_BT_LIST] = PK_SIZE_LIST,
+        [PK_BT_DICT] = PK_SIZE_DICT,
+        [PK_BT_SET] = PK_SIZE_SET,
+        [PK_BT_FROZENSET] = PK_SIZE_SET,
+        [PK_BT_TYPE] = PK_SIZE_TYPE,
+        [PK_BT_GENERATOR] = PK_SIZE_BASIC,
+        [PK_BT_COROUTINE] = PK_SIZE_BASIC,
+        [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
+        [PK_BT_FRAME] = PK_SIZE_BASIC,
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;
@@ -156,7 +163,7 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
         for (int b = 0; b < PK_BT_COUNT; b++) {
             if (t->builtin[b] && cur == t->builtin[b]) {
                 ti->size_kind = kinds[b];
-                ti->size_exact = !own_sizeof_unknown;
+                ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC;
                 return;
             }
         }

@@ -17,6 +17,8 @@ enum pk_size_kind {
     PK_SIZE_DICT,
     PK_SIZE_SET,
     PK_SIZE_TYPE, /* type.__sizeof__: PyHeapTypeObject + cached keys, or PyTypeObject */
+    PK_SIZE_BASIC, /* basicsize only, never ob_size: generators, coroutines, frames (their
+                      own __sizeof__ adds the frame's slots, so an estimate) */
 };
 
 

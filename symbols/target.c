@@ -15,7 +15,8 @@
 
 static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyBaseObject_Type", "PyList_Type", "PyTuple_Type", "PyDict_Type", "PySet_Type",
-    "PyFrozenSet_Type", "PyType_Type",
+    "PyFrozenSet_Type", "PyType_Type", "PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type",
+    "PyFrame_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else

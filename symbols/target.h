@@ -20,6 +20,12 @@ enum pk_builtin_type {
     PK_BT_SET,
     PK_BT_FROZENSET,
     PK_BT_TYPE,
+    /* Fixed-size objects whose type has a non-zero tp_itemsize but no ob_size (3.11+: the
+       frame's slots live inline after the struct); ob_size there would read a pointer. */
+    PK_BT_GENERATOR,
+    PK_BT_COROUTINE,
+    PK_BT_ASYNC_GENERATOR,
+    PK_BT_FRAME,
     PK_BT_COUNT
 };
 

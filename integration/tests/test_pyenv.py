@@ -1,0 +1,73 @@
+"""The shared-library path: pyenv's builds (--enable-shared) keep the interpreter, _PyRuntime
+and the DWARF in libpython3.X.so. The census fixture must give exact equality there too, for
+every minor version present; absent interpreters are skipped with the reason printed."""
+import os
+import re
+
+from harness import Skip, check, check_eq, type_entry
+from pyenv import pyenv_python
+
+# Versions that fail for a reason not fixed yet: {minor: reason}. They still run their test
+# up to the Skip, so the reason is reported loudly on every run.
+KNOWN_FAILURES = {}
+
+
+def mapped_libpython(pid, minor):
+    """The libpython the target really mapped, from /proc/PID/maps."""
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            path = line.split(None, 5)[-1].strip()
+            if re.search(r"/libpython3\.%d[^/]*\.so" % minor, path):
+                return path
+    return None
+
+
+def census_on_pyenv(ctx, minor):
+    python = pyenv_python(minor)
+    if minor in KNOWN_FAILURES:
+        raise Skip("known failure on %s: %s" % (python, KNOWN_FAILURES[minor]))
+    with ctx.start_target("census_fixture.py", python=python) as t:
+        truth = t.read_line()
+        lib = mapped_libpython(t.pid, minor)
+        check(lib is not None, "test set-up: %s did not map a libpython3.%d.so" % (python, minor))
+        snap = ctx.snapshot(t.pid)
+        check_eq(os.path.realpath(snap["target"]["module"]), os.path.realpath(lib),
+                 "module defining _PyRuntime")
+        gens = [g["objects"] for g in snap["gc"]["generations"]]
+        check_eq(gens, truth["gc_generations"], "objects per generation")
+        check_eq(snap["gc"]["permanent_objects"], truth["gc_permanent"], "permanent objects")
+        check_eq(snap["objects"]["total"], sum(truth["gc_generations"]), "total tracked objects")
+        for name in ("__main__.User", "__main__.Slotted", "list"):
+            check_eq(type_entry(snap, name)["count"], truth["types"][name]["count"],
+                     name + " count")
+        for name in ("__main__.User", "list"):
+            check_eq(type_entry(snap, name)["bytes"], truth["types"][name]["bytes"],
+                     name + " bytes")
+        check_eq(snap["attach"]["threads"], truth["threads"], "threads stopped")
+        check(snap["attach"]["consistent"] is True, "snapshot not consistent")
+        states = t.thread_states()
+        check(all(s not in "tT" for s in states.values()),
+              "threads left stopped after pypeek exited: %s" % states)
+        t.release()
+        after = t.read_line()
+        check(after["progress"] is True, "worker threads made no progress after pypeek")
+
+
+def test_pyenv_3_9(ctx):
+    census_on_pyenv(ctx, 9)
+
+
+def test_pyenv_3_10(ctx):
+    census_on_pyenv(ctx, 10)
+
+
+def test_pyenv_3_11(ctx):
+    census_on_pyenv(ctx, 11)
+
+
+def test_pyenv_3_12(ctx):
+    census_on_pyenv(ctx, 12)
+
+
+def test_pyenv_3_13(ctx):
+    census_on_pyenv(ctx, 13)

@@ -61,6 +61,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_maps maps = {0};
     struct pk_mem *mem = NULL;
     int r = 0;
+    uint64_t deadline = o->max_pause_ms ? mono_us() + (uint64_t)o->max_pause_ms * 1000u : 0;
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) return r;
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
@@ -74,7 +75,8 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
         goto out;
     }
-    struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel};
+    struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
+                                 o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
 out:
     s->attach.threads = pk_freeze_thread_count(fz);
@@ -124,6 +126,9 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
                     !(cancel && *cancel);
         if (!retry) {
             pk_refail(e, attempt_err.code, "%s", attempt_err.msg);
+            if (pk_exit_code(attempt_err.code) == pk_exit_code(PK_E_INCONSISTENT))
+                pk_snapshot_warn(s, "inconsistent after %d retries: %s", attempt,
+                                 attempt_err.msg);
             break;
         }
         /* A collection was running, or (nonblocking) the heap moved under us: let the
@@ -150,11 +155,18 @@ int pk_run(const struct pk_opts *o)
     struct pk_snapshot s;
     struct pk_err e = {0};
     int r = pk_take_snapshot(o, cancel, &s, &e);
-    if (r == 0) {
+    /* A heap that never settled is still reported, marked "consistent": false; the exit
+       code says so unless --allow-inconsistent. */
+    int inconsistent = r < 0 && pk_exit_code(e.code) == pk_exit_code(PK_E_INCONSISTENT) &&
+                       s.target.pid != 0 && !(cancel && *cancel);
+    if (r == 0 || inconsistent) {
+        struct pk_err inc = e;
+        pk_err_clear(&e);
         struct pk_report_opts ro = {o->top};
         r = o->json ? pk_report_json(stdout, &s, &ro, &e) : pk_report_text(stdout, &s, &ro, &e);
         if (fflush(stdout) != 0 || ferror(stdout))
             r = pk_fail(&e, PK_E_INTERNAL, "writing to standard output failed");
+        else if (inconsistent && !o->allow_inconsistent) r = -inc.code, e = inc;
     }
     pk_snapshot_free(&s);
     if (cancel && *cancel) {

@@ -2,8 +2,16 @@
 #include "cpython/gc_list.h"
 
 #include <string.h>
+#include <time.h>
 
 #define CANCEL_POLL_MASK 0xfff
+
+uint64_t pk_monotonic_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
 
 uint64_t pk_gc_max_nodes(const struct pk_maps *maps, const struct pk_layout *l)
 {
@@ -36,8 +44,14 @@ int pk_gc_list_walk(struct pk_mem *m, const struct pk_layout *l, uint64_t head,
                            "GC list at 0x%llx: more than %llu objects without returning to its "
                            "head (corrupt or cyclic list)",
                            (unsigned long long)head, (unsigned long long)lim->max_nodes);
-        if ((n & CANCEL_POLL_MASK) == 0 && lim->cancel && *lim->cancel)
-            return pk_fail(e, PK_E_INTERRUPTED, "interrupted while walking the GC lists");
+        if ((n & CANCEL_POLL_MASK) == 0) {
+            if (lim->cancel && *lim->cancel)
+                return pk_fail(e, PK_E_INTERRUPTED, "interrupted while walking the GC lists");
+            if (lim->deadline_us && pk_monotonic_us() > lim->deadline_us)
+                return pk_fail(e, PK_E_PAUSE_EXCEEDED,
+                               "gave up: reading the heap would exceed --max-pause; the target "
+                               "was resumed");
+        }
         if (cur == 0 || (cur & 7))
             return pk_fail(e, PK_E_INCONSISTENT, "GC list at 0x%llx: bad link 0x%llx",
                            (unsigned long long)head, (unsigned long long)cur);

@@ -17,6 +17,7 @@
     X(BAD_FILE, 7, "snapshot or core file unreadable")                                             \
     X(INTERNAL, 8, "internal error (out of memory, output failed, bug)")                           \
     X(UNMAPPED, 6, "target address not mapped")                                                    \
+    X(PAUSE_EXCEEDED, 6, "the pause would exceed --max-pause")                                     \
     X(INTERRUPTED, 130, "interrupted by a signal")
 
 enum pk_errcode {

@@ -150,7 +150,7 @@ Test(pystr, corrupt_headers_are_refused)
     struct strfx fx;
     setup(&fx);
     char out[64];
-    cr_assert_eq(read_str(&fx, new_str(&fx, 3, 1, 0, 2, "ab", 2), out, sizeof out),
+    cr_assert_eq(read_str(&fx, new_str(&fx, 3, 1, 0, 2, "abcdefgh", 2), out, sizeof out),
                  -PK_E_INCONSISTENT, "kind 3");
     cr_assert_eq(read_str(&fx, new_str(&fx, 0, 1, 0, 2, "ab", 2), out, sizeof out),
                  -PK_E_INCONSISTENT, "kind 0");

@@ -56,7 +56,7 @@ size_t pk_escape(const char *s, char *out, size_t cap)
     size_t o = 0, width = 0;
     if (cap == 0) return 0;
     while (*p) {
-        char tmp[8];
+        char tmp[16];
         const char *src = tmp;
         size_t len;
         uint32_t cp;

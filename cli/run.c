@@ -13,6 +13,7 @@
 #include "attach/proc.h"
 #include "cli/signals.h"
 #include "cpython/collect.h"
+#include "cpython/fd_table.h"
 #include "report/report.h"
 #include "symbols/target.h"
 
@@ -78,6 +79,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
 out:
     s->attach.threads = pk_freeze_thread_count(fz);
     s->attach.pause_us = pk_freeze_end(fz);
@@ -89,6 +91,7 @@ out:
     }
     pk_mem_free(mem);
     pk_maps_free(&maps);
+    if (r == 0) pk_fd_table_finish(procfd, s); /* fd limits, socket endpoints: after resume */
     return r;
 }
 

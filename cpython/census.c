@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/fd_owners.h"
+
 static int grow(struct pk_tally *a, size_t need)
 {
     if (need <= a->cap) return 0;
@@ -44,9 +46,29 @@ int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type)
     return 0;
 }
 
+/* The census visitor's state: the tally, plus the fd-owner hook (cpython/fd_owners.h) that
+   notes file and socket objects during this same walk. owners may be NULL. */
+struct census_walk {
+    struct pk_tally *tally;
+    struct pk_fd_owners *owners;
+};
+
+/* Also the permanent generation's visitor: gc.freeze()d files and sockets hold fds too. */
+static int note_fd_owner(uint64_t obj, uint64_t type, void *arg)
+{
+    struct census_walk *w = arg;
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(w->tally->types, type, &rc);
+    if (ti && ti->fd_role) pk_fd_owners_note(w->owners, obj, ti);
+    return 0;
+}
+
 static int count_object(uint64_t obj, uint64_t type, void *arg)
 {
-    return pk_tally_add(arg, obj, type);
+    struct census_walk *w = arg;
+    int r = pk_tally_add(w->tally, obj, type);
+    if (r == 0 && w->owners) note_fd_owner(obj, type, arg);
+    return r;
 }
 
 void pk_tally_free(struct pk_tally *a)
@@ -113,6 +135,14 @@ int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_typ
                       uint64_t interp, const struct pk_walk_limits *lim,
                       struct pk_interp_snap *out, struct pk_err *e)
 {
+    return pk_census_collect_owners(m, l, types, interp, lim, NULL, out, e);
+}
+
+int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
+                             uint64_t interp, const struct pk_walk_limits *lim,
+                             struct pk_fd_owners *owners, struct pk_interp_snap *out,
+                             struct pk_err *e)
+{
     uint64_t gc = interp + PK_OFF(l, interp_gc);
     int32_t collecting;
     int r = pk_mem_read(m, gc + PK_OFF(l, gc_collecting), &collecting, 4);
@@ -124,6 +154,7 @@ int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_typ
         return pk_fail(e, PK_E_INCONSISTENT, "a garbage collection is in progress (collecting)");
 
     struct pk_tally acc = {m, l, types, NULL, NULL, 0, 0, 0, e};
+    struct census_walk walk = {&acc, owners};
     uint64_t heads[3][2];
     int nheads[3];
     generation_heads(m, l, gc, heads, nheads);
@@ -131,13 +162,14 @@ int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_typ
         out->generations[g].objects = 0;
         for (int k = 0; k < nheads[g]; k++) {
             uint64_t n;
-            r = pk_gc_list_walk(m, l, heads[g][k], lim, count_object, &acc, &n, e);
+            r = pk_gc_list_walk(m, l, heads[g][k], lim, count_object, &walk, &n, e);
             if (r < 0) goto fail;
             out->generations[g].objects += n;
         }
     }
     uint64_t perm = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
-    r = pk_gc_list_walk(m, l, perm, lim, NULL, NULL, &out->permanent_objects, e);
+    r = pk_gc_list_walk(m, l, perm, lim, owners ? note_fd_owner : NULL, &walk,
+                        &out->permanent_objects, e);
     if (r < 0) goto fail;
 
     out->total_objects = 0;

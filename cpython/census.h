@@ -30,6 +30,12 @@ void pk_tally_free(struct pk_tally *a);
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
                       uint64_t interp, const struct pk_walk_limits *lim,
                       struct pk_interp_snap *out, struct pk_err *e);
+/* The same, also noting every object that may hold an fd into owners (cpython/fd_owners.h). */
+struct pk_fd_owners;
+int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
+                             uint64_t interp, const struct pk_walk_limits *lim,
+                             struct pk_fd_owners *owners, struct pk_interp_snap *out,
+                             struct pk_err *e);
 
 /* sys.getsizeof(obj) for an object of the given type. */
 int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpython/census.h"
+#include "cpython/fd_owners.h"
 #include "cpython/gc_state.h"
 #include "cpython/pymalloc.h"
 #include "cpython/types.h"
@@ -75,6 +76,8 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
         pk_types_free(types);
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
     }
+    /* Files and sockets are noted during the census walk (NULL on OOM: no owners). */
+    struct pk_fd_owners *owners = pk_fd_owners_new(m, l, types);
     /* main first, then the others in list order */
     size_t order = 0;
     for (int pass = 0; pass < 2 && r == 0; pass++) {
@@ -88,11 +91,18 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             is->id = -1;
             if (PK_HAS(l, interp_id)) pk_mem_read(m, interps[i] + PK_OFF(l, interp_id), &is->id, 8);
             r = pk_gc_state_read(m, l, interps[i], is, e);
-            if (r == 0) r = pk_census_collect(m, l, types, interps[i], lim, is, e);
+            if (r == 0)
+                r = pk_census_collect_owners(m, l, types, interps[i], lim, owners, is, e);
             if (r == 0) r = pk_gc_garbage_read(m, l, types, interps[i], is, e);
             if (r == 0) r = pk_pymalloc_read(m, t, interps[i], is, e);
         }
     }
+    if (r == 0 && owners) {
+        r = pk_fd_owners_resolve(owners, s);
+        if (r < 0)
+            r = pk_fail(e, -r, r == -PK_E_NO_PROCESS ? "the target exited" : "out of memory");
+    }
+    pk_fd_owners_free(owners);
     pk_types_free(types);
     free(interps);
     return r;

@@ -23,7 +23,25 @@ void pk_snapshot_free(struct pk_snapshot *s)
     }
     free(s->interps);
     for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
+    pk_fds_snap_free(&s->fds);
     memset(s, 0, sizeof *s);
+}
+
+void pk_fds_snap_free(struct pk_fds_snap *f)
+{
+    for (size_t i = 0; i < f->nitems; i++) {
+        free(f->items[i].target);
+        free(f->items[i].local);
+        free(f->items[i].remote);
+    }
+    for (size_t i = 0; i < f->nowners; i++) {
+        free(f->owners[i].type);
+        free(f->owners[i].chain);
+        free(f->owners[i].name);
+    }
+    free(f->items);
+    free(f->owners);
+    memset(f, 0, sizeof *f);
 }
 
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)

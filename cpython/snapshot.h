@@ -47,6 +47,49 @@ struct pk_interp_snap {
     struct pk_pymalloc_snap pymalloc;
 };
 
+/* One Python object holding an fd (cpython/fd_owners.c): the outermost of a
+   TextIOWrapper -> Buffered* -> FileIO chain, or a socket. Strings are UTF-8 from the target. */
+struct pk_fd_owner {
+    int fd;
+    char *type;          /* the outermost object's type, e.g. "_io.TextIOWrapper" */
+    uint64_t address;    /* the outermost object: id() in CPython */
+    char *chain;         /* "_io.TextIOWrapper > _io.BufferedWriter > _io.FileIO" */
+    int is_socket;
+    /* files: the FileIO's own view */
+    uint64_t fileio;     /* address of the FileIO */
+    char *name;          /* its "name" attribute when a str or bytes, else NULL */
+    char mode[8];        /* FileIO.mode, from its flag bits: "rb", "wb", "rb+", "ab", "xb" ... */
+    int closefd;
+    /* sockets */
+    int family, socktype, proto;
+};
+
+/* One open fd (attach/fds.h facts) with its owners. */
+struct pk_fd_item {
+    int fd;
+    char kind[16];        /* "file", "tcp", ... (see attach/fds.h) */
+    char *target;         /* readlink text, untrusted */
+    uint64_t inode;       /* socket:[N] / pipe:[N], else 0 */
+    int have_fdinfo;
+    uint32_t flags;
+    int64_t pos;
+    char *local, *remote; /* socket endpoints, NULL when unknown */
+    const char *state;    /* static text or NULL */
+    size_t owner_first, nowners; /* slice of pk_fds_snap.owners */
+};
+
+struct pk_fds_snap {
+    int available;          /* the fd list was read */
+    int owners_available;   /* the layout had the _io (and _socket) rows */
+    int sockets_available;  /* PySocketSockObject was in the layout */
+    int truncated;
+    int64_t limit_soft, limit_hard; /* -1 unlimited, -2 unknown */
+    struct pk_fd_item *items; /* sorted by fd */
+    size_t nitems;
+    struct pk_fd_owner *owners; /* sorted by fd, then address */
+    size_t nowners;
+};
+
 struct pk_snapshot {
     char taken_at[40]; /* RFC 3339 UTC */
     struct {
@@ -71,11 +114,13 @@ struct pk_snapshot {
     } memory;
     struct pk_interp_snap *interps; /* main interpreter first */
     size_t ninterps;
+    struct pk_fds_snap fds; /* open fds and their owners (cpython/fd_owners.h) */
     char *warnings[PK_MAX_WARNINGS];
     size_t nwarnings;
 };
 
 void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
+void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/fd_owners.h"
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 
@@ -204,6 +205,7 @@ const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *
     if (ti->flags & l->tpflags_preheader) ti->header_bytes += l->preheader_extra;
     if (!(ti->name = type_name(t, addr, ti->flags))) goto oom_ti;
     classify(t, ti);
+    ti->fd_role = (uint8_t)pk_fd_role_of_type(t->m, l, addr);
     if (t->n == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 256;
         struct pk_type_info **nb = realloc(t->byindex, nc * sizeof *nb);

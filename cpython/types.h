@@ -31,6 +31,7 @@ struct pk_type_info {
     uint32_t header_bytes; /* GC header and pre-header, added by sys.getsizeof */
     enum pk_size_kind size_kind;
     int size_exact; /* 1 when size_kind reproduces the type's own __sizeof__ */
+    uint8_t fd_role; /* enum pk_fd_role (cpython/fd_owners.h): instances may hold an fd */
 };
 
 struct pk_types;

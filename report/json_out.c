@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/fds_report.h"
 #include "report/report.h"
 #include "util/text.h"
 
@@ -115,6 +116,7 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                         garbage_json(is, o->top), "pymalloc", pymalloc_json(is),
                                         "objects", objects_json(is, o->top)));
     }
+    json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
     json_object_set_new(root, "interpreters", interps);
     json_t *warn = json_array();
     for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, jstr(s->warnings[i]));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/fds_report.h"
 #include "report/report.h"
 #include "util/text.h"
 
@@ -153,6 +154,7 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     size_t top = o->top ? o->top : 20;
     if (s->ninterps) memory_section(f, s, &s->interps[0]);
     for (size_t i = 0; i < s->ninterps; i++) interp_section(f, &s->interps[i], top, s->ninterps > 1);
+    pk_fds_report_text(f, &s->fds, o->top ? o->top : 10);
     fputs("\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
           f);
     if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing the report failed");

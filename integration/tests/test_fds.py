@@ -104,3 +104,33 @@ def test_fds_kept_files_are_owned_by_their_wrappers(ctx):
         check(line and "1,000" in line[0] and "1,000 _io.TextIOWrapper" in line[0],
               "text report does not show %s held 1,000 times:\n%s" % (truth["path"], out))
         t.release()
+
+
+def mixed_on_pyenv(ctx, minor):
+    """pyenv builds keep _socket in lib-dynload/_socket.*.so with its own DWARF, and 3.12+ make
+    the _io and _socket types heap types: the same exact equality must hold."""
+    from pyenv import pyenv_python
+    python = pyenv_python(minor)
+    with ctx.start_target("fds_fixture.py", "mixed", python=python) as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        check(snap["fds"]["socket_owners_available"] is True,
+              "socket owners unavailable on %s: %s" % (python, snap.get("warnings")))
+        check_listing(snap, truth)
+        t.release()
+
+
+def test_fds_mixed_pyenv_3_9(ctx):
+    mixed_on_pyenv(ctx, 9)
+
+
+def test_fds_mixed_pyenv_3_11(ctx):
+    mixed_on_pyenv(ctx, 11)
+
+
+def test_fds_mixed_pyenv_3_12(ctx):
+    mixed_on_pyenv(ctx, 12)
+
+
+def test_fds_mixed_pyenv_3_13(ctx):
+    mixed_on_pyenv(ctx, 13)

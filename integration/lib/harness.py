@@ -113,10 +113,12 @@ class Context:
         return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
     def snapshot(self, pid, *args):
-        """pypeek --json PID; fails the test unless it exits 0 with valid JSON."""
+        """pypeek --json PID; fails the test unless it exits 0 with JSON that validates
+        against schema/pypeek.snapshot-1.json (integration/lib/snapshot_schema.py)."""
+        import snapshot_schema
         rc, out, err = self.run_pypeek("--json", pid, *args)
         check(rc == 0, "pypeek --json %s exited %d: %s" % (pid, rc, err.strip()))
-        return json.loads(out)
+        return snapshot_schema.validate(json.loads(out), "pypeek --json %s" % pid)
 
     def start_target(self, script, *args, python=DEBIAN_PYTHON, env=None):
         if not os.path.exists(python):

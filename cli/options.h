@@ -3,19 +3,34 @@
 #define PK_OPTIONS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 enum pk_cli_action { PK_CLI_RUN, PK_CLI_EXIT_OK, PK_CLI_EXIT_USAGE };
 
+enum pk_command {
+    PK_CMD_REPORT,   /* pypeek PID */
+    PK_CMD_SNAPSHOT, /* pypeek snapshot PID -o FILE */
+    PK_CMD_DIFF,     /* pypeek diff OLD NEW */
+    PK_CMD_WATCH,    /* pypeek watch PID */
+};
+
 struct pk_opts {
+    enum pk_command cmd;
     pid_t pid;
     int json;
-    size_t top;          /* 0: default (text 20, JSON all) */
+    int prometheus;
+    size_t top; /* 0: default (text 20, JSON all, Prometheus 20) */
     int nonblocking;
     int allow_inconsistent; /* report (exit 0) even when reads never settled */
     unsigned max_pause_ms;  /* 0: no limit */
     const char *debug_dir;
     int quiet, verbose;
+    const char *output;              /* snapshot: -o FILE */
+    const char *old_path, *new_path; /* diff */
+    unsigned interval_ms;            /* watch: --interval S (default 5 s) */
+    unsigned count;                  /* watch: --count N (0: until interrupted) */
+    uint64_t min_growth;             /* watch: --min-growth N objects (default 20) */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

@@ -11,9 +11,11 @@
 #include "attach/maps.h"
 #include "attach/mem.h"
 #include "attach/proc.h"
+#include "cli/commands.h"
 #include "cli/signals.h"
 #include "cpython/collect.h"
 #include "cpython/fd_table.h"
+#include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
 
@@ -95,25 +97,63 @@ out:
     return r;
 }
 
-int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cancel,
-                     struct pk_snapshot *s, struct pk_err *e)
+struct pk_live {
+    struct pk_opts opts;
+    int procfd;          /* /proc/PID, held open: a reused pid cannot be mistaken for it */
+    struct pk_target *t; /* resolved once: symbols and the DWARF layout */
+    uint64_t t_open;     /* counted in the first snapshot's wall time */
+};
+
+int pk_live_open(const struct pk_opts *o, struct pk_live **out, struct pk_err *e)
 {
     uint64_t t0 = mono_us();
-    memset(s, 0, sizeof *s);
-    int procfd = pk_proc_open(o->pid, e);
-    if (procfd < 0) return procfd;
-    struct pk_maps maps = {0};
+    *out = NULL;
+    struct pk_live *l = calloc(1, sizeof *l);
     struct pk_target *t = calloc(1, sizeof *t); /* large: keep it off the stack */
-    if (!t) {
-        close(procfd);
+    if (!l || !t) {
+        free(l);
+        free(t);
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
     }
+    l->opts = *o;
+    l->t = t;
+    l->t_open = t0;
+    if ((l->procfd = pk_proc_open(o->pid, e)) < 0) {
+        int r = l->procfd;
+        pk_live_close(l);
+        return r;
+    }
+    struct pk_maps maps = {0};
     struct pk_target_opts topts = {o->debug_dir};
-    int r = check_process(o->pid, procfd, e);
-    if (r == 0) r = pk_maps_read(procfd, &maps, e);
-    if (r == 0) r = pk_target_resolve(o->pid, procfd, &maps, &topts, t, e);
+    int r = check_process(o->pid, l->procfd, e);
+    if (r == 0) r = pk_maps_read(l->procfd, &maps, e);
+    if (r == 0) r = pk_target_resolve(o->pid, l->procfd, &maps, &topts, t, e);
     pk_maps_free(&maps);
-    if (r < 0) goto out;
+    if (r < 0) {
+        pk_live_close(l);
+        return r;
+    }
+    *out = l;
+    return 0;
+}
+
+void pk_live_close(struct pk_live *l)
+{
+    if (!l) return;
+    if (l->procfd >= 0) close(l->procfd);
+    free(l->t);
+    free(l);
+}
+
+int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel,
+                     struct pk_snapshot *s, struct pk_err *e)
+{
+    const struct pk_opts *o = &l->opts;
+    const struct pk_target *t = l->t;
+    uint64_t t0 = l->t_open ? l->t_open : mono_us();
+    l->t_open = 0;
+    int r = 0;
+    memset(s, 0, sizeof *s);
     s->target.pid = o->pid;
     snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
     snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
@@ -123,7 +163,7 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};
-        r = collect_once(o, procfd, t, cancel, s, &attempt_err);
+        r = collect_once(o, l->procfd, t, cancel, s, &attempt_err);
         if (r == 0) break;
         int retry = attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES &&
                     !(cancel && *cancel);
@@ -146,14 +186,44 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
     }
     s->attach.consistent = r == 0;
     s->attach.wall_us = mono_us() - t0;
-out:
-    free(t);
-    close(procfd);
+    return r;
+}
+
+int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cancel,
+                     struct pk_snapshot *s, struct pk_err *e)
+{
+    struct pk_live *l;
+    memset(s, 0, sizeof *s);
+    int r = pk_live_open(o, &l, e);
+    if (r == 0) r = pk_live_snapshot(l, cancel, s, e);
+    pk_live_close(l);
+    return r;
+}
+
+/* --prometheus: rendered from the JSON document, every type included so the rest can be
+   summed as type="(other)". */
+static int report_prometheus(const struct pk_snapshot *s, size_t top, struct pk_err *e)
+{
+    struct pk_report_opts all = {0};
+    json_t *doc = pk_snapshot_to_json(s, &all);
+    if (!doc) return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    int r = pk_report_prometheus(stdout, doc, top, e);
+    json_decref(doc);
     return r;
 }
 
 int pk_run(const struct pk_opts *o)
 {
+    switch (o->cmd) {
+    case PK_CMD_SNAPSHOT:
+        return pk_cmd_snapshot(o);
+    case PK_CMD_DIFF:
+        return pk_cmd_diff(o);
+    case PK_CMD_WATCH:
+        return pk_cmd_watch(o);
+    case PK_CMD_REPORT:
+        break;
+    }
     const volatile sig_atomic_t *cancel = pk_signals_install();
     struct pk_snapshot s;
     struct pk_err e = {0};
@@ -166,7 +236,9 @@ int pk_run(const struct pk_opts *o)
         struct pk_err inc = e;
         pk_err_clear(&e);
         struct pk_report_opts ro = {o->top};
-        r = o->json ? pk_report_json(stdout, &s, &ro, &e) : pk_report_text(stdout, &s, &ro, &e);
+        r = o->prometheus ? report_prometheus(&s, o->top, &e)
+            : o->json     ? pk_report_json(stdout, &s, &ro, &e)
+                          : pk_report_text(stdout, &s, &ro, &e);
         if (fflush(stdout) != 0 || ferror(stdout))
             r = pk_fail(&e, PK_E_INTERNAL, "writing to standard output failed");
         else if (inconsistent && !o->allow_inconsistent) r = -inc.code, e = inc;

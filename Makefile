@@ -4,7 +4,7 @@ SAN_BUILD ?= build-san
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test unit integration test-sanitize install format clean
+.PHONY: all deps build demo test unit pythons integration test-sanitize install format clean
 
 all: build
 
@@ -21,7 +21,12 @@ demo: deps build
 unit: build
 	$(BUILD)/pypeek_unit --jobs 2
 
-integration: build
+# Debian's 3.9/3.11/3.13/3.14/3.15 with their -dbg packages, unpacked into a cache outside the
+# source tree ($$PYPEEK_PYTHONS_CACHE, default ~/.cache/pypeek-pythons); a no-op once cached.
+pythons:
+	$(PYTHON) integration/pythons fetch
+
+integration: build pythons
 	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek
 
 test: deps build unit integration

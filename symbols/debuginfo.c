@@ -42,12 +42,21 @@ int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char
         for (size_t i = 1; i < idlen; i++) p += snprintf(rel + p, sizeof rel - (size_t)p, "%02x", id[i]);
         snprintf(rel + p, sizeof rel - (size_t)p, ".debug");
     }
-    char roots[3][PATH_MAX];
+    char roots[4][PATH_MAX];
     int nroots = 0;
     if (debug_dir) snprintf(roots[nroots++], PATH_MAX, "%s", debug_dir);
     snprintf(roots[nroots++], PATH_MAX, "/proc/%d/root/usr/lib/debug", (int)pid);
     snprintf(roots[nroots++], PATH_MAX, "/usr/lib/debug");
-    char path[4 * PATH_MAX];
+    /* A system tree unpacked somewhere (dpkg -x, a chroot seen from outside): the module is
+       SYSROOT/usr/{bin,lib}/..., its debug files are under SYSROOT/usr/lib/debug. */
+    const char *mpath = pk_elf_path(mod), *usr = NULL;
+    for (const char *p = strstr(mpath, "/usr/"); p; p = strstr(p + 1, "/usr/")) usr = p;
+    if (usr && usr > mpath && (size_t)(usr - mpath) + 16 < PATH_MAX) {
+        memcpy(roots[nroots], mpath, (size_t)(usr - mpath));
+        strcpy(roots[nroots] + (usr - mpath), "/usr/lib/debug");
+        nroots++;
+    }
+    char path[5 * PATH_MAX];
     if (rel[0]) {
         for (int i = 0; i < nroots; i++) {
             snprintf(path, sizeof path, "%s/%s", roots[i], rel);

@@ -103,8 +103,15 @@ class Target:
 
 
 class Context:
-    def __init__(self, pypeek):
+    def __init__(self, pypeek, interpreter=None):
         self.pypeek = pypeek
+        # The interpreter start_target uses when the test names none (integration/lib/
+        # interpreters.py: the version matrix runs the same tests on each).
+        self.interpreter = interpreter
+
+    def on(self, interpreter):
+        """This context with targets started by the given interpreter by default."""
+        return Context(self.pypeek, interpreter)
 
     def run_pypeek(self, *args, timeout=120, **kw):
         """Runs pypeek; returns (exit code, stdout, stderr)."""
@@ -120,7 +127,10 @@ class Context:
         check(rc == 0, "pypeek --json %s exited %d: %s" % (pid, rc, err.strip()))
         return snapshot_schema.validate(json.loads(out), "pypeek --json %s" % pid)
 
-    def start_target(self, script, *args, python=DEBIAN_PYTHON, env=None):
+    def start_target(self, script, *args, python=None, env=None):
+        if python is None and self.interpreter is not None:
+            return self.interpreter.start(script, *args, env=env)
+        python = python or DEBIAN_PYTHON
         if not os.path.exists(python):
             raise Skip("%s is not installed" % python)
         return Target([python, os.path.join(TARGETS, script)] + [str(a) for a in args], env=env)

@@ -97,7 +97,9 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
     fputs("pypeek: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\n(pypeek --help lists the commands and options)\n", stderr);
+    /* the synopsis: usage_text up to its first blank line */
+    fprintf(stderr, "\n%.*s\n(pypeek --help lists every option)\n",
+            (int)(strstr(usage_text, "\n\n") - usage_text), usage_text);
     return PK_CLI_EXIT_USAGE;
 }
 
@@ -230,9 +232,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     }
     for (size_t i = 0; i < nrules; i++)
         if (seen[i] && !(rules[i].cmds & (1u << o->cmd))) {
-            fprintf(stderr, "pypeek: %s does not apply to %s\n", rules[i].name,
-                    o->cmd == PK_CMD_REPORT ? "the report (pypeek PID)" : cmd_names[o->cmd]);
-            return PK_CLI_EXIT_USAGE;
+            return usage_error("%s does not apply to %s", rules[i].name,
+                               o->cmd == PK_CMD_REPORT ? "the report (pypeek PID)"
+                                                       : cmd_names[o->cmd]);
         }
     if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
     if (o->cmd == PK_CMD_DIFF) {

@@ -129,7 +129,12 @@ json_t *pk_doc_tally_fd_targets(const json_t *fds)
     json_array_foreach(json_object_get(fds, "items"), i, it)
     {
         const char *kind = json_string_value(json_object_get(it, "kind"));
-        const char *target = json_string_value(json_object_get(it, "target"));
+        /* sockets: the endpoint (a leak of connections to one server shows as one
+           growing key), else the path or "socket:[inode]" */
+        const char *target = NULL;
+        static const char *const keys[] = {"remote", "local", "target"};
+        for (size_t k = 0; k < 3 && !(target && *target); k++)
+            target = json_string_value(json_object_get(it, keys[k]));
         snprintf(key, sizeof key, "%s%s%s", kind ? kind : "unknown", target ? " " : "",
                  target ? target : "");
         tally_add(tally, key, 1, 0);

@@ -24,7 +24,8 @@ double pk_doc_time(const json_t *doc);
 json_t *pk_doc_tally_types(const json_t *list);
 /* Of fds: by kind (fds.by_kind, else counted from fds.items), bytes 0. */
 json_t *pk_doc_tally_fd_kinds(const json_t *fds);
-/* Of fds.items, by "KIND TARGET" (the kind alone when an item has no target), bytes 0. */
+/* Of fds.items, by "KIND TARGET" (the kind alone when an item has no target), bytes 0; a
+   socket's target is its remote endpoint, else its local one. */
 json_t *pk_doc_tally_fd_targets(const json_t *fds);
 /* Count and bytes of name in a tally (0 when absent). */
 void pk_doc_tally_get(const json_t *tally, const char *name, json_int_t *count, json_int_t *bytes);

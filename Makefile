@@ -4,7 +4,7 @@ SAN_BUILD ?= build-san
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test unit pythons integration test-sanitize install format clean
+.PHONY: all deps build demo test unit pythons integration fuzz test-sanitize install format clean
 
 all: build
 
@@ -29,7 +29,13 @@ pythons:
 integration: build pythons
 	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek
 
-test: deps build unit integration
+test: deps build unit integration fuzz
+
+# libFuzzer harnesses (fuzz/) over the cpython/ walkers and snapshot files, clang-built in
+# build-fuzz/; FUZZ_SECONDS in all (longer on demand: make fuzz FUZZ_SECONDS=3600).
+FUZZ_SECONDS ?= 60
+fuzz:
+	fuzz/run-fuzz --seconds $(FUZZ_SECONDS) -j 2
 
 # Second full run under AddressSanitizer + UndefinedBehaviorSanitizer (CI runs it too).
 test-sanitize: deps
@@ -45,4 +51,4 @@ format:
 	clang-format -i */*.c */*.h
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz

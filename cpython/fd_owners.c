@@ -308,7 +308,7 @@ int pk_fd_owners_resolve(struct pk_fd_owners *o, struct pk_snapshot *s)
     if (o->overflow)
         pk_snapshot_warn(s, "more than %u fd-holding objects: the rest are not reported as owners",
                          MAX_CANDIDATES);
-    qsort(o->v, o->n, sizeof *o->v, cmp_cand);
+    if (o->n) qsort(o->v, o->n, sizeof *o->v, cmp_cand); /* qsort(NULL, 0) is UB */
     /* Who wraps whom: TextIOWrapper.buffer and Buffered*.raw, only ever pointing at another
        candidate seen in the walk (never at arbitrary memory). */
     for (size_t i = 0; i < o->n && f->owners_available; i++) {

@@ -1,0 +1,21 @@
+# libFuzzer harnesses (clang, -DPYPEEK_FUZZ=ON; the libraries are instrumented by the root
+# CMakeLists.txt). Run them with fuzz/run-fuzz or `make fuzz`.
+set(PK_FUZZ_FLAGS -fsanitize=fuzzer,address,undefined)
+# tests/support_* build against a stand-in for Criterion's assertions.
+add_library(pk_fuzz_support STATIC tests/support_image.c tests/support_heap.c)
+target_include_directories(pk_fuzz_support BEFORE PUBLIC ${CMAKE_SOURCE_DIR}/fuzz/shim)
+target_compile_options(pk_fuzz_support PRIVATE -g)
+target_link_libraries(pk_fuzz_support PUBLIC pk_cpython)
+
+add_executable(fuzz_walkers fuzz/fuzz_walkers.c)
+# The harness reads its own DWARF for the layout of the mini CPython structs.
+target_compile_options(fuzz_walkers PRIVATE -g ${PK_FUZZ_FLAGS})
+target_link_options(fuzz_walkers PRIVATE ${PK_FUZZ_FLAGS})
+target_link_libraries(fuzz_walkers PRIVATE pk_fuzz_support pk_report)
+
+if(EXISTS ${CMAKE_SOURCE_DIR}/report/snapshot_read.c AND EXISTS ${CMAKE_SOURCE_DIR}/report/diff.c)
+  add_executable(fuzz_snapshot_file fuzz/fuzz_snapshot_file.c)
+  target_compile_options(fuzz_snapshot_file PRIVATE -g ${PK_FUZZ_FLAGS})
+  target_link_options(fuzz_snapshot_file PRIVATE ${PK_FUZZ_FLAGS})
+  target_link_libraries(fuzz_snapshot_file PRIVATE pk_report)
+endif()

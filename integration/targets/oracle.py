@@ -85,13 +85,17 @@ def report_and_block(facts, out=None):
     # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a free
     # list without touching the gen-0 count, or are allocated fresh (count + 1) and then go
     # back to the free list (no decrement): fill the free list first so the read is neutral.
-    warm = [(i, i, i) for i in range(16)]
-    del warm
+    # Each count is read by indexing its own call: on 3.14+ unpacking the tuple
+    # (c0, c1, c2 = gc.get_count()) leaves the gen-0 count one higher than the value read.
     g0 = len(gc.get_objects(0))
     g1 = len(gc.get_objects(1))
     g2 = len(gc.get_objects(2))
     frozen = gc.get_freeze_count()
-    c0, c1, c2 = gc.get_count()
+    warm = [(i, i, i) for i in range(16)]
+    del warm
+    c0 = gc.get_count()[0]
+    c1 = gc.get_count()[1]
+    c2 = gc.get_count()[2]
     blocks = sys.getallocatedblocks()
     # String concatenation only: a formatting tuple would disturb the count the same way.
     line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)

@@ -54,7 +54,9 @@ def test_fds_mixed_files_sockets_pipe(ctx):
         items = check_listing(snap, truth)
         kinds = [w["kind"] for w in truth["fds"]]
         # the fixture's own shape, so the comparison above covered what the issue asks for
-        check(kinds.count("file") == 50, "fixture: 50 files expected, got %r" % kinds)
+        # files in the fixture's folder: newer libffi (trixie on) also keeps its own .so open
+        mine = [w for w in truth["fds"] if w["kind"] == "file" and "/pypeek-fds-" in w["target"]]
+        check(len(mine) == 50, "fixture: 50 files expected, got %r" % kinds)
         check(kinds.count("tcp") == 3 and kinds.count("udp") == 1 and kinds.count("unix") == 2,
               "fixture: sockets missing: %r" % kinds)
         check(kinds.count("pipe") >= 2, "fixture: the os.pipe() fds are missing")

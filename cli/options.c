@@ -18,6 +18,10 @@ static const char usage_text[] =
     "                                          what changed between two snapshot files\n"
     "       pypeek watch [options] PID [--interval S] [--count N]\n"
     "                                          sample repeatedly and name leak suspects\n"
+    "       pypeek why [options] PID TYPE [--limit K]\n"
+    "                                          shortest reference chains from module globals\n"
+    "                                          to instances of TYPE (LargeObject,\n"
+    "                                          __main__.LargeObject, bytearray)\n"
     "\n"
     "Reports what holds the memory of a running CPython process: GC-tracked objects by type\n"
     "and size, per GC generation. Reads the target with process_vm_readv while its threads\n"
@@ -34,6 +38,9 @@ static const char usage_text[] =
     "  --interval S       watch: seconds between samples (default 5; fractions allowed)\n"
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
+    "  --limit K          why: print K chains (default 10)\n"
+    "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
+    "                     retained sizes): a shorter pause, the GC-tracked census only\n"
     "  --nonblocking      never stop the target; validate as it reads instead\n"
     "  --max-pause MS     resume the target and give up if it would stay stopped longer\n"
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
@@ -69,6 +76,8 @@ enum {
     OPT_INTERVAL,
     OPT_COUNT,
     OPT_MIN_GROWTH,
+    OPT_LIMIT,
+    OPT_NO_GRAPH,
     OPT_OUTPUT = 'o',
 };
 
@@ -88,7 +97,7 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -126,15 +135,17 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"count", required_argument, NULL, OPT_COUNT},
         {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH);
+    const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY);
     const struct opt_rule rules[] = {
-        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
+        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
@@ -145,12 +156,15 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_INTERVAL, "--interval", CMDS(PK_CMD_WATCH)},
         {OPT_COUNT, "--count", CMDS(PK_CMD_WATCH)},
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
+        {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
+        {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};
     memset(o, 0, sizeof *o);
     o->interval_ms = 5000;
     o->min_growth = 20;
+    o->limit = 10;
     optind = 1;
     opterr = 0;
     int c;
@@ -205,6 +219,15 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             o->min_growth = (uint64_t)n;
             break;
         }
+        case OPT_LIMIT: {
+            long n = pk_parse_id(optarg, 100000);
+            if (n < 1) return usage_error("--limit needs a number from 1 to 100000");
+            o->limit = (unsigned)n;
+            break;
+        }
+        case OPT_NO_GRAPH:
+            o->no_graph = 1;
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -224,7 +247,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_WATCH; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_WHY; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
@@ -242,6 +265,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         o->old_path = args[0];
         o->new_path = args[1];
         return PK_CLI_RUN;
+    }
+    if (o->cmd == PK_CMD_WHY) {
+        if (nargs != 2) return usage_error("why needs a PID and a type: pypeek why PID TYPE");
+        if (!*args[1]) return usage_error("why needs a type name");
+        o->why_type = args[1];
+        nargs = 1;
     }
     if (o->cmd == PK_CMD_SNAPSHOT && !o->output)
         return usage_error("snapshot needs -o FILE (the file to write)");

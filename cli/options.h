@@ -13,6 +13,7 @@ enum pk_command {
     PK_CMD_SNAPSHOT, /* pypeek snapshot PID -o FILE */
     PK_CMD_DIFF,     /* pypeek diff OLD NEW */
     PK_CMD_WATCH,    /* pypeek watch PID */
+    PK_CMD_WHY,      /* pypeek why PID TYPE */
 };
 
 struct pk_opts {
@@ -31,6 +32,9 @@ struct pk_opts {
     unsigned interval_ms;            /* watch: --interval S (default 5 s) */
     unsigned count;                  /* watch: --count N (0: until interrupted) */
     uint64_t min_growth;             /* watch: --min-growth N objects (default 20) */
+    const char *why_type;            /* why: the type whose holders are asked for */
+    unsigned limit;                  /* why: --limit K chains (default 10) */
+    int no_graph;                    /* --no-graph: the tracked census only */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

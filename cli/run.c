@@ -15,6 +15,7 @@
 #include "cli/signals.h"
 #include "cpython/collect.h"
 #include "cpython/fd_table.h"
+#include "cpython/heap.h"
 #include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
@@ -81,10 +82,14 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
+    /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
+    int graph = !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH;
+    if (r == 0 && graph) r = pk_heap_take(mem, t, &lim, s, e);
     if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
 out:
     s->attach.threads = pk_freeze_thread_count(fz);
     s->attach.pause_us = pk_freeze_end(fz);
+    if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY); /* analysed resumed */
     if (mem) {
         struct pk_mem_stats st;
         pk_mem_get_stats(mem, &st);
@@ -221,6 +226,8 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_diff(o);
     case PK_CMD_WATCH:
         return pk_cmd_watch(o);
+    case PK_CMD_WHY:
+        return pk_cmd_why(o);
     case PK_CMD_REPORT:
         break;
     }

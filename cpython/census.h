@@ -37,6 +37,10 @@ int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct
                              struct pk_fd_owners *owners, struct pk_interp_snap *out,
                              struct pk_err *e);
 
+/* The sizeof rule of str, int and bytearray (cpython/atomsize.c), without the GC header. */
+int pk_atom_sizeof(struct pk_mem *m, const struct pk_layout *l, int size_kind, uint64_t obj,
+                   uint64_t basicsize, uint64_t *size);
+
 /* sys.getsizeof(obj) for an object of the given type. */
 int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,
                      uint64_t obj, uint64_t *size);

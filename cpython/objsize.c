@@ -50,6 +50,11 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
     }
     case PK_SIZE_BASIC:
         break;
+    case PK_SIZE_STR:
+    case PK_SIZE_LONG:
+    case PK_SIZE_BYTEARRAY:
+        if ((r = pk_atom_sizeof(m, l, ti->size_kind, obj, s, &s)) < 0) return r;
+        break;
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

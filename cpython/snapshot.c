@@ -1,10 +1,26 @@
 /* The snapshot: plain data, freed and annotated here. */
 #include "cpython/snapshot.h"
 
+#include "cpython/graph.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void pk_heap_snap_clear(struct pk_heap_snap *h)
+{
+    for (size_t k = 0; k < h->nuntraversed_types; k++) free(h->untraversed_types[k].name);
+    free(h->untraversed_types);
+    for (size_t i = 0; i < h->nretainers; i++) {
+        free(h->retainers[i].root);
+        free(h->retainers[i].type);
+        for (size_t k = 0; k < h->retainers[i].ntypes; k++) free(h->retainers[i].types[k].name);
+        free(h->retainers[i].types);
+    }
+    free(h->retainers);
+    memset(h, 0, sizeof *h);
+}
 
 void pk_interp_snap_clear(struct pk_interp_snap *is)
 {
@@ -12,6 +28,7 @@ void pk_interp_snap_clear(struct pk_interp_snap *is)
     free(is->types);
     for (size_t k = 0; k < is->ngarbage_types; k++) free(is->garbage_types[k].name);
     free(is->garbage_types);
+    pk_heap_snap_clear(&is->heap);
     memset(is, 0, sizeof *is);
 }
 
@@ -24,6 +41,7 @@ void pk_snapshot_free(struct pk_snapshot *s)
     free(s->interps);
     for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
     pk_fds_snap_free(&s->fds);
+    pk_graph_free(s->graph);
     memset(s, 0, sizeof *s);
 }
 

@@ -11,10 +11,41 @@
 #define PK_SNAPSHOT_SCHEMA "pypeek.snapshot/1"
 #define PK_MAX_WARNINGS 32
 
+struct pk_graph;
+
 struct pk_type_stat {
     char *name; /* UTF-8 from the target: sanitise before printing */
     uint64_t count, bytes;
     int size_exact;
+    /* full census (cpython/graph.h): untracked instances reachable from tracked objects */
+    uint64_t untracked_count, untracked_bytes;
+};
+
+/* A module global (or a large container) and the bytes only it keeps alive: the nodes its
+   slot dominates in the object graph rooted at sys.modules (cpython/retained.c). */
+struct pk_retainer {
+    char *root;      /* "__main__._cache", or a container's shortest path */
+    char *type;      /* the type of the object it names */
+    int64_t len;     /* items of a list/tuple/dict/set, else -1 */
+    uint64_t retained_bytes, retained_count;
+    int is_global;
+    struct pk_type_stat *types; /* what it retains, by type (count/bytes), bytes descending */
+    size_t ntypes;
+};
+
+/* The object graph's summary: full census totals, coverage, retained sizes. */
+struct pk_heap_snap {
+    int available;
+    int partial;
+    char partial_reason[160];
+    uint64_t nodes, edges, untracked_count, untracked_bytes;
+    uint64_t tracked_traversed, tracked_untraversed, unreadable;
+    struct pk_type_stat *untraversed_types; /* count only */
+    size_t nuntraversed_types;
+    uint64_t unreachable_tracked; /* tracked objects not reachable from sys.modules */
+    struct pk_retainer *retainers;
+    size_t nretainers;
+    uint64_t graph_bytes, frozen_us, analysis_us;
 };
 
 struct pk_gen_snap {
@@ -45,6 +76,7 @@ struct pk_interp_snap {
     struct pk_type_stat *garbage_types; /* sorted by count, descending */
     size_t ngarbage_types;
     struct pk_pymalloc_snap pymalloc;
+    struct pk_heap_snap heap; /* main interpreter only (cpython/graph.h) */
 };
 
 /* One Python object holding an fd (cpython/fd_owners.c): the outermost of a
@@ -117,11 +149,13 @@ struct pk_snapshot {
     struct pk_fds_snap fds; /* open fds and their owners (cpython/fd_owners.h) */
     char *warnings[PK_MAX_WARNINGS];
     size_t nwarnings;
+    struct pk_graph *graph; /* the object graph (cpython/heap.h), or NULL; owned */
 };
 
 void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
 void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
+void pk_heap_snap_clear(struct pk_heap_snap *h);
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

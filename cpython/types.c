@@ -152,6 +152,13 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
         [PK_BT_COROUTINE] = PK_SIZE_BASIC,
         [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
         [PK_BT_FRAME] = PK_SIZE_BASIC,
+        [PK_BT_STR] = PK_SIZE_STR,
+        [PK_BT_LONG] = PK_SIZE_LONG,
+        [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
+    };
+    /* Builtins known for the object graph only: their sizes come from the inherited rules. */
+    static const char graph_only[PK_BT_COUNT] = {
+        [PK_BT_CELL] = 1, [PK_BT_MODULE] = 1, [PK_BT_FUNCTION] = 1, [PK_BT_METHOD] = 1,
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;
@@ -162,7 +169,7 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
     int own_sizeof_unknown = 0;
     for (int depth = 0; cur && depth < MAX_BASE_DEPTH; depth++) {
         for (int b = 0; b < PK_BT_COUNT; b++) {
-            if (t->builtin[b] && cur == t->builtin[b]) {
+            if (t->builtin[b] && cur == t->builtin[b] && !graph_only[b]) {
                 ti->size_kind = kinds[b];
                 ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC;
                 return;

@@ -19,6 +19,9 @@ enum pk_size_kind {
     PK_SIZE_TYPE, /* type.__sizeof__: PyHeapTypeObject + cached keys, or PyTypeObject */
     PK_SIZE_BASIC, /* basicsize only, never ob_size: generators, coroutines, frames (their
                       own __sizeof__ adds the frame's slots, so an estimate) */
+    PK_SIZE_STR,       /* unicode_sizeof: compact ascii / compact / legacy, + utf8 and wstr */
+    PK_SIZE_LONG,      /* int___sizeof__: digits from ob_size (<= 3.11) or lv_tag (3.12+) */
+    PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc */
 };
 
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "report/fds_report.h"
+#include "report/heap_report.h"
 #include "report/report.h"
 #include "util/text.h"
 
@@ -29,9 +30,11 @@ static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
     json_t *arr = json_array();
     size_t lim = top && top < n ? top : n;
     for (size_t i = 0; i < lim; i++)
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b}", "type", jstr(v[i].name),
-                                             "count", jint(v[i].count), "bytes", jint(v[i].bytes),
-                                             "bytes_exact", v[i].size_exact));
+        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "type",
+                                             jstr(v[i].name), "count", jint(v[i].count), "bytes",
+                                             jint(v[i].bytes), "bytes_exact", v[i].size_exact,
+                                             "untracked_count", jint(v[i].untracked_count),
+                                             "untracked_bytes", jint(v[i].untracked_bytes)));
     return arr;
 }
 
@@ -72,8 +75,9 @@ static json_t *pymalloc_json(const struct pk_interp_snap *is)
 
 static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
 {
-    return json_pack("{s:o, s:o, s:o}", "total", jint(is->total_objects), "bytes",
-                     jint(is->total_bytes), "types", stats_json(is->types, is->ntypes, top));
+    return json_pack("{s:o, s:o, s:o, s:o}", "total", jint(is->total_objects), "bytes",
+                     jint(is->total_bytes), "types", stats_json(is->types, is->ntypes, top),
+                     "untracked", pk_heap_untracked_json(is));
 }
 
 json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o)
@@ -106,6 +110,8 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                       jint(s->memory.swap_bytes), "pymalloc",
                                       pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
+        json_object_set_new(root, "graph", pk_heap_graph_json(main));
+        json_object_set_new(root, "retainers", pk_heap_retainers_json(main));
     }
     json_t *interps = json_array();
     for (size_t i = 0; i < s->ninterps; i++) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "report/fds_report.h"
+#include "report/heap_report.h"
 #include "report/report.h"
 #include "util/text.h"
 
@@ -128,6 +129,7 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
     fprintf(f, "\nTop %zu types by bytes%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
     for (size_t i = 0; i < n; i++) type_row(f, by[i]);
     free(by);
+    pk_heap_report_text(f, is, top);
 }
 
 int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,

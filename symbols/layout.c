@@ -93,5 +93,18 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     }
     l->pymalloc_alignment = 16;
     l->gc_debug_saveall = 1 << 5; /* Include/internal/pycore_gc.h: DEBUG_SAVEALL */
+    /* Object graph: Include/object.h flags; pycore_object.h _PyObject_ManagedDictPointer,
+       _PyObject_ValuesPointer (3.11), PyDictOrValues (3.12, low bit 1 = values - 1),
+       PyManagedDictPointer + inline values after the object (3.13+). */
+    l->tpflags_unicode_subclass = 1ul << 28;
+    l->member_t_object = 6;
+    l->member_t_object_ex = 16;
+    if (v >= VER(3, 11)) {
+        l->tpflags_managed_dict = 1ul << 4;
+        l->managed_dict_below = 24;
+    }
+    if (v >= VER(3, 11) && v < VER(3, 12)) l->managed_values_below = 32;
+    if (v >= VER(3, 12) && v < VER(3, 13)) l->managed_dict_tagged = 1;
+    if (v >= VER(3, 13)) l->tpflags_inline_values = 1ul << 2;
     return 0;
 }

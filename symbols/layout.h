@@ -42,6 +42,13 @@
     X(genstats_collections, "gc_generation_stats", "collections")                                 \
     X(genstats_collected, "gc_generation_stats", "collected")                                     \
     X(genstats_uncollectable, "gc_generation_stats", "uncollectable")                             \
+    /* 3.15: generation_stats points to ring buffers; get_stats() reads each buffer's current */ \
+    X(gcstats_young_items, "gc_stats", "young.items")                                             \
+    X(gcstats_young_index, "gc_stats", "young.index")                                             \
+    X(gcstats_old, "gc_stats", "old")                                                             \
+    X(oldstats_size, "gc_old_stats_buffer", NULL)                                                 \
+    X(oldstats_items, "gc_old_stats_buffer", "items")                                             \
+    X(oldstats_index, "gc_old_stats_buffer", "index")                                             \
     X(gchead_size, "PyGC_Head|_gc_head", NULL)                                                    \
     X(gchead_next, "PyGC_Head|_gc_head", "_gc_next")                                              \
     X(gchead_prev, "PyGC_Head|_gc_head", "_gc_prev")                                              \
@@ -123,7 +130,43 @@
     X(sock_family, "PySocketSockObject", "sock_family")                                           \
     X(sock_type, "PySocketSockObject", "sock_type")                                               \
     X(sock_proto, "PySocketSockObject", "sock_proto")                                             \
-    X(unicode_data, "PyUnicodeObject", "data")
+    X(unicode_data, "PyUnicodeObject", "data")                                                 \
+    /* object graph (cpython/referents.c): referents of the core types; all optional */         \
+    X(type_members, "PyTypeObject|_typeobject", "tp_members")                                     \
+    X(type_dictoffset, "PyTypeObject|_typeobject", "tp_dictoffset")                               \
+    X(type_bases, "PyTypeObject|_typeobject", "tp_bases")                                         \
+    X(type_mro, "PyTypeObject|_typeobject", "tp_mro")                                             \
+    X(heaptype_module, "PyHeapTypeObject|_heaptypeobject", "ht_module")                           \
+    X(memberdef_size, "PyMemberDef", NULL)                                                        \
+    X(memberdef_name, "PyMemberDef", "name")                                                      \
+    X(memberdef_type, "PyMemberDef", "type")                                                      \
+    X(memberdef_offset, "PyMemberDef", "offset")                                                  \
+    X(set_used, "PySetObject", "used")                                                            \
+    X(cell_ref, "PyCellObject", "ob_ref")                                                         \
+    X(module_dict, "PyModuleObject", "md_dict")                                                   \
+    X(method_func, "PyMethodObject", "im_func")                                                   \
+    X(method_self, "PyMethodObject", "im_self")                                                   \
+    X(func_code, "PyFunctionObject", "func_code")                                                 \
+    X(func_globals, "PyFunctionObject", "func_globals")                                           \
+    X(func_builtins, "PyFunctionObject", "func_builtins")                                         \
+    X(func_defaults, "PyFunctionObject", "func_defaults")                                         \
+    X(func_kwdefaults, "PyFunctionObject", "func_kwdefaults")                                     \
+    X(func_closure, "PyFunctionObject", "func_closure")                                           \
+    X(func_doc, "PyFunctionObject", "func_doc")                                                   \
+    X(func_name, "PyFunctionObject", "func_name")                                                 \
+    X(func_dict, "PyFunctionObject", "func_dict")                                                 \
+    X(func_module, "PyFunctionObject", "func_module")                                             \
+    X(func_annotations, "PyFunctionObject", "func_annotations")                                   \
+    X(func_qualname, "PyFunctionObject", "func_qualname")                                         \
+    X(func_typeparams, "PyFunctionObject", "func_typeparams")                                     \
+    X(bytearray_alloc, "PyByteArrayObject", "ob_alloc")                                           \
+    X(long_lv_tag, "PyLongObject|_longobject", "long_value.lv_tag")                               \
+    X(ascii_wstr, "PyASCIIObject", "wstr")                                                        \
+    X(compact_utf8_length, "PyCompactUnicodeObject", "utf8_length")                               \
+    X(compact_utf8, "PyCompactUnicodeObject", "utf8")                                             \
+    X(compact_wstr_length, "PyCompactUnicodeObject", "wstr_length")                               \
+    X(dictvalues_capacity, "PyDictValues|_dictvalues", "capacity")                                \
+    X(dictvalues_valid, "PyDictValues|_dictvalues", "valid")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -150,6 +193,14 @@ struct pk_layout {
     /* pymalloc geometry (Objects/obmalloc.c): POOL_SIZE, ARENA_SIZE, ALIGNMENT. */
     uint64_t pool_size, arena_size_bytes, pymalloc_alignment;
     uint32_t gc_debug_saveall; /* gc.DEBUG_SAVEALL */
+    /* Object graph (cpython/referents.c): Py_TPFLAGS_MANAGED_DICT (3.11+), INLINE_VALUES
+       (3.13+), UNICODE_SUBCLASS; where the managed dict / values pointers sit below the object
+       (0 = not in this version); whether 3.12's o-24 word is a tagged dict-or-values. */
+    uint64_t tpflags_managed_dict, tpflags_inline_values, tpflags_unicode_subclass;
+    uint32_t managed_dict_below, managed_values_below;
+    int managed_dict_tagged;
+    /* structmember.h: T_OBJECT, T_OBJECT_EX (Py_T_OBJECT_EX in 3.12+). */
+    int member_t_object, member_t_object_ex;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

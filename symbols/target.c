@@ -16,7 +16,8 @@
 static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyBaseObject_Type", "PyList_Type", "PyTuple_Type", "PyDict_Type", "PySet_Type",
     "PyFrozenSet_Type", "PyType_Type", "PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type",
-    "PyFrame_Type",
+    "PyFrame_Type", "PyUnicode_Type", "PyBytes_Type", "PyByteArray_Type", "PyLong_Type",
+    "PyFloat_Type", "PyCell_Type", "PyModule_Type", "PyFunction_Type", "PyMethod_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else
@@ -160,6 +161,10 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
         struct pk_elf_sym sym;
         if (pk_elf_find_symbol(mod, builtin_type_symbols[i], 0, &sym))
             t->builtin_types[i] = sym.value + t->bias;
+    }
+    {
+        struct pk_elf_sym sym;
+        if (pk_elf_find_symbol(mod, "_PySet_Dummy", 0, &sym)) t->set_dummy = sym.value + t->bias;
     }
     rc = pk_version_detect(mod, runtime.value, t->module, &t->py_version_hex, e);
     if (rc < 0) goto out;

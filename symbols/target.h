@@ -26,6 +26,16 @@ enum pk_builtin_type {
     PK_BT_COROUTINE,
     PK_BT_ASYNC_GENERATOR,
     PK_BT_FRAME,
+    /* Atoms of the full census (sized exactly) and the object graph's core types. */
+    PK_BT_STR,
+    PK_BT_BYTES,
+    PK_BT_BYTEARRAY,
+    PK_BT_LONG,
+    PK_BT_FLOAT,
+    PK_BT_CELL,
+    PK_BT_MODULE,
+    PK_BT_FUNCTION,
+    PK_BT_METHOD,
     PK_BT_COUNT
 };
 
@@ -50,6 +60,7 @@ struct pk_target {
     struct {
         uint64_t arenas, maxarenas, narenas, raw_allocated_blocks;
     } obmalloc_syms;
+    uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
     struct pk_layout layout;
 };
 

@@ -1,0 +1,38 @@
+/* The object graph in a snapshot's life: taken frozen, analysed resumed, kept for why. */
+#include "cpython/heap.h"
+
+#include "cpython/graph.h"
+
+int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_walk_limits *lim,
+                 struct pk_snapshot *s, struct pk_err *e)
+{
+    pk_graph_free(s->graph);
+    s->graph = NULL;
+    const struct pk_interp_snap *main = pk_snapshot_main(s);
+    if (!main) return 0;
+    struct pk_err ge = {0};
+    /* The graph has no deadline of its own: --max-pause still bounds the whole freeze. */
+    int r = pk_graph_collect(m, t, main->addr, lim, 0, &s->graph, &ge);
+    if (r < 0) {
+        if (ge.code == PK_E_NO_PROCESS || ge.code == PK_E_INTERRUPTED)
+            return pk_fail(e, ge.code, "%s", ge.msg);
+        pk_snapshot_warn(s, "object graph unavailable: %s", ge.msg);
+    }
+    return 0;
+}
+
+void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
+{
+    struct pk_graph *g = s->graph;
+    if (!g || !s->ninterps) return;
+    struct pk_interp_snap *main = &s->interps[0];
+    for (size_t i = 0; i < s->ninterps; i++)
+        if (s->interps[i].is_main) main = &s->interps[i];
+    struct pk_err e = {0};
+    if (pk_graph_analyse(g, top, main, &e) < 0) pk_snapshot_warn(s, "object graph: %s", e.msg);
+    if (g->partial) pk_snapshot_warn(s, "object graph is partial: %s", g->partial_reason);
+    if (!keep) {
+        pk_graph_free(g);
+        s->graph = NULL;
+    }
+}

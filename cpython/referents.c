@@ -1,0 +1,465 @@
+/* What an object refers to, per core type, read through the layout; bounded and validated. */
+#include "cpython/referents.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/graph.h"
+#include "cpython/pydict.h"
+#include "cpython/pystr.h"
+
+#define MAX_SEQ_ITEMS (1ull << 28)  /* list/tuple items; more is corruption */
+#define MAX_SET_SLOTS (1ull << 28)
+#define MAX_MEMBERS 256             /* T_OBJECT members per type chain */
+#define MAX_BASE_DEPTH 64
+#define MAX_ATTRS 4096              /* shared-keys attributes of one class */
+#define CHUNK 2048                  /* pointers read per call */
+
+enum ref_kind {
+    RK_UNKNOWN, /* a C type pypeek does not know: members and instance dict only */
+    RK_LEAF,    /* no tp_traverse (not a GC type): gc.get_referents() is empty */
+    RK_OBJECT,
+    RK_LIST,
+    RK_TUPLE,
+    RK_DICT,
+    RK_SET,
+    RK_TYPE,
+    RK_MODULE,
+    RK_FUNCTION,
+    RK_CELL,
+    RK_METHOD,
+};
+
+struct member {
+    uint64_t off;
+    char *name;
+};
+
+struct attr_key {
+    uint64_t key; /* the str's address */
+    char *name;
+};
+
+struct type_ref {
+    int ready;
+    enum ref_kind kind;
+    int complete, heap, is_str;
+    int64_t dictoffset;
+    uint64_t basicsize;
+    struct member *members;
+    size_t nmembers;
+    /* the shared keys of managed-dict instances, as last read */
+    uint64_t keys_addr, keys_n;
+    struct attr_key *attrs;
+    size_t nattrs;
+};
+
+struct pk_referents {
+    struct pk_mem *m;
+    const struct pk_target *t;
+    const struct pk_layout *l;
+    struct pk_types *types;
+    struct type_ref *tr;
+    size_t ntr;
+};
+
+struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *t,
+                                      struct pk_types *types)
+{
+    struct pk_referents *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->m = m;
+    r->t = t;
+    r->l = &t->layout;
+    r->types = types;
+    return r;
+}
+
+static void clear_attrs(struct type_ref *tr)
+{
+    for (size_t i = 0; i < tr->nattrs; i++) free(tr->attrs[i].name);
+    free(tr->attrs);
+    tr->attrs = NULL;
+    tr->nattrs = 0;
+}
+
+void pk_referents_free(struct pk_referents *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->ntr; i++) {
+        for (size_t k = 0; k < r->tr[i].nmembers; k++) free(r->tr[i].members[k].name);
+        free(r->tr[i].members);
+        clear_attrs(&r->tr[i]);
+    }
+    free(r->tr);
+    free(r);
+}
+
+static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, int *is_str)
+{
+    const uint64_t *bt = r->t->builtin_types;
+    static const struct {
+        int bt;
+        enum ref_kind k;
+    } map[] = {
+        {PK_BT_LIST, RK_LIST},         {PK_BT_TUPLE, RK_TUPLE},       {PK_BT_DICT, RK_DICT},
+        {PK_BT_SET, RK_SET},           {PK_BT_FROZENSET, RK_SET},     {PK_BT_TYPE, RK_TYPE},
+        {PK_BT_MODULE, RK_MODULE},     {PK_BT_FUNCTION, RK_FUNCTION}, {PK_BT_CELL, RK_CELL},
+        {PK_BT_METHOD, RK_METHOD},     {PK_BT_OBJECT, RK_OBJECT},     {PK_BT_STR, RK_LEAF},
+        {PK_BT_BYTES, RK_LEAF},        {PK_BT_BYTEARRAY, RK_LEAF},    {PK_BT_LONG, RK_LEAF},
+        {PK_BT_FLOAT, RK_LEAF},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (bt[map[i].bt] && bt[map[i].bt] == type) {
+            if (map[i].bt == PK_BT_STR) *is_str = 1;
+            return map[i].k;
+        }
+    return RK_UNKNOWN;
+}
+
+/* T_OBJECT / T_OBJECT_EX members of one type's tp_members table. */
+static void read_members(struct pk_referents *r, uint64_t type, struct type_ref *tr)
+{
+    const struct pk_layout *l = r->l;
+    if (!PK_HAS(l, type_members) || !PK_HAS(l, memberdef_offset) || !PK_HAS(l, memberdef_name))
+        return;
+    uint64_t md;
+    if (pk_mem_read_u64(r->m, type + PK_OFF(l, type_members), &md) < 0 || !md) return;
+    uint64_t esz = PK_F(l, memberdef_size).size;
+    if (!esz || esz > 256) return;
+    for (int i = 0; i < MAX_MEMBERS && tr->nmembers < MAX_MEMBERS; i++) {
+        uint64_t nameptr, off;
+        int32_t mtype;
+        uint64_t e = md + (uint64_t)i * esz;
+        if (pk_mem_read_u64(r->m, e + PK_OFF(l, memberdef_name), &nameptr) < 0 || !nameptr) break;
+        if (pk_mem_read(r->m, e + PK_OFF(l, memberdef_type), &mtype, 4) < 0 ||
+            pk_mem_read_u64(r->m, e + PK_OFF(l, memberdef_offset), &off) < 0)
+            break;
+        if (mtype != l->member_t_object && mtype != l->member_t_object_ex) continue;
+        if (off < 16 || off > (1u << 20) || (off & 7)) continue;
+        char name[80];
+        long n = pk_mem_read_upto(r->m, nameptr, name, sizeof name - 1);
+        if (n <= 0) continue;
+        name[n] = '\0';
+        name[strnlen(name, (size_t)n)] = '\0';
+        if (!strcmp(name, "__weakref__")) continue; /* weak: gc does not follow it */
+        int dup = 0;
+        for (size_t k = 0; k < tr->nmembers; k++) dup |= tr->members[k].off == off;
+        if (dup) continue;
+        struct member *nm = realloc(tr->members, (tr->nmembers + 1) * sizeof *nm);
+        if (!nm) return;
+        tr->members = nm;
+        if (!(nm[tr->nmembers].name = strdup(name))) return;
+        nm[tr->nmembers++].off = off;
+    }
+}
+
+static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type_info *ti)
+{
+    if (ti->index >= r->ntr) {
+        size_t nn = r->ntr ? r->ntr : 256;
+        while (nn <= ti->index) nn *= 2;
+        struct type_ref *n = realloc(r->tr, nn * sizeof *n);
+        if (!n) return NULL;
+        memset(n + r->ntr, 0, (nn - r->ntr) * sizeof *n);
+        r->tr = n;
+        r->ntr = nn;
+    }
+    struct type_ref *tr = &r->tr[ti->index];
+    if (tr->ready) return tr;
+    tr->ready = 1;
+    const struct pk_layout *l = r->l;
+    tr->heap = (ti->flags & l->tpflags_heaptype) != 0;
+    tr->basicsize = (uint64_t)ti->basicsize;
+    if (PK_HAS(l, type_dictoffset)) pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
+    /* Walk tp_base to a builtin pypeek knows; every type on the way must be a heap type
+       (a Python class) for the references to be complete. */
+    tr->kind = RK_UNKNOWN;
+    int all_heap = 1;
+    uint64_t cur = ti->addr;
+    for (int d = 0; cur && d < MAX_BASE_DEPTH; d++) {
+        enum ref_kind k = builtin_kind(r, cur, &tr->is_str);
+        if (k != RK_UNKNOWN) {
+            tr->kind = k;
+            break;
+        }
+        uint64_t flags = 0;
+        pk_mem_read_u64(r->m, cur + PK_OFF(l, type_flags), &flags);
+        if (!(flags & l->tpflags_heaptype)) all_heap = 0;
+        read_members(r, cur, tr);
+        if (pk_mem_read_u64(r->m, cur + PK_OFF(l, type_base), &cur) < 0) break;
+    }
+    if (!(ti->flags & l->tpflags_have_gc)) {
+        /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
+        tr->kind = RK_LEAF;
+        tr->complete = 1;
+        return tr;
+    }
+    tr->complete = all_heap && tr->kind != RK_UNKNOWN && tr->kind != RK_LEAF;
+    if (tr->kind == RK_LEAF) tr->kind = RK_OBJECT; /* a GC subclass of an atom: its attributes */
+    return tr;
+}
+
+int pk_referents_is_str(struct pk_referents *r, const struct pk_type_info *ti)
+{
+    struct type_ref *tr = type_ref_of(r, ti);
+    return tr && tr->is_str;
+}
+
+static int emit(pk_ref_fn fn, void *arg, uint64_t obj, int kind, uint64_t a, const char *name,
+                uint64_t name_key)
+{
+    if (!obj) return 0;
+    struct pk_ref ref = {obj, kind, a, name, name_key};
+    return fn(&ref, arg);
+}
+
+#define ATTR(obj, lit) emit(fn, arg, (obj), PK_EK_ATTR, 0, (lit), (uint64_t)(uintptr_t)(lit))
+
+static int pointers(struct pk_referents *r, uint64_t items, uint64_t n, pk_ref_fn fn, void *arg)
+{
+    uint64_t buf[CHUNK];
+    for (uint64_t i = 0; i < n; i += CHUNK) {
+        uint64_t k = n - i < CHUNK ? n - i : CHUNK;
+        int rc = pk_mem_read(r->m, items + i * 8, buf, k * 8);
+        if (rc < 0) return rc;
+        for (uint64_t j = 0; j < k; j++)
+            if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
+    }
+    return 0;
+}
+
+static int field(struct pk_referents *r, uint64_t obj, struct pk_field f, const char *name,
+                 pk_ref_fn fn, void *arg)
+{
+    if (!pk_field_ok(f)) return 0;
+    uint64_t v;
+    int rc = pk_mem_read_u64(r->m, obj + (uint64_t)f.off, &v);
+    if (rc < 0) return rc;
+    return ATTR(v, name);
+}
+
+struct dict_ctx {
+    pk_ref_fn fn;
+    void *arg;
+};
+
+static int dict_entry(uint64_t key, uint64_t value, void *arg)
+{
+    struct dict_ctx *c = arg;
+    int rc = emit(c->fn, c->arg, key, PK_EK_KEY, 0, NULL, 0);
+    if (rc == 0) rc = emit(c->fn, c->arg, value, PK_EK_VALUE, key, NULL, 0);
+    return rc;
+}
+
+/* The shared keys (ht_cached_keys) of a managed-dict class: names by entry index. */
+static int load_attrs(struct pk_referents *r, uint64_t type, struct type_ref *tr)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t keys = 0, n = 0;
+    if (!PK_HAS(l, heaptype_cached_keys) || !PK_HAS(l, dictkeys_log2_index_bytes)) return -1;
+    if (pk_mem_read_u64(r->m, type + PK_OFF(l, heaptype_cached_keys), &keys) < 0 || !keys)
+        return -1;
+    if (pk_mem_read_u64(r->m, keys + PK_OFF(l, dictkeys_nentries), &n) < 0 || n > MAX_ATTRS)
+        return -1;
+    if (keys == tr->keys_addr && n == tr->keys_n && tr->attrs) return 0;
+    clear_attrs(tr);
+    uint8_t log2_index_bytes;
+    if (pk_mem_read(r->m, keys + PK_OFF(l, dictkeys_log2_index_bytes), &log2_index_bytes, 1) < 0 ||
+        log2_index_bytes > 32)
+        return -1;
+    uint64_t entries = keys + PK_OFF(l, dictkeys_indices) + (1ull << log2_index_bytes);
+    uint64_t esz = PK_F(l, dictuentry_size).size;
+    if (!(tr->attrs = calloc(n ? n : 1, sizeof *tr->attrs))) return -1;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t k = 0;
+        char text[96];
+        pk_mem_read_u64(r->m, entries + i * esz + PK_OFF(l, dictuentry_key), &k);
+        tr->attrs[i].key = k;
+        if (k && pk_pystr_read(r->m, l, k, text, sizeof text) >= 0)
+            tr->attrs[i].name = strdup(text);
+    }
+    tr->nattrs = n;
+    tr->keys_addr = keys;
+    tr->keys_n = n;
+    return 0;
+}
+
+/* Attribute values stored without a dict (3.11 managed values, 3.12 tagged, 3.13+ inline). */
+static int managed_values(struct pk_referents *r, const struct pk_type_info *ti,
+                          struct type_ref *tr, uint64_t values, pk_ref_fn fn, void *arg,
+                          int *complete)
+{
+    const struct pk_layout *l = r->l;
+    if (load_attrs(r, ti->addr, tr) < 0) {
+        *complete = 0;
+        return 0;
+    }
+    uint64_t n = tr->nattrs;
+    uint64_t vals = values + (PK_HAS(l, dictvalues_values) ? PK_OFF(l, dictvalues_values) : 0);
+    if (PK_HAS(l, dictvalues_capacity)) {
+        uint8_t cap = 0, valid = 1;
+        pk_mem_read(r->m, values + PK_OFF(l, dictvalues_capacity), &cap, 1);
+        if (PK_HAS(l, dictvalues_valid)) pk_mem_read(r->m, values + PK_OFF(l, dictvalues_valid), &valid, 1);
+        if (!valid) return 0;
+        if (n > cap) n = cap;
+    }
+    uint64_t buf[MAX_ATTRS];
+    int rc;
+    if (n && (rc = pk_mem_read(r->m, vals, buf, n * 8)) < 0) return rc;
+    for (uint64_t i = 0; i < n; i++) {
+        const char *name = tr->attrs[i].name ? tr->attrs[i].name : "?";
+        if ((rc = emit(fn, arg, buf[i], PK_EK_ATTR, 0, name, tr->attrs[i].key)) != 0) return rc;
+    }
+    return 0;
+}
+
+static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
+                          struct type_ref *tr, pk_ref_fn fn, void *arg, int *complete)
+{
+    const struct pk_layout *l = r->l;
+    int rc;
+    if (l->tpflags_managed_dict && (ti->flags & l->tpflags_managed_dict) && l->managed_dict_below) {
+        uint64_t d = 0;
+        if ((rc = pk_mem_read_u64(r->m, obj - l->managed_dict_below, &d)) < 0) return rc;
+        uint64_t values = 0;
+        if (l->managed_dict_tagged && (d & 1)) {
+            values = d + 1;
+            d = 0;
+        } else if (!d && l->managed_values_below) {
+            if ((rc = pk_mem_read_u64(r->m, obj - l->managed_values_below, &values)) < 0) return rc;
+        } else if (!d && l->tpflags_inline_values && (ti->flags & l->tpflags_inline_values)) {
+            values = obj + tr->basicsize;
+        }
+        if (d) {
+            if ((rc = ATTR(d, "__dict__")) != 0) return rc;
+        } else if (values) {
+            if ((rc = managed_values(r, ti, tr, values, fn, arg, complete)) != 0) return rc;
+        }
+    } else if (tr->dictoffset > 0 && tr->dictoffset < (1 << 20)) {
+        uint64_t d;
+        if ((rc = pk_mem_read_u64(r->m, obj + (uint64_t)tr->dictoffset, &d)) < 0) return rc;
+        if ((rc = ATTR(d, "__dict__")) != 0) return rc;
+    } else if (tr->dictoffset < 0) {
+        *complete = 0; /* a dict after variable-size items: not read */
+    }
+    for (size_t i = 0; i < tr->nmembers; i++) {
+        uint64_t v;
+        if ((rc = pk_mem_read_u64(r->m, obj + tr->members[i].off, &v)) < 0) return rc;
+        const char *name = tr->members[i].name;
+        if ((rc = emit(fn, arg, v, PK_EK_ATTR, 0, name, (uint64_t)(uintptr_t)name)) != 0) return rc;
+    }
+    /* subtype_traverse visits a heap type instance's class */
+    if (tr->heap && (rc = ATTR(ti->addr, "__class__")) != 0) return rc;
+    return 0;
+}
+
+int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
+                    pk_ref_fn fn, void *arg, int *complete)
+{
+    const struct pk_layout *l = r->l;
+    struct type_ref *tr = type_ref_of(r, ti);
+    if (!tr) return -PK_E_INTERNAL;
+    *complete = tr->complete;
+    if (tr->kind == RK_LEAF) return 0;
+    int rc = 0;
+    int attrs = 1;
+    switch (tr->kind) {
+    case RK_LIST: {
+        int64_t n, alloc;
+        uint64_t items;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
+            (rc = pk_mem_read(r->m, obj + PK_OFF(l, list_allocated), &alloc, 8)) < 0 ||
+            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, list_item), &items)) < 0)
+            return rc;
+        if (n < 0 || n > alloc || (uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        if (n && (rc = pointers(r, items, (uint64_t)n, fn, arg)) != 0) return rc;
+        break;
+    }
+    case RK_TUPLE: {
+        int64_t n;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
+        if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item)) return -PK_E_INCONSISTENT;
+        if (n && (rc = pointers(r, obj + PK_OFF(l, tuple_item), (uint64_t)n, fn, arg)) != 0)
+            return rc;
+        break;
+    }
+    case RK_DICT: {
+        struct dict_ctx c = {fn, arg};
+        if ((rc = pk_pydict_foreach(r->m, l, obj, dict_entry, &c)) != 0) return rc;
+        break;
+    }
+    case RK_SET: {
+        uint64_t mask, table;
+        if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_mask), &mask)) < 0 ||
+            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_table), &table)) < 0)
+            return rc;
+        if (mask >= MAX_SET_SLOTS || ((mask + 1) & mask)) return -PK_E_INCONSISTENT;
+        uint64_t esz = PK_F(l, setentry_size).size;
+        if (esz != 16) return -PK_E_INCONSISTENT;
+        uint64_t buf[CHUNK];
+        for (uint64_t i = 0; i <= mask; i += CHUNK / 2) {
+            uint64_t k = mask + 1 - i < CHUNK / 2 ? mask + 1 - i : CHUNK / 2;
+            if ((rc = pk_mem_read(r->m, table + i * 16, buf, k * 16)) < 0) return rc;
+            for (uint64_t j = 0; j < k; j++) {
+                uint64_t key = buf[2 * j];
+                if (!key || key == r->t->set_dummy) continue;
+                if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
+            }
+        }
+        break;
+    }
+    case RK_TYPE:
+        attrs = 0;
+        if ((rc = field(r, obj, PK_F(l, type_dict), "__dict__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, type_mro), "__mro__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, type_bases), "__bases__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, type_base), "__base__", fn, arg)) != 0)
+            return rc;
+        {
+            uint64_t flags = 0;
+            pk_mem_read_u64(r->m, obj + PK_OFF(l, type_flags), &flags);
+            if ((flags & l->tpflags_heaptype) &&
+                (rc = field(r, obj, PK_F(l, heaptype_module), "__module_object__", fn, arg)) != 0)
+                return rc;
+        }
+        break;
+    case RK_MODULE:
+        attrs = 0;
+        if ((rc = field(r, obj, PK_F(l, module_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_FUNCTION: {
+        attrs = 0;
+        static const struct {
+            enum pk_layout_field f;
+            const char *name;
+        } ff[] = {
+            {PK_L_func_code, "__code__"},       {PK_L_func_globals, "__globals__"},
+            {PK_L_func_builtins, "__builtins__"}, {PK_L_func_module, "__module__"},
+            {PK_L_func_defaults, "__defaults__"}, {PK_L_func_kwdefaults, "__kwdefaults__"},
+            {PK_L_func_doc, "__doc__"},         {PK_L_func_name, "__name__"},
+            {PK_L_func_dict, "__dict__"},       {PK_L_func_closure, "__closure__"},
+            {PK_L_func_annotations, "__annotations__"}, {PK_L_func_qualname, "__qualname__"},
+            {PK_L_func_typeparams, "__type_params__"},
+        };
+        for (size_t i = 0; i < sizeof ff / sizeof *ff; i++)
+            if ((rc = field(r, obj, l->f[ff[i].f], ff[i].name, fn, arg)) != 0) return rc;
+        break;
+    }
+    case RK_CELL:
+        if ((rc = field(r, obj, PK_F(l, cell_ref), "cell_contents", fn, arg)) != 0) return rc;
+        break;
+    case RK_METHOD:
+        if ((rc = field(r, obj, PK_F(l, method_func), "__func__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, method_self), "__self__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_OBJECT:
+    case RK_UNKNOWN:
+    case RK_LEAF:
+        break;
+    }
+    if (attrs && (tr->heap || tr->kind == RK_UNKNOWN || tr->kind == RK_OBJECT))
+        rc = instance_attrs(r, obj, ti, tr, fn, arg, complete);
+    return rc;
+}

@@ -1,0 +1,214 @@
+/* Reference chains to instances of a type: breadth-first from sys.modules, predecessors for
+   objects no module global reaches. */
+#include "cpython/why.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/graph.h"
+
+#define NONE32 UINT32_MAX
+#define MAX_HOPS 256
+#define HOP_CAP 200
+#define MAX_UNKNOWN_HOPS 64
+
+static int type_matches(const char *name, const char *q)
+{
+    if (!strcmp(name, q)) return 1;
+    if (strchr(q, '.')) return 0;
+    const char *dot = strrchr(name, '.');
+    return dot && !strcmp(dot + 1, q);
+}
+
+struct cand {
+    uint32_t node, depth;
+};
+
+static int cmp_cand(const void *x, const void *y)
+{
+    const struct cand *a = x, *b = y;
+    if (a->depth != b->depth) return a->depth < b->depth ? -1 : 1;
+    return (a->node > b->node) - (a->node < b->node);
+}
+
+static int cmp_root(const void *x, const void *y)
+{
+    const struct pk_why_root *a = x, *b = y;
+    if (a->instances != b->instances) return a->instances < b->instances ? 1 : -1;
+    return strcmp(a->root, b->root);
+}
+
+static uint32_t slot_of(const struct pk_graph *g, const uint32_t *parent, uint32_t v,
+                        uint32_t *depth)
+{
+    uint32_t d = 0;
+    while (v != 0 && parent[v] != NONE32 && !(g->flags[v] & PK_GN_VIRTUAL) && d < MAX_HOPS) {
+        v = parent[v];
+        d++;
+    }
+    *depth = d;
+    return (g->flags[v] & PK_GN_VIRTUAL) ? v : NONE32;
+}
+
+static char *fmt_hop(const struct pk_graph *g, uint32_t from, uint32_t to)
+{
+    char label[128], buf[HOP_CAP + 128];
+    label[0] = '\0';
+    for (uint64_t e = g->edge_first[from]; e < g->edge_first[from + 1]; e++)
+        if (g->edge_dst[e] == to) {
+            pk_graph_edge_label(g, g->edge_label[e], label, sizeof label);
+            break;
+        }
+    snprintf(buf, sizeof buf, "%s%s", pk_graph_type_name(g, from), label);
+    return strdup(buf);
+}
+
+/* A chain for an object no module global reaches: up through its referrers. */
+static int unknown_chain(const struct pk_graph *g, const uint64_t *pf, const uint32_t *ps,
+                         uint32_t v, struct pk_why_chain *c)
+{
+    uint32_t path[MAX_UNKNOWN_HOPS];
+    size_t n = 0;
+    path[n++] = v;
+    while (n < MAX_UNKNOWN_HOPS) {
+        uint32_t cur = path[n - 1], next = NONE32;
+        for (uint64_t e = pf[cur]; e < pf[cur + 1] && next == NONE32; e++) {
+            uint32_t p = ps[e];
+            int seen = 0;
+            for (size_t k = 0; k < n; k++) seen |= path[k] == p;
+            if (!seen && !(g->flags[p] & PK_GN_VIRTUAL)) next = p;
+        }
+        if (next == NONE32) break;
+        path[n++] = next;
+    }
+    c->root = strdup("held from C / unknown");
+    c->hops = calloc(n, sizeof *c->hops);
+    if (!c->root || !c->hops) return -PK_E_INTERNAL;
+    for (size_t k = n - 1; k > 0; k--)
+        if (!(c->hops[c->nhops++] = fmt_hop(g, path[k], path[k - 1]))) return -PK_E_INTERNAL;
+    return 0;
+}
+
+int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, struct pk_why *w,
+                   struct pk_err *e)
+{
+    memset(w, 0, sizeof *w);
+    uint32_t *parent = NULL, *idom = NULL, *ps = NULL;
+    uint64_t *pedge = NULL, *ret = NULL, *rcnt = NULL, *pf = NULL, *per_slot = NULL;
+    uint8_t *match = NULL;
+    struct cand *cands = NULL;
+    char **hops = NULL;
+    int r = -PK_E_INTERNAL;
+    if (!(w->query = strdup(type))) goto out;
+    match = calloc(g->ntypes + 1, 1);
+    if (!match) goto out;
+    for (uint32_t t = 0; t < g->ntypes; t++)
+        if (g->type_names[t] && type_matches(g->type_names[t], type)) {
+            match[t] = 1;
+            char **nt = realloc(w->types, (w->ntypes + 1) * sizeof *nt);
+            if (!nt) goto out;
+            w->types = nt;
+            w->types[w->ntypes++] = strdup(g->type_names[t]);
+        }
+    if (pk_graph_bfs(g, &parent, &pedge) < 0 || pk_graph_retained(g, &idom, &ret, &rcnt) < 0 ||
+        pk_graph_predecessors(g, &pf, &ps) < 0)
+        goto out;
+    per_slot = calloc(g->n, sizeof *per_slot);
+    cands = malloc(((size_t)g->n ? g->n : 1) * sizeof *cands);
+    if (!per_slot || !cands) goto out;
+    size_t nc = 0;
+    for (uint32_t v = 1; v < g->n; v++) {
+        uint32_t t = g->type[v];
+        if ((g->flags[v] & PK_GN_VIRTUAL) || t >= g->ntypes || !match[t]) continue;
+        w->instances++;
+        w->bytes += g->size[v];
+        uint32_t depth = UINT32_MAX;
+        if (parent[v] != NONE32) {
+            uint32_t slot = slot_of(g, parent, v, &depth);
+            if (slot != NONE32) per_slot[slot]++;
+            w->reachable++;
+        } else {
+            w->unknown++;
+        }
+        cands[nc++] = (struct cand){v, depth};
+    }
+    qsort(cands, nc, sizeof *cands, cmp_cand);
+    /* roots, by instances held */
+    size_t nroots = 0;
+    for (uint32_t v = 1; v < g->n; v++) nroots += per_slot[v] != 0;
+    w->roots = calloc(nroots ? nroots : 1, sizeof *w->roots);
+    if (!w->roots) goto out;
+    for (uint32_t v = 1; v < g->n; v++) {
+        if (!per_slot[v]) continue;
+        struct pk_why_root *rt = &w->roots[w->nroots++];
+        rt->root = strdup(pk_graph_str(g, g->text[v]));
+        rt->instances = per_slot[v];
+        rt->retained_bytes = ret[v];
+    }
+    qsort(w->roots, w->nroots, sizeof *w->roots, cmp_root);
+    /* chains: the shortest first, then objects held from elsewhere */
+    size_t nch = nc < limit ? nc : limit;
+    w->chains = calloc(nch ? nch : 1, sizeof *w->chains);
+    hops = calloc(MAX_HOPS, sizeof *hops);
+    if (!w->chains || !hops) goto out;
+    for (size_t k = 0; k < MAX_HOPS; k++)
+        if (!(hops[k] = malloc(HOP_CAP))) goto out;
+    for (size_t k = 0; k < nch; k++) {
+        uint32_t v = cands[k].node;
+        struct pk_why_chain *c = &w->chains[w->nchains++];
+        c->target_type = strdup(pk_graph_type_name(g, v));
+        c->target_addr = g->addr[v];
+        c->target_size = g->size[v];
+        c->target_retained = idom[v] != NONE32 ? ret[v] : g->size[v];
+        if (parent[v] == NONE32) {
+            if (unknown_chain(g, pf, ps, v, c) < 0) goto out;
+            continue;
+        }
+        uint32_t depth, slot = slot_of(g, parent, v, &depth);
+        size_t nh = pk_graph_path(g, parent, pedge, v, hops, MAX_HOPS, HOP_CAP);
+        c->from_global = slot != NONE32;
+        c->root = strdup(slot != NONE32 ? pk_graph_str(g, g->text[slot]) : "sys.modules");
+        c->root_retained = slot != NONE32 ? ret[slot] : 0;
+        c->hops = calloc(nh ? nh : 1, sizeof *c->hops);
+        if (!c->root || !c->hops) goto out;
+        /* the last hop is the target's own type name: kept apart */
+        for (size_t j = 0; j + 1 < nh; j++)
+            if (!(c->hops[c->nhops++] = strdup(hops[j]))) goto out;
+    }
+    r = 0;
+out:
+    if (hops)
+        for (size_t k = 0; k < MAX_HOPS; k++) free(hops[k]);
+    free(hops);
+    free(parent);
+    free(pedge);
+    free(idom);
+    free(ret);
+    free(rcnt);
+    free(pf);
+    free(ps);
+    free(per_slot);
+    free(match);
+    free(cands);
+    if (r < 0) pk_fail(e, PK_E_INTERNAL, "out of memory");
+    return r;
+}
+
+void pk_why_free(struct pk_why *w)
+{
+    free(w->query);
+    for (size_t i = 0; i < w->ntypes; i++) free(w->types[i]);
+    free(w->types);
+    for (size_t i = 0; i < w->nchains; i++) {
+        struct pk_why_chain *c = &w->chains[i];
+        free(c->root);
+        for (size_t k = 0; k < c->nhops; k++) free(c->hops[k]);
+        free(c->hops);
+        free(c->target_type);
+    }
+    free(w->chains);
+    for (size_t i = 0; i < w->nroots; i++) free(w->roots[i].root);
+    free(w->roots);
+    memset(w, 0, sizeof *w);
+}

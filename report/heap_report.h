@@ -1,0 +1,19 @@
+/* The object graph's part of the report: untracked census totals, coverage and retainers
+   (JSON "graph" and "retainers", and the text section "Retained by module globals"). */
+#ifndef PK_HEAP_REPORT_H
+#define PK_HEAP_REPORT_H
+
+#include <stdio.h>
+
+#include "cpython/snapshot.h"
+
+struct json_t;
+/* {count, bytes} of the untracked objects reachable from tracked ones (objects.untracked). */
+struct json_t *pk_heap_untracked_json(const struct pk_interp_snap *is);
+/* The "graph" summary (null when the graph was not taken). */
+struct json_t *pk_heap_graph_json(const struct pk_interp_snap *is);
+/* retainers[] = {root, type, len, retained_bytes, retained_count, kind, types}. */
+struct json_t *pk_heap_retainers_json(const struct pk_interp_snap *is);
+void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top);
+
+#endif

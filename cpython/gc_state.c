@@ -18,6 +18,35 @@ static int read_ssize(struct pk_mem *m, uint64_t a, int64_t *out)
     return pk_mem_read(m, a, out, 8);
 }
 
+/* 3.15: gc.generation_stats points to a struct gc_stats of ring buffers, young and old[2];
+   gc.get_stats()[i] is the entry at each buffer's index (it carries the running totals). */
+static int ring_stats_entry(struct pk_mem *m, const struct pk_layout *l, uint64_t gc, int gen,
+                            uint64_t *entry)
+{
+    uint64_t stats, items, index_at, nitems;
+    uint64_t ssz = PK_F(l, genstats_size).size;
+    int r = pk_mem_read_u64(m, gc + PK_OFF(l, gc_generation_stats), &stats);
+    if (r < 0) return r;
+    if (!stats || !ssz || !PK_HAS(l, gcstats_young_index) || !PK_HAS(l, gcstats_old) ||
+        !PK_HAS(l, oldstats_items) || !PK_HAS(l, oldstats_index))
+        return -PK_E_INCONSISTENT;
+    if (gen == 0) {
+        items = stats + PK_OFF(l, gcstats_young_items);
+        index_at = stats + PK_OFF(l, gcstats_young_index);
+        nitems = PK_F(l, gcstats_young_items).size / ssz;
+    } else {
+        uint64_t buf = stats + PK_OFF(l, gcstats_old) + (uint64_t)(gen - 1) * PK_F(l, oldstats_size).size;
+        items = buf + PK_OFF(l, oldstats_items);
+        index_at = buf + PK_OFF(l, oldstats_index);
+        nitems = PK_F(l, oldstats_items).size / ssz;
+    }
+    int8_t index;
+    if ((r = pk_mem_read(m, index_at, &index, 1)) < 0) return r;
+    if (index < 0 || (uint64_t)index >= nitems) return -PK_E_INCONSISTENT;
+    *entry = items + (uint64_t)index * ssz;
+    return 0;
+}
+
 int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t interp,
                      struct pk_interp_snap *out, struct pk_err *e)
 {
@@ -53,6 +82,8 @@ int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t inter
         uint64_t ssz = PK_F(l, genstats_size).size;
         for (int i = 0; i < 3 && r == 0; i++) {
             uint64_t st = gc + PK_OFF(l, gc_generation_stats) + (uint64_t)i * ssz;
+            if (PK_HAS(l, gcstats_young_items) && (r = ring_stats_entry(m, l, gc, i, &st)) < 0)
+                break;
             struct pk_gen_snap *g = &out->generations[i];
             if ((r = read_ssize(m, st + PK_OFF(l, genstats_collections), &g->collections)) == 0 &&
                 (r = read_ssize(m, st + PK_OFF(l, genstats_collected), &g->collected)) == 0)

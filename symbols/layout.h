@@ -49,13 +49,6 @@
     X(oldstats_size, "gc_old_stats_buffer", NULL)                                                 \
     X(oldstats_items, "gc_old_stats_buffer", "items")                                             \
     X(oldstats_index, "gc_old_stats_buffer", "index")                                             \
-    /* 3.15: generation_stats points to ring buffers; get_stats() reads each buffer's current */ \
-    X(gcstats_young_items, "gc_stats", "young.items")                                             \
-    X(gcstats_young_index, "gc_stats", "young.index")                                             \
-    X(gcstats_old, "gc_stats", "old")                                                             \
-    X(oldstats_size, "gc_old_stats_buffer", NULL)                                                 \
-    X(oldstats_items, "gc_old_stats_buffer", "items")                                             \
-    X(oldstats_index, "gc_old_stats_buffer", "index")                                             \
     X(gchead_size, "PyGC_Head|_gc_head", NULL)                                                    \
     X(gchead_next, "PyGC_Head|_gc_head", "_gc_next")                                              \
     X(gchead_prev, "PyGC_Head|_gc_head", "_gc_prev")                                              \

@@ -1,0 +1,101 @@
+"""Object-graph fixture (issue 10): module globals holding instances with managed attributes,
+__slots__ instances, dicts of tuples, closures over cells, and a list shared by two globals.
+The target computes with gc.get_referents (plus dict keys, which dict_traverse skips
+when they are all str) and sys.getsizeof what each global retains: the
+objects reachable from it that are not reachable from sys.modules once that one global's
+slot is taken away (the dominator definition pypeek documents), by type. Then it blocks
+holding the GIL (oracle.py)."""
+import gc
+import sys
+
+import oracle
+
+
+class Rec:
+    def __init__(self, i):
+        self.name = "rec-%d" % i
+        self.value = i * 1.5 + 0.25
+        self.big = 10 ** 6 + i
+        self.blob = b"b%06d" % i
+        self.buf = bytearray(100 + i % 50)
+
+
+class Slotted:
+    __slots__ = ("a", "b")
+
+    def __init__(self, i):
+        self.a = "slot-%d" % i
+        self.b = [i + 7000.5]
+
+
+def make_closure(i):
+    payload = ["c-%d" % i]
+
+    def handler():
+        return payload
+
+    return handler
+
+
+_recs = [Rec(i) for i in range(2000)]
+_table = {"k%d" % i: ("v%d" % i, i + 5000, i / 7 + 0.5) for i in range(1500)}
+_slots = [Slotted(i) for i in range(300)]
+_closures = [make_closure(i) for i in range(200)]
+_shared_a = ["shared-%d" % i for i in range(100)]
+_shared_b = _shared_a
+
+FIXTURE = ("_recs", "_table", "_slots", "_closures", "_shared_a")
+ATOMS = ("str", "bytes", "bytearray", "int", "float")
+
+
+def reach(starts, main_dict, skip_key):
+    """ids -> objects reachable from starts by gc.get_referents; at main_dict the value of
+    skip_key is not followed (that global's slot is taken away)."""
+    seen = {}
+    stack = list(starts)
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen[id(o)] = o
+        if o is main_dict and skip_key is not None:
+            stack.extend(main_dict.keys())
+            stack.extend(v for k, v in main_dict.items() if k != skip_key)
+        else:
+            stack.extend(gc.get_referents(o))
+            if isinstance(o, dict):
+                # dict_traverse skips str keys (they cannot form cycles); they are held all
+                # the same, and pypeek counts them
+                stack.extend(o.keys())
+    return seen
+
+
+def retained(name):
+    main_dict = sys.modules["__main__"].__dict__
+    modules = list(sys.modules.values())
+    without = reach(modules, main_dict, name)
+    if id(main_dict[name]) in without:
+        return {"bytes": 0, "count": 0, "types": {}}
+    mine = reach([main_dict[name]], None, None)
+    out = {"bytes": 0, "count": 0, "types": {}}
+    for i, o in mine.items():
+        if i in without:
+            continue
+        t = oracle.type_name(type(o))
+        s = sys.getsizeof(o)
+        out["bytes"] += s
+        out["count"] += 1
+        e = out["types"].setdefault(t, {"count": 0, "bytes": 0})
+        e["count"] += 1
+        e["bytes"] += s
+    del without, mine
+    return out
+
+
+def main():
+    gc.collect()
+    facts = {"retained": {"__main__." + n: retained(n) for n in FIXTURE}}
+    oracle.report_and_block(facts)
+
+
+main()

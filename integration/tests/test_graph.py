@@ -1,0 +1,68 @@
+"""Object graph (issue 10): full census, retained sizes and reference chains equal the
+target's own walk with gc.get_referents and sys.getsizeof."""
+import json
+
+from harness import check, check_eq
+
+ATOMS = ("str", "bytes", "bytearray", "int", "float")
+
+
+def retainer(snap, root):
+    for r in snap["retainers"]:
+        if r["root"] == root:
+            return r
+    return {"root": root, "retained_bytes": 0, "retained_count": 0, "types": []}
+
+
+def check_graph(ctx, python=None):
+    kw = {"python": python} if python else {}
+    with ctx.start_target("graph_fixture.py", **kw) as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+        for root, want in truth["retained"].items():
+            got = retainer(snap, root)
+            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
+            check_eq(got["retained_count"], want["count"], root + " retained objects")
+            types = {e["type"]: e for e in got["types"]}
+            for name, w in want["types"].items():
+                if name in ATOMS or name in ("tuple", "list", "cell", "__main__.Rec"):
+                    check_eq(types.get(name, {}).get("count", 0), w["count"],
+                             "%s: %s reachable only through it" % (root, name))
+        # the untracked census holds at least what the fixture's globals hold
+        ut = {e["type"]: e for e in snap["objects"]["types"]}
+        for name in ATOMS:
+            held = sum(w["types"].get(name, {"count": 0})["count"]
+                       for w in truth["retained"].values())
+            check(ut.get(name, {}).get("untracked_count", 0) >= held,
+                  "untracked %s: %s < %d held by the fixture" % (name, ut.get(name), held))
+        # chains
+        rc, out, err = ctx.run_pypeek("why", "--json", "--limit", "3", t.pid, "Rec")
+        check(rc == 0, "pypeek why exited %d: %s" % (rc, err))
+        why = json.loads(out)
+        check_eq(why["instances"], 2000, "Rec instances")
+        check_eq(why["chains"][0]["path"], ["__main__._recs[0]"], "chain to a Rec")
+        check_eq(why["roots"][0]["root"], "__main__._recs", "root holding the Recs")
+        check_eq(why["roots"][0]["retained_bytes"], truth["retained"]["__main__._recs"]["bytes"],
+                 "the root's retained bytes")
+        rc, out, err = ctx.run_pypeek("why", "--limit", "1", t.pid, "bytearray")
+        check(rc == 0 and "__main__._recs[0] -> __main__.Rec.buf -> bytearray" in out,
+              "bytearray chain: %s %s" % (out, err))
+        # closures: each handler's cell holds its own payload list (and nothing else)
+        rc, out, err = ctx.run_pypeek("why", "--json", "--limit", "100000", t.pid, "cell")
+        check(rc == 0, "pypeek why cell exited %d: %s" % (rc, err))
+        why = json.loads(out)
+        roots = {r["root"]: r for r in why["roots"]}
+        check_eq(roots.get("__main__._closures", {}).get("instances"), 200,
+                 "cells held through __main__._closures")
+        paths = [c["path"] for c in why["chains"] if c["root"] == "__main__._closures"]
+        check(["__main__._closures[0]", "function.__closure__", "tuple[0]"] in paths,
+              "chain to a closure cell: %s" % paths[:3])
+        rc, out, err = ctx.run_pypeek("why", "--limit", "1", t.pid, "Slotted")
+        check(rc == 0 and "__main__._slots[0] -> __main__.Slotted (" in out,
+              "Slotted chain: %s %s" % (out, err))
+        t.release()
+
+
+def test_graph_matches_target(ctx):
+    check_graph(ctx)

@@ -215,7 +215,20 @@ size_t pk_graph_path(const struct pk_graph *g, const uint32_t *parent, const uin
             snprintf(hops[out++], cap, "%s", pk_graph_type_name(g, node));
             break;
         }
-        pk_graph_edge_label(g, g->edge_label[pedge[chain[k - 1]]], label, sizeof label);
+        uint32_t l1 = g->edge_label[pedge[chain[k - 1]]];
+        /* an instance's __dict__ entry reads as an attribute: X.__dict__ -> dict['a'] is X.a */
+        if (k >= 2 && PK_EDGE_KIND(l1) == PK_EK_ATTR &&
+            !strcmp(pk_graph_str(g, PK_EDGE_ARG(l1)), "__dict__") &&
+            !strcmp(pk_graph_type_name(g, chain[k - 1]), "dict")) {
+            uint32_t l2 = g->edge_label[pedge[chain[k - 2]]], key = PK_EDGE_ARG(l2);
+            if (PK_EDGE_KIND(l2) == PK_EK_VALUE && key < g->n && g->text[key] != NONE32) {
+                snprintf(hops[out++], cap, "%s.%.64s", name, pk_graph_str(g, g->text[key]));
+                k--; /* the dict is folded into the hop */
+                if (k == 0) break;
+                continue;
+            }
+        }
+        pk_graph_edge_label(g, l1, label, sizeof label);
         snprintf(hops[out++], cap, "%s%s", name, label);
     }
     return out;

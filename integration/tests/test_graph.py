@@ -66,3 +66,32 @@ def check_graph(ctx, python=None):
 
 def test_graph_matches_target(ctx):
     check_graph(ctx)
+
+
+def test_leaky_service_cache_is_top_retainer(ctx):
+    """The sample service: its _cache list retains every LargeObject and its payload, and
+    `pypeek why PID LargeObject` prints the chain through it."""
+    with ctx.start_target("leaky_service.py", "--hold-after", 15, "--tick", 0.02) as t:
+        try:
+            truth = t.read_line()
+            n = truth["large_objects"]
+            snap = ctx.snapshot(t.pid)
+            top = snap["retainers"][0]
+            check_eq(top["root"], "__main__._cache", "top retained global")
+            check_eq(top["len"], n, "_cache items")
+            types = {e["type"]: e for e in top["types"]}
+            check_eq(types["__main__.LargeObject"]["count"], n, "LargeObjects retained")
+            check_eq(types["bytearray"]["count"], n, "payloads retained")
+            # each payload is bytearray(65536): sys.getsizeof adds the header and the NUL
+            check(top["retained_bytes"] >= n * 65536, "retained %d < payloads" % top["retained_bytes"])
+            rc, out, err = ctx.run_pypeek("why", "--limit", "2", t.pid, "LargeObject")
+            check(rc == 0 and "__main__._cache[0] -> __main__.LargeObject (" in out,
+                  "why LargeObject: %s %s" % (out, err))
+            rc, out, err = ctx.run_pypeek(t.pid)
+            check(rc == 0 and "__main__._cache" in out and "retains" in out, "text report: %s" % err)
+            t.release()
+            check_eq(t.proc.wait(timeout=60), 0, "the service's exit status after release")
+        finally:
+            if t.proc.poll() is None:
+                t.proc.terminate()
+                t.proc.wait(timeout=60)

@@ -1,5 +1,5 @@
 /* The memory reader: one interface for reading target memory (live process, synthetic image in
-   tests, later core files), with a bounded direct-mapped chunk cache in front of the source. */
+   tests, later core files), with a bounded set-associative chunk cache in front of the source. */
 #ifndef PK_MEM_H
 #define PK_MEM_H
 
@@ -16,6 +16,12 @@
 typedef long (*pk_mem_source_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 /* Releases a source's context when the reader is freed (may be NULL). */
 typedef void (*pk_mem_ctx_free_fn)(void *ctx);
+struct iovec;
+/* Optional vector source, process_vm_readv's contract: copies the n remote spans into the n
+   local buffers in order and returns the bytes copied from the start (short at the first
+   unreadable byte) or -PK_E_NO_PROCESS. */
+typedef long (*pk_mem_vsource_fn)(void *ctx, const struct iovec *local,
+                                  const struct iovec *remote, size_t n);
 
 struct pk_mem_stats {
     uint64_t reads;        /* pk_mem_read calls */
@@ -27,11 +33,18 @@ struct pk_mem_stats {
 struct pk_mem;
 
 /* maps must outlive the reader and describe every readable region: reads outside them fail
-   without calling the source. cache_bytes bounds the cache (0 picks the default, 64 MiB). */
+   without calling the source; they may be filled in after creating the reader, before the
+   first read. cache_bytes bounds the cache (0 picks the default, 64 MiB; at most 160 MiB). */
 struct pk_mem *pk_mem_new(pk_mem_source_fn fn, void *ctx, pk_mem_ctx_free_fn ctx_free,
                           const struct pk_maps *maps, size_t cache_bytes);
+/* Lets scatter reads batch many spans into one call of the vector source. */
+void pk_mem_set_vsource(struct pk_mem *m, pk_mem_vsource_fn vfn);
+/* Faults in the cache for about expect_bytes of target memory (bounded by the cache size), so
+   that reads made later (while the target is stopped) do not page-fault pypeek. */
+void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes);
 /* Reader over a live process: process_vm_readv, falling back to /proc/PID/mem (through procfd)
-   where process_vm_readv is unavailable. NULL on out-of-memory. */
+   where process_vm_readv is unavailable; the largest cache, its pages faulted in only as used
+   (or by pk_mem_prepare). NULL on out-of-memory. */
 struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps);
 void pk_mem_free(struct pk_mem *m); /* NULL is a no-op */
 
@@ -43,6 +56,11 @@ long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
 /* Reads exactly len bytes straight from the source, bypassing (and not filling) the cache: for
    scattered small reads, such as pool headers, where a whole chunk would be wasted. */
 int pk_mem_read_uncached(struct pk_mem *m, uint64_t addr, void *buf, size_t len);
+/* Reads n spans of len bytes (len <= 16 KiB), span i from addrs[i] into out + i * len: from the
+   cache where it holds them (without filling it), the rest in batched source calls. 0, or
+   -PK_E_UNMAPPED when any span is unreadable, or -PK_E_NO_PROCESS. */
+int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len,
+                        void *out);
 int pk_mem_read_u64(struct pk_mem *m, uint64_t addr, uint64_t *out);
 /* True when [addr, addr+len) lies in readable mapped regions (no source call). */
 int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len);

@@ -1,6 +1,7 @@
 /* The live-process source of the memory reader: process_vm_readv, else /proc/PID/mem. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -59,6 +60,31 @@ static long pid_source_read(void *ctx, uint64_t addr, void *buf, size_t len)
     }
 }
 
+static long pid_source_readv(void *ctx, const struct iovec *local, const struct iovec *remote,
+                             size_t n)
+{
+    struct pid_source *s = ctx;
+    if (!s->use_procmem) {
+        for (;;) {
+            ssize_t r = process_vm_readv(s->pid, local, n, remote, n, 0);
+            if (r >= 0) return (long)r;
+            if (errno == EINTR) continue;
+            if (errno == ESRCH) return -PK_E_NO_PROCESS;
+            if (errno != ENOSYS && errno != EPERM) return 0;
+            break; /* fall back to one span at a time */
+        }
+    }
+    long done = 0;
+    for (size_t i = 0; i < n; i++) {
+        long got = pid_source_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base,
+                                   local[i].iov_base, remote[i].iov_len);
+        if (got < 0) return got;
+        done += got;
+        if ((size_t)got < remote[i].iov_len) break;
+    }
+    return done;
+}
+
 static void pid_source_free(void *ctx)
 {
     struct pid_source *s = ctx;
@@ -73,7 +99,8 @@ struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps
     s->pid = pid;
     s->procfd = procfd;
     s->memfd = -1;
-    struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, 0);
+    struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, SIZE_MAX);
     if (!m) free(s);
+    else pk_mem_set_vsource(m, pid_source_readv);
     return m;
 }

@@ -45,6 +45,44 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
     return 0;
 }
 
+#define POOL_BATCH 1024 /* pool headers read per batched source call */
+#define POOL_HDR_MAX 64
+
+/* Pool headers waiting to be read in one batch. */
+struct pool_batch {
+    uint64_t addr[POOL_BATCH];
+    unsigned char hdr[POOL_BATCH * POOL_HDR_MAX];
+    size_t n;
+};
+
+/* Reads the batched pool headers and adds their blocks. */
+static int flush_pools(struct pk_mem *m, const struct pk_layout *l, struct pool_batch *b,
+                       size_t hlen, struct pk_pymalloc_snap *p, uint64_t *blocks,
+                       struct pk_err *e)
+{
+    if (!b->n) return 0;
+    int r = pk_mem_read_scatter(m, b->addr, b->n, hlen, b->hdr);
+    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
+    if (r < 0)
+        return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool near 0x%llx is unreadable",
+                       (unsigned long long)b->addr[0]);
+    for (size_t k = 0; k < b->n; k++) {
+        uint32_t count, szidx;
+        memcpy(&count, b->hdr + k * hlen + PK_OFF(l, pool_count), 4);
+        memcpy(&szidx, b->hdr + k * hlen + PK_OFF(l, pool_szidx), 4);
+        if (count > l->pool_size) /* more blocks than bytes in the pool */
+            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is corrupt",
+                           (unsigned long long)b->addr[k]);
+        *blocks += count;
+        if (count) {
+            p->pools++;
+            p->used_bytes += (uint64_t)count * (szidx + 1) * l->pymalloc_alignment;
+        }
+    }
+    b->n = 0;
+    return 0;
+}
+
 int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
                      struct pk_interp_snap *out, struct pk_err *e)
 {
@@ -59,15 +97,25 @@ int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t inter
         return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table is unreadable");
     const uint64_t asz = PK_F(l, arena_size).size, pool = l->pool_size;
     const uint64_t pools_per_arena = l->arena_size_bytes / pool;
+    const size_t hlen = (size_t)PK_OFF(l, pool_szidx) + 4;
+    if (hlen > POOL_HDR_MAX || PK_OFF(l, pool_count) + 4 > hlen || !pool)
+        return pk_fail(e, PK_E_INTERNAL, "pymalloc pool header layout too large");
     uint64_t blocks = st.raw_blocks > 0 ? (uint64_t)st.raw_blocks : 0;
     unsigned char *arena_buf = malloc(asz);
-    if (!arena_buf) return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    for (uint64_t i = 0; i < st.maxarenas; i++) {
+    struct pool_batch *batch = malloc(sizeof *batch);
+    if (!arena_buf || !batch) {
+        free(arena_buf);
+        free(batch);
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    }
+    batch->n = 0;
+    r = 0;
+    for (uint64_t i = 0; i < st.maxarenas && r == 0; i++) {
         uint64_t ao = st.arenas + i * asz, address, pool_address;
         if (pk_mem_read(m, ao, arena_buf, asz) < 0) {
-            free(arena_buf);
-            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu is unreadable",
-                           (unsigned long long)i);
+            r = pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu is unreadable",
+                        (unsigned long long)i);
+            break;
         }
         memcpy(&address, arena_buf + PK_OFF(l, arena_address), 8);
         if (!address) continue; /* slot not in use */
@@ -75,35 +123,20 @@ int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t inter
         p->arenas++;
         uint64_t base = (address + pool - 1) & ~(pool - 1);
         if (pool_address < base || pool_address - base > pools_per_arena * pool) {
-            free(arena_buf);
-            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu has a bad pool pointer",
-                           (unsigned long long)i);
+            r = pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu has a bad pool pointer",
+                        (unsigned long long)i);
+            break;
         }
-        for (uint64_t pa = base; pa < pool_address; pa += pool) {
-            uint32_t count, szidx;
-            unsigned char hdr[64];
-            uint64_t hlen = PK_OFF(l, pool_szidx) + 4;
-            if (hlen > sizeof hdr || PK_OFF(l, pool_count) + 4 > hlen ||
-                pk_mem_read_uncached(m, pa, hdr, hlen) < 0) {
-                free(arena_buf);
-                return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is unreadable",
-                               (unsigned long long)pa);
-            }
-            memcpy(&count, hdr + PK_OFF(l, pool_count), 4);
-            memcpy(&szidx, hdr + PK_OFF(l, pool_szidx), 4);
-            if (count > pool) { /* more blocks than bytes in the pool */
-                free(arena_buf);
-                return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is corrupt",
-                               (unsigned long long)pa);
-            }
-            blocks += count;
-            if (count) {
-                p->pools++;
-                p->used_bytes += (uint64_t)count * (szidx + 1) * l->pymalloc_alignment;
-            }
+        /* Pool headers of every arena are read in batches: one source call per 1024 pools. */
+        for (uint64_t pa = base; pa < pool_address && r == 0; pa += pool) {
+            batch->addr[batch->n++] = pa;
+            if (batch->n == POOL_BATCH) r = flush_pools(m, l, batch, hlen, p, &blocks, e);
         }
     }
+    if (r == 0) r = flush_pools(m, l, batch, hlen, p, &blocks, e);
     free(arena_buf);
+    free(batch);
+    if (r < 0) return r;
     p->arena_bytes = p->arenas * l->arena_size_bytes;
     p->allocated_blocks = blocks;
     p->available = 1;

@@ -53,7 +53,28 @@ static int check_process(pid_t pid, int procfd, struct pk_err *e)
     if (st.tgid != pid)
         return pk_fail(e, PK_E_USAGE, "%d is a thread of process %d: give the process id",
                        (int)pid, (int)st.tgid);
+    if (!st.have_rss) /* no memory of its own: a kernel thread (kthreadd, kworker/...) */
+        return pk_fail(e, PK_E_NOT_PYTHON,
+                       "process %d is a kernel thread, not a CPython process: it has no user "
+                       "memory to read",
+                       (int)pid);
     return 0;
+}
+
+/* The target exec'd another program after it was resolved: the interpreter's module is no
+   longer mapped (test_attach_errors.py::test_target_execs_while_being_read). */
+static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t,
+                           struct pk_err *e)
+{
+    const struct pk_map *rt = pk_maps_find(maps, t->runtime_addr);
+    int module_mapped = 0;
+    for (size_t i = 0; i < maps->n && !module_mapped; i++)
+        module_mapped = strcmp(maps->v[i].path, t->module) == 0;
+    if (rt && module_mapped) return 0;
+    return pk_fail(e, PK_E_NO_PROCESS,
+                   "process %d exec'd another program (or unloaded %s) while pypeek was "
+                   "reading it: it is no longer the Python process that was resolved",
+                   (int)t->pid, t->module);
 }
 
 /* One frozen (or nonblocking) read of the whole interpreter. */
@@ -66,7 +87,14 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_mem *mem = NULL;
     int r = 0;
     uint64_t deadline = o->max_pause_ms ? mono_us() + (uint64_t)o->max_pause_ms * 1000u : 0;
-    if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) return r;
+    /* The reader's cache is faulted in before the target stops (sized by its RSS, bounded):
+       pypeek's own page faults are no part of the pause. The maps are read into it frozen. */
+    if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps)))
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    struct pk_proc_status before;
+    struct pk_err ignored = {0};
+    if (pk_proc_read_status(procfd, &before, &ignored) == 0) pk_mem_prepare(mem, before.rss_bytes);
+    if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
     if ((r = pk_proc_read_status(procfd, &status, e)) < 0) goto out;
@@ -75,10 +103,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     s->memory.swap_bytes = status.swap_bytes;
     /* The maps are read while frozen: arenas mapped since resolving the target count. */
     if ((r = pk_maps_read(procfd, &maps, e)) < 0) goto out;
-    if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps))) {
-        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
-        goto out;
-    }
+    if ((r = check_not_execd(&maps, t, e)) < 0) goto out;
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);

@@ -48,6 +48,18 @@ def tree_info(cache, minor):
     return info
 
 
+def make_chrootable(tree):
+    """The merged-/usr links a Debian system has (lib64 -> usr/lib64 ...), so the tree's
+    binaries find their loader under chroot too."""
+    for d in ("bin", "sbin", "lib", "lib64"):
+        link = os.path.join(tree, d)
+        if not os.path.lexists(link) and os.path.isdir(os.path.join(tree, "usr", d)):
+            os.symlink("usr/" + d, link)
+    for d in ("tmp", "proc", "pypeek-targets"):
+        os.makedirs(os.path.join(tree, d), exist_ok=True)
+    os.chmod(os.path.join(tree, "tmp"), 0o1777)
+
+
 def _real(tree, p):
     """p inside the tree, following absolute symlinks relative to the tree."""
     for _ in range(16):

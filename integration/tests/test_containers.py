@@ -1,0 +1,118 @@
+"""Targets inside containers: the interpreter runs in its own mount and PID namespaces
+(unshare --mount --pid --fork) with a Debian tree as its root, either by chroot or, as container
+runtimes do, by pivot_root onto a bind mount that exists only in its namespace (then the host
+sees /usr/bin/python3.X in its maps, a path that exists only inside). pypeek is given the host
+PID and must find the binary and the DWARF through /proc/PID/root and /proc/PID/map_files, with
+the census fixture's exact equality."""
+import os
+import shutil
+import signal
+import time
+
+import pythons_cache as pc
+from harness import TARGETS, Skip, Target, check, check_eq, type_entry
+from interpreters import by_name
+
+
+def start_in_container(interp, mode, script, *args):
+    """The fixture in new mount + PID namespaces with the tree as its root (mode "chroot" or
+    "pivot_root"); the fixtures folder is bind-mounted at /pypeek-targets inside and /proc is
+    the namespace's own. Every mount is private to the namespace."""
+    if os.geteuid() != 0:
+        raise Skip("containers need root (unshare --mount --pid, chroot)")
+    for tool in ("unshare", "chroot", "pivot_root", "mount"):
+        if not shutil.which(tool):
+            raise Skip("%s is not installed" % tool)
+    interp.resolve()  # Skip when the tree is not fetched
+    tree = interp.tree()
+    pc.make_chrootable(tree)
+    os.makedirs(os.path.join(tree, "oldroot"), exist_ok=True)
+    inner = "/pypeek-targets"
+    run = "/usr/bin/python3.%d %s/%s %s" % (interp.minor, inner, script,
+                                           " ".join(str(a) for a in args))
+    if mode == "chroot":
+        cmd = ("set -e; mount --bind '{T}' '{t}{i}'; "
+               "mount -t proc proc '{t}/proc'; exec chroot '{t}' {run}")
+    else:
+        cmd = ("set -e; mount --bind '{t}' '{t}'; mount --bind '{T}' '{t}{i}'; "
+               "mount -t proc proc '{t}/proc'; cd '{t}'; pivot_root . oldroot; exec {run}")
+    cmd = cmd.format(t=tree, i=inner, T=TARGETS, run=run)
+    env = {"PYTHONPATH": inner, "PYTHONHOME": "/usr"}
+    return Target(["unshare", "--mount", "--pid", "--fork", "--kill-child", "sh", "-c", cmd],
+                  env=env)
+
+
+def host_pid_of_python(t, minor, timeout=10):
+    """The host PID of the interpreter: the descendant of unshare running .../usr/bin/python3.X
+    (the host sees the tree's path after chroot, the inside path after pivot_root)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        todo = [t.pid]
+        while todo:
+            p = todo.pop()
+            try:
+                with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                    kids = [int(k) for k in f.read().split()]
+            except OSError:
+                kids = []
+            for k in kids:
+                try:
+                    if os.readlink("/proc/%d/exe" % k).endswith("/usr/bin/python3.%d" % minor):
+                        return k
+                except OSError:
+                    pass
+            todo.extend(kids)
+        time.sleep(0.05)
+    raise AssertionError("no python3.%d under unshare pid %d" % (minor, t.pid))
+
+
+def census_in_container(ctx, name, mode):
+    interp = by_name(name)
+    with start_in_container(interp, mode, "census_fixture.py") as t:
+        truth = t.read_line()
+        pid = host_pid_of_python(t, interp.minor)
+        check(truth["pid"] != pid, "test set-up: the target is not in its own PID namespace "
+              "(it says pid %d, the host says %d)" % (truth["pid"], pid))
+        snap = ctx.snapshot(pid)
+        module = "/usr/bin/python3.%d" % interp.minor
+        if mode == "pivot_root":
+            # the host sees only the inside path: the file and its DWARF are reachable only
+            # through /proc/PID/root and /proc/PID/map_files
+            check(not os.path.exists(os.path.join(interp.tree(), "oldroot", "usr")),
+                  "test set-up: the bind mounts leaked out of the namespace")
+            check_eq(snap["target"]["module"], module, "module defining _PyRuntime")
+            check(snap["target"]["layout_source"].startswith("dwarf:/proc/%d/root/" % pid),
+                  "DWARF not found through /proc/PID/root: %s"
+                  % snap["target"]["layout_source"])
+        else:
+            check_eq(os.path.realpath(snap["target"]["module"]),
+                     os.path.realpath(os.path.join(interp.tree(), module.lstrip("/"))),
+                     "module defining _PyRuntime")
+        gens = [g["objects"] for g in snap["gc"]["generations"]]
+        check_eq(gens, truth["gc_generations"], "objects per generation")
+        check_eq(snap["gc"]["permanent_objects"], truth["gc_permanent"], "permanent objects")
+        check_eq(snap["gc"]["counts"], truth["gc_count"], "gc.get_count()")
+        for n in ("__main__.User", "__main__.Slotted", "list"):
+            check_eq(type_entry(snap, n)["count"], truth["types"][n]["count"], n + " count")
+            check_eq(type_entry(snap, n)["bytes"], truth["types"][n]["bytes"], n + " bytes")
+        check_eq(snap["attach"]["threads"], truth["threads"], "threads stopped")
+        check(snap["attach"]["consistent"] is True, "snapshot not consistent")
+        os.kill(pid, signal.SIGUSR1)  # t.release() would signal unshare, not the target
+        after = t.read_line()
+        check(after["progress"] is True, "worker threads made no progress after pypeek")
+
+
+def test_container_chroot_debian_3_13(ctx):
+    census_in_container(ctx, "debian-3.13", "chroot")
+
+
+def test_container_chroot_debian_3_15(ctx):
+    census_in_container(ctx, "debian-3.15", "chroot")
+
+
+def test_container_pivot_root_debian_3_13(ctx):
+    census_in_container(ctx, "debian-3.13", "pivot_root")
+
+
+def test_container_pivot_root_debian_3_15(ctx):
+    census_in_container(ctx, "debian-3.15", "pivot_root")

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "attach/eperm.h"
 #include "attach/proc.h"
 
 #define MAX_ATTACH_ROUNDS 16 /* rounds of re-listing /proc/PID/task for new threads */
@@ -15,6 +16,7 @@
 struct stopped_thread {
     pid_t tid;
     int pending_sig; /* signal that arrived while stopping, re-injected at detach */
+    int stopped;     /* 0: seized, but cancel came before its stop was reported */
 };
 
 struct pk_freeze {
@@ -39,15 +41,21 @@ static int have_thread(const struct pk_freeze *f, pid_t tid)
     return 0;
 }
 
-/* Seize, interrupt and wait for one thread. Returns 1 stopped, 0 gone, or -PK_E_*. */
-static int stop_thread(pid_t tid, int *pending_sig, struct pk_err *e)
+/* Seize, interrupt and wait for one thread. Returns 1 stopped, 0 gone, or -PK_E_*. *seized is
+   set once the thread is attached, also when cancel ends the wait before it stopped. */
+static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cancel,
+                       int *pending_sig, int *seized, struct pk_err *e)
 {
     *pending_sig = 0;
+    *seized = 0;
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
         if (errno == ESRCH) return 0;
-        if (errno == EPERM)
-            return pk_fail(e, PK_E_PERMISSION, "attach: ptrace(PTRACE_SEIZE, %d): %s", (int)tid,
-                           strerror(errno));
+        if (errno == EPERM) {
+            int r = pk_fail(e, PK_E_PERMISSION, "attach: ptrace(PTRACE_SEIZE, %d): %s",
+                            (int)tid, strerror(errno));
+            if (e && e->code == PK_E_PERMISSION) pk_eperm_annotate(procfd, 0, e);
+            return r;
+        }
         return pk_fail(e, PK_E_NO_PROCESS, "attach: ptrace(PTRACE_SEIZE, %d): %s", (int)tid,
                        strerror(errno));
     }
@@ -57,11 +65,20 @@ static int stop_thread(pid_t tid, int *pending_sig, struct pk_err *e)
         return pk_fail(e, PK_E_NO_PROCESS, "attach: ptrace(PTRACE_INTERRUPT, %d): %s",
                        (int)tid, strerror(errno));
     }
+    *seized = 1;
     for (;;) {
         int st;
         pid_t r = waitpid(tid, &st, __WALL);
         if (r < 0) {
-            if (errno == EINTR) continue;
+            /* A thread in uninterruptible sleep (D) reports its stop only when it wakes:
+               a signal to pypeek (no SA_RESTART) ends the wait here. Such a thread cannot be
+               detached before it stops; the kernel detaches it when pypeek exits. */
+            if (errno == EINTR) {
+                if (cancel && *cancel)
+                    return pk_fail(e, PK_E_INTERRUPTED, "interrupted while stopping thread %d",
+                                   (int)tid);
+                continue;
+            }
             if (errno == ECHILD) return 0;
             return pk_fail(e, PK_E_NO_PROCESS, "attach: waitpid(%d): %s", (int)tid,
                            strerror(errno));
@@ -70,14 +87,20 @@ static int stop_thread(pid_t tid, int *pending_sig, struct pk_err *e)
         if (!WIFSTOPPED(st)) continue;
         int sig = WSTOPSIG(st);
         int event = (unsigned)st >> 16;
-        if (event == PTRACE_EVENT_STOP) return 1; /* interrupt stop or group stop */
-        if (sig != SIGTRAP) *pending_sig = sig;   /* signal-delivery stop: keep the signal */
+        /* PTRACE_EVENT_STOP: our interrupt, or a group stop (the target was SIGSTOPped, before
+           or during the attach). Detaching from a group-stopped thread leaves it stopped: the
+           kernel re-arms the group stop (__ptrace_unlink), so a stopped target stays stopped.
+           See test_signals.py::test_stopped_target_is_left_stopped. */
+        if (event == PTRACE_EVENT_STOP) return 1;
+        if (sig != SIGTRAP) *pending_sig = sig; /* signal-delivery stop: keep the signal */
         return 1;
     }
 }
 
 static void release_all(struct pk_freeze *f)
 {
+    /* A thread whose stop never came (stopped == 0) refuses PTRACE_DETACH with ESRCH; it is
+       released by the kernel when pypeek exits, which follows at once. */
     for (size_t i = f->n; i-- > 0;) ptrace(PTRACE_DETACH, f->t[i].tid, 0, f->t[i].pending_sig);
     f->n = 0;
 }
@@ -112,12 +135,13 @@ int pk_freeze_begin(pid_t pid, int procfd, const volatile sig_atomic_t *cancel,
                 f->t = nt;
                 f->cap = ncap;
             }
-            int sig;
-            int r = stop_thread(tids[i], &sig, e);
+            int sig, seized;
+            int r = stop_thread(tids[i], procfd, cancel, &sig, &seized, e);
             if (r < 0) rc = r;
-            else if (r == 1) {
+            if (r == 1 || (r < 0 && seized)) {
                 f->t[f->n].tid = tids[i];
                 f->t[f->n].pending_sig = sig;
+                f->t[f->n].stopped = r == 1;
                 f->n++;
                 added++;
             }

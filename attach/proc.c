@@ -1,6 +1,8 @@
 /* /proc facts about a target: one directory fd, bounded file reads, thread ids, status fields. */
 #include "attach/proc.h"
 
+#include "attach/eperm.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,9 +36,12 @@ int pk_proc_read_file(int procfd, const char *name, size_t max, char **out, size
         int err = errno;
         if (err == ENOENT || err == ESRCH)
             return pk_fail(e, PK_E_NO_PROCESS, "process exited (reading /proc/PID/%s)", name);
-        if (err == EACCES || err == EPERM)
-            return pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name,
-                           strerror(err));
+        if (err == EACCES || err == EPERM) {
+            int r = pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name,
+                            strerror(err));
+            if (e && e->code == PK_E_PERMISSION) pk_eperm_annotate(procfd, 0, e);
+            return r;
+        }
         return pk_fail(e, PK_E_NO_PROCESS, "cannot read /proc/PID/%s: %s", name, strerror(err));
     }
     size_t cap = 8192, n = 0;

@@ -71,6 +71,9 @@ static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t
     for (size_t i = 0; i < maps->n && !module_mapped; i++)
         module_mapped = strcmp(maps->v[i].path, t->module) == 0;
     if (rt && module_mapped) return 0;
+    if (maps->n == 0) /* its memory is gone: killed or exited after the threads were stopped */
+        return pk_fail(e, PK_E_NO_PROCESS, "process %d exited while pypeek was reading it",
+                       (int)t->pid);
     return pk_fail(e, PK_E_NO_PROCESS,
                    "process %d exec'd another program (or unloaded %s) while pypeek was "
                    "reading it: it is no longer the Python process that was resolved",

@@ -29,7 +29,8 @@ enum pk_errcode {
 
 struct pk_err {
     int code;       /* enum pk_errcode, PK_E_OK when nothing failed */
-    char msg[1024]; /* one line, no trailing newline */
+    char msg[2048]; /* one line, no trailing newline (permission errors add indented
+                       "cause:" lines, attach/eperm.h) */
 };
 
 /* Records the first failure (later ones are kept only if none was recorded) and returns -code. */

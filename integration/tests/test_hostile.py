@@ -1,0 +1,112 @@
+"""Target memory and strings as hostile input (issue 9), on real interpreters:
+- a target that corrupts its own GC list with ctypes (a link back into the list, a consistent
+  cycle that avoids the head, a link to unmapped memory): pypeek exits 6 within a bounded time,
+  says the GC list is inconsistent, marks the JSON "consistent": false, and never hangs or
+  leaves the target stopped;
+- type names and file names built to attack a terminal (ANSI/OSC escapes, BEL, CR/LF, C1
+  controls, DEL), a lone surrogate and a 100 kB name: text output carries no control
+  character, JSON output is valid UTF-8 JSON, and each name is the target's own (surrogates as
+  U+FFFD; the long one cut short) with the target's own instance count."""
+import json
+import os
+import time
+
+from harness import check, check_eq
+from procstate import task_states
+
+EXIT_INCONSISTENT = 6
+BOUND = 60  # seconds: retries included, a corrupt heap must be reported well within this
+
+
+def check_running(t, what):
+    states = task_states(t.pid)
+    check(states and all(s[0] not in "tT" and not s[1] for s in states.values()),
+          "%s: target left stopped or traced: %s" % (what, states))
+    check(t.proc.poll() is None, "%s: the target died" % what)
+
+
+def corrupt_case(ctx, mode):
+    with ctx.start_target("corrupt_gc_fixture.py", mode) as t:
+        facts = t.read_line()
+        check_eq(facts["corruption"], mode, "fixture mode")
+        for args in (["--json"], []):
+            t0 = time.monotonic()
+            rc, out, err = ctx.run_pypeek(*(args + [t.pid]), timeout=BOUND)
+            took = time.monotonic() - t0
+            what = "%s corruption, pypeek %s" % (mode, " ".join(args) or "(text)")
+            check_eq(rc, EXIT_INCONSISTENT, "%s: exit code (stderr %r)" % (what, err.strip()))
+            check("gc list" in err.lower(), "%s: stderr should name the GC list: %r"
+                  % (what, err.strip()))
+            check(took < BOUND, "%s: took %.1fs" % (what, took))
+            if args:
+                snap = json.loads(out)
+                check(snap["attach"]["consistent"] is False,
+                      "%s: JSON says consistent=%r" % (what, snap["attach"]["consistent"]))
+            check_running(t, what)
+        print("    %s: exit 6 in %.2fs: %s" % (mode, took, err.strip()[:110]))
+
+
+def test_gc_list_link_back_into_the_list(ctx):
+    corrupt_case(ctx, "backlink")
+
+
+def test_gc_list_cycle_not_through_the_head(ctx):
+    corrupt_case(ctx, "cycle")
+
+
+def test_gc_list_link_to_unmapped_memory(ctx):
+    corrupt_case(ctx, "unmapped")
+
+
+def expected_name(module, qualname):
+    """What pypeek must call the type: __module__.__qualname__ (bare for builtins), with
+    code points UTF-8 cannot carry (lone surrogates) as U+FFFD."""
+    name = qualname if module == "builtins" else module + "." + qualname
+    return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name)
+
+
+def check_no_controls(text, what):
+    bad = sorted({"U+%04X" % ord(c) for c in text
+                  if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F})
+    check(not bad, "%s: raw control characters reach the terminal: %s" % (what, bad))
+
+
+def test_hostile_type_names_and_file_names(ctx):
+    with ctx.start_target("strings_fixture.py") as t:
+        truth = t.read_line()
+        rc, out, err = ctx.run_pypeek("--json", "--top", "1000", t.pid)
+        check_eq(rc, 0, "pypeek --json exit code (stderr %r)" % err.strip())
+        raw = out.encode()
+        raw.decode("utf-8", errors="strict")  # valid UTF-8 (run_pypeek decoded with replace)
+        snap = json.loads(out)
+        names = {e["type"]: e for e in snap["objects"]["types"]}
+        for key, fact in truth["types"].items():
+            want = expected_name(fact["module"], fact["qualname"])
+            if key == "long":
+                hits = [n for n in names if n.startswith(want[:200]) and len(n) < len(want)]
+                check(len(hits) == 1, "the 100 kB name should appear once, cut short: %d hits"
+                      % len(hits))
+                check(len(hits[0]) <= 8192, "the long name is %d characters" % len(hits[0]))
+                check_eq(names[hits[0]]["count"], fact["count"], "count of the long-named type")
+                continue
+            check(want in names, "type %r missing from the JSON census (names: %r)"
+                  % (want, [n for n in names if "__main__" in n or "mod" in n]))
+            check_eq(names[want]["count"], fact["count"], "count of %r" % want)
+        # The file with a newline and an escape in its name, when pypeek reports fds.
+        if "fds" in snap and snap["fds"].get("items") is not None:
+            fd = truth["file"]["fd"]
+            items = [i for i in snap["fds"]["items"] if i.get("fd") == fd]
+            check(items, "fd %d (the hostile file name) is not in the JSON fds" % fd)
+            check(truth["file"]["path"] in json.dumps(items[0], ensure_ascii=False) or
+                  truth["file"]["path"] in items[0].values(),
+                  "fd %d: the JSON does not carry the file's name %r: %r"
+                  % (fd, truth["file"]["path"], items[0]))
+        rc, text, err = ctx.run_pypeek("--top", "1000", t.pid)
+        check_eq(rc, 0, "pypeek (text) exit code (stderr %r)" % err.strip())
+        check_no_controls(text, "text report")
+        check_no_controls(err, "stderr")
+        longest = max(len(line) for line in text.splitlines())
+        check(longest <= 20000, "a text line is %d characters long" % longest)
+        check("FAKE: 0 objects" not in text.split("\n"),
+              "an embedded newline forged a line of the report")
+        check_running(t, "after the hostile-strings runs")

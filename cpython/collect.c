@@ -90,10 +90,15 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             is->is_main = is_main;
             is->id = -1;
             if (PK_HAS(l, interp_id)) pk_mem_read(m, interps[i] + PK_OFF(l, interp_id), &is->id, 8);
-            r = pk_gc_state_read(m, l, interps[i], is, e);
-            if (r == 0)
-                r = pk_census_collect_owners(m, l, types, interps[i], lim, owners, is, e);
-            if (r == 0) r = pk_gc_garbage_read(m, l, types, interps[i], is, e);
+            /* 3.8: one GC state in _PyRuntime, read once, with the main interpreter */
+            uint64_t gc_owner = interps[i];
+            if (l->gc_in_runtime) gc_owner = is_main ? t->runtime_addr + PK_OFF(l, runtime_gc) : 0;
+            if (gc_owner) {
+                r = pk_gc_state_read(m, l, gc_owner, is, e);
+                if (r == 0)
+                    r = pk_census_collect_owners(m, l, types, gc_owner, lim, owners, is, e);
+                if (r == 0) r = pk_gc_garbage_read(m, l, types, gc_owner, is, e);
+            }
             if (r == 0) r = pk_pymalloc_read(m, t, interps[i], is, e);
         }
     }

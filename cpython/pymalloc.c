@@ -27,7 +27,8 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
         a_narenas = state + PK_OFF(l, obmalloc_narenas);
         a_raw = state + PK_OFF(l, obmalloc_raw_blocks);
     } else if (t->obmalloc_syms.arenas && t->obmalloc_syms.maxarenas &&
-               t->obmalloc_syms.raw_allocated_blocks) {
+               (t->obmalloc_syms.raw_allocated_blocks || t->obmalloc_syms.allocated_blocks)) {
+        /* 3.8 has no raw_allocated_blocks: its total is the _Py_AllocatedBlocks counter */
         a_arenas = t->obmalloc_syms.arenas;
         a_max = t->obmalloc_syms.maxarenas;
         a_narenas = t->obmalloc_syms.narenas;
@@ -38,7 +39,7 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
     uint32_t max32;
     memset(st, 0, sizeof *st);
     if (pk_mem_read_u64(m, a_arenas, &st->arenas) < 0 || pk_mem_read(m, a_max, &max32, 4) < 0 ||
-        pk_mem_read(m, a_raw, &st->raw_blocks, 8) < 0)
+        (a_raw && pk_mem_read(m, a_raw, &st->raw_blocks, 8) < 0))
         return -PK_E_INCONSISTENT;
     st->maxarenas = max32;
     if (a_narenas) pk_mem_read_u64(m, a_narenas, &st->narenas);
@@ -139,6 +140,13 @@ int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     if (r < 0) return r;
     p->arena_bytes = p->arenas * l->arena_size_bytes;
     p->allocated_blocks = blocks;
+    int64_t counted;
+    if (!t->obmalloc_syms.raw_allocated_blocks && t->obmalloc_syms.allocated_blocks &&
+        !PK_HAS(l, interp_obmalloc)) {
+        if (pk_mem_read(m, t->obmalloc_syms.allocated_blocks, &counted, 8) < 0 || counted < 0)
+            return pk_fail(e, PK_E_INCONSISTENT, "_Py_AllocatedBlocks is unreadable");
+        p->allocated_blocks = (uint64_t)counted;
+    }
     p->available = 1;
     return 0;
 }

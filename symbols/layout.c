@@ -52,9 +52,13 @@ static const enum pk_layout_field required[] = {
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
 {
     uint32_t v = l->py_version_hex;
-    if (v < VER(3, 9))
-        return pk_fail(e, PK_E_NOT_PYTHON, "CPython %u.%u is not supported (3.9 or later)",
+    if (v < VER(3, 8))
+        return pk_fail(e, PK_E_NOT_PYTHON, "CPython %u.%u is not supported (3.8 or later)",
                        v >> 24, (v >> 16) & 0xff);
+    if (!pk_field_ok(l->f[PK_L_interp_gc]) && pk_field_ok(l->f[PK_L_runtime_gc])) {
+        l->gc_in_runtime = 1;
+        l->f[PK_L_interp_gc] = (struct pk_field){0, l->f[PK_L_gc_size].size, 0, 0};
+    }
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         if (!pk_field_ok(l->f[required[i]]))
             return pk_fail(e, PK_E_NO_LAYOUT, "layout: %s not found in the debug info",

@@ -16,6 +16,7 @@
     X(interp_next, "PyInterpreterState|_is", "next")                                              \
     X(interp_id, "PyInterpreterState|_is", "id")                                                  \
     X(interp_gc, "PyInterpreterState|_is", "gc")                                                  \
+    X(runtime_gc, "_PyRuntimeState|pyruntimestate", "gc") /* 3.8: one GC per process */          \
     X(interp_tstate_head, "PyInterpreterState|_is", "tstate_head")                                \
     X(interp_threads_head, "PyInterpreterState|_is", "threads.head")                              \
     X(interp_modules, "PyInterpreterState|_is", "modules")                                        \
@@ -185,6 +186,9 @@ struct pk_layout {
     uint32_t py_version_hex; /* PY_VERSION_HEX of the target */
     struct pk_field f[PK_L_COUNT];
     enum pk_gc_kind gc_kind;
+    /* 3.8: the GC state is _PyRuntime.gc, shared by all interpreters. interp_gc is then 0 and
+       the collector passes the state's own address where an interpreter's is expected. */
+    int gc_in_runtime;
     /* Constants per version (macros in CPython, so not in DWARF). */
     uint64_t gc_link_mask;       /* mask applied to _gc_next/_gc_prev links */
     uint64_t tpflags_heaptype, tpflags_have_gc, tpflags_type_subclass;

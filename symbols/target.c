@@ -100,9 +100,10 @@ static void hex_build_id(struct pk_elf *f, char *out, size_t cap)
 static void resolve_obmalloc_syms(struct pk_elf *mod, const char *debug_path, struct pk_target *t)
 {
     static const char *const names[] = {"arenas", "maxarenas", "narenas_currently_allocated",
-                                        "raw_allocated_blocks"};
+                                        "raw_allocated_blocks", "_Py_AllocatedBlocks"};
     uint64_t *out[] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
-                       &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks};
+                       &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks,
+                       &t->obmalloc_syms.allocated_blocks};
     struct pk_elf *dbg = NULL;
     struct pk_err ignore = {0};
     if (strcmp(debug_path, pk_elf_path(mod)) != 0) pk_elf_open(debug_path, &dbg, &ignore);

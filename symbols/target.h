@@ -59,6 +59,7 @@ struct pk_target {
        module's or its debug file's .symtab. Addresses in the target, 0 if not found. */
     struct {
         uint64_t arenas, maxarenas, narenas, raw_allocated_blocks;
+        uint64_t allocated_blocks; /* 3.8: _Py_AllocatedBlocks, getallocatedblocks() itself */
     } obmalloc_syms;
     uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
     struct pk_layout layout;

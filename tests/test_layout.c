@@ -123,8 +123,9 @@ Test(layout, old_versions_are_refused)
     struct pk_layout l;
     support_layout(&l);
     struct pk_err e = {0};
-    l.py_version_hex = 0x030812f0;
+    l.py_version_hex = 0x030712f0; /* 3.7.18: 3.8 is the oldest supported */
     cr_assert_eq(pk_layout_finish(&l, &e), -PK_E_NOT_PYTHON);
+    cr_assert(strstr(e.msg, "3.7") != NULL, "%s", e.msg);
 }
 
 Test(layout, a_missing_required_field_is_named)

@@ -193,6 +193,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel,
     snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
     snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
     snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
+    for (int i = 0; i < t->nwarnings; i++) pk_snapshot_warn(s, "%s", t->warnings[i]);
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};

@@ -25,12 +25,19 @@ struct pk_dwarf_query pk_layout_query(enum pk_layout_field i)
     return i < PK_L_COUNT ? queries[i] : (struct pk_dwarf_query){"", NULL};
 }
 
-int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
-                         struct pk_err *e)
+int pk_layout_resolve_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
+                            struct pk_err *e)
 {
     memset(l, 0, sizeof *l);
     l->py_version_hex = py_version_hex;
     int r = pk_dwarf_resolve(d, queries, PK_L_COUNT, l->f, e);
+    return r < 0 ? r : 0;
+}
+
+int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
+                         struct pk_err *e)
+{
+    int r = pk_layout_resolve_dwarf(l, d, py_version_hex, e);
     if (r < 0) return r;
     return pk_layout_finish(l, e);
 }
@@ -49,6 +56,19 @@ static const enum pk_layout_field required[] = {
     PK_L_compact_unicode_size,
 };
 
+/* A needed field is not in the DWARF: the debug info is incomplete (exit 5) for a version
+   pypeek knows, the version is unsupported (exit 4, naming it) for a newer one. */
+static int missing(uint32_t v, const char *what, struct pk_err *e)
+{
+    unsigned minor = (v >> 16) & 0xff;
+    if (minor > PK_NEWEST_KNOWN_MINOR)
+        return pk_fail(e, PK_E_NOT_PYTHON,
+                       "CPython %u.%u.%u is not supported: pypeek knows 3.8 to 3.%d, and this "
+                       "interpreter's debug info lacks %s",
+                       v >> 24, minor, (v >> 8) & 0xff, PK_NEWEST_KNOWN_MINOR, what);
+    return pk_fail(e, PK_E_NO_LAYOUT, "layout: %s not found in the debug info", what);
+}
+
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
 {
     uint32_t v = l->py_version_hex;
@@ -60,16 +80,14 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
         l->f[PK_L_interp_gc] = (struct pk_field){0, l->f[PK_L_gc_size].size, 0, 0};
     }
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
-        if (!pk_field_ok(l->f[required[i]]))
-            return pk_fail(e, PK_E_NO_LAYOUT, "layout: %s not found in the debug info",
-                           field_names[required[i]]);
+        if (!pk_field_ok(l->f[required[i]])) return missing(v, field_names[required[i]], e);
     if (pk_field_ok(l->f[PK_L_gc_generations])) l->gc_kind = PK_GC_GENERATIONAL;
     else if (pk_field_ok(l->f[PK_L_gc_young]) && pk_field_ok(l->f[PK_L_gc_old]) &&
              pk_field_ok(l->f[PK_L_gc_visited_space]))
         l->gc_kind = PK_GC_INCREMENTAL;
-    else return pk_fail(e, PK_E_NO_LAYOUT, "layout: no GC generation lists in the debug info");
+    else return missing(v, "the GC generation lists", e);
     if (!pk_field_ok(l->f[PK_L_dictkeys_size]) && !pk_field_ok(l->f[PK_L_dictkeys_log2_size]))
-        return pk_fail(e, PK_E_NO_LAYOUT, "layout: no dict key table size in the debug info");
+        return missing(v, "the dict key table size", e);
 
     /* Low bits of _gc_next/_gc_prev carry flags in every supported version (pycore_gc.h). */
     l->gc_link_mask = ~(uint64_t)3;

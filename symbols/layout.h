@@ -211,10 +211,17 @@ struct pk_layout {
 #define PK_HAS(l, name) pk_field_ok(PK_F(l, name))
 #define PK_OFF(l, name) ((uint64_t)PK_F(l, name).off)
 
+/* The newest CPython minor version whose per-version rules pypeek knows; newer ones are read
+   from DWARF alone, with a warning, or refused (exit 4) when DWARF lacks a needed field. */
+#define PK_NEWEST_KNOWN_MINOR 15
+
 /* Fills l->f from DWARF and the constants from the version. Returns 0, or -PK_E_NO_LAYOUT
    naming the first field that pypeek cannot work without. */
 int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
                          struct pk_err *e);
+/* The first half of pk_layout_from_dwarf: l->f from DWARF only (no checks, no constants). */
+int pk_layout_resolve_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_version_hex,
+                            struct pk_err *e);
 /* Sets the per-version constants and the GC kind; checks the fields the census needs. */
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e);
 const char *pk_layout_field_name(enum pk_layout_field i);

@@ -1,11 +1,13 @@
 /* Finding the interpreter in a process: module defining _PyRuntime, bias, version, layout. */
 #include "symbols/target.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "symbols/debug_offsets.h"
 #include "symbols/debuginfo.h"
 #include "symbols/ext_layout.h"
 #include "symbols/elf_file.h"
@@ -116,6 +118,15 @@ static void resolve_obmalloc_syms(struct pk_elf *mod, const char *debug_path, st
     pk_elf_close(dbg);
 }
 
+static void target_warn(struct pk_target *t, const char *fmt, ...)
+{
+    if (t->nwarnings >= PK_TARGET_MAX_WARNINGS) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->warnings[t->nwarnings++], sizeof t->warnings[0], fmt, ap);
+    va_end(ap);
+}
+
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                       const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
 {
@@ -186,10 +197,27 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     struct pk_dwarf *dw;
     rc = pk_dwarf_open(debug_path, &dw, e);
     if (rc < 0) goto out;
-    rc = pk_layout_from_dwarf(&t->layout, dw, t->py_version_hex, e);
+    rc = pk_layout_resolve_dwarf(&t->layout, dw, t->py_version_hex, e);
+    struct pk_debug_offsets_result dbg;
+    if (rc == 0) {
+        pk_debug_offsets_check(mod, runtime.value, t->py_version_hex, dw, &t->layout, &dbg);
+        for (int i = 0; i < dbg.nwarnings; i++) target_warn(t, "%s", dbg.warnings[i]);
+        rc = pk_layout_finish(&t->layout, e);
+    }
     pk_dwarf_close(dw);
     if (rc < 0) goto out;
     snprintf(t->layout_source, sizeof t->layout_source, "dwarf:%s", debug_path);
+    char agrees[64];
+    int alen = snprintf(agrees, sizeof agrees, " (%d offsets agree with _Py_DebugOffsets)",
+                        dbg.checked);
+    size_t srclen = strlen(t->layout_source);
+    if (dbg.checked && !dbg.mismatches && srclen + (size_t)alen < sizeof t->layout_source)
+        memcpy(t->layout_source + srclen, agrees, (size_t)alen + 1);
+    unsigned minor = (t->py_version_hex >> 16) & 0xff;
+    if (minor > PK_NEWEST_KNOWN_MINOR)
+        target_warn(t, "CPython %s is newer than the versions pypeek knows (3.8 to 3.%d): its "
+                       "layout comes from DWARF alone, and per-version rules are 3.%d's",
+                    t->py_version, PK_NEWEST_KNOWN_MINOR, PK_NEWEST_KNOWN_MINOR);
     pk_ext_layout_socket(pid, maps, opts ? opts->debug_dir : NULL, &t->layout);
 out:
     pk_elf_close(mod);

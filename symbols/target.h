@@ -39,6 +39,8 @@ enum pk_builtin_type {
     PK_BT_COUNT
 };
 
+#define PK_TARGET_MAX_WARNINGS 8
+
 struct pk_target_opts {
     const char *debug_dir; /* --debug-dir, or NULL */
 };
@@ -63,6 +65,9 @@ struct pk_target {
     } obmalloc_syms;
     uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
     struct pk_layout layout;
+    /* Facts about the layout the user should see (the snapshot's warnings) */
+    char warnings[PK_TARGET_MAX_WARNINGS][256];
+    int nwarnings;
 };
 
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,

@@ -1,6 +1,7 @@
 /* The layout read from DWARF of the mini CPython structs equals what the compiler laid out. */
 #include <criterion/criterion.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "symbols/layout.h"
@@ -126,6 +127,29 @@ Test(layout, old_versions_are_refused)
     l.py_version_hex = 0x030712f0; /* 3.7.18: 3.8 is the oldest supported */
     cr_assert_eq(pk_layout_finish(&l, &e), -PK_E_NOT_PYTHON);
     cr_assert(strstr(e.msg, "3.7") != NULL, "%s", e.msg);
+}
+
+Test(layout, a_newer_version_with_complete_dwarf_is_read)
+{
+    struct pk_layout l;
+    support_layout(&l);
+    struct pk_err e = {0};
+    l.py_version_hex = (uint32_t)(3u << 24 | (PK_NEWEST_KNOWN_MINOR + 1u) << 16 | 0xf0u);
+    cr_assert_eq(pk_layout_finish(&l, &e), 0, "%s", e.msg);
+}
+
+Test(layout, a_newer_version_without_a_needed_field_is_unsupported)
+{
+    struct pk_layout l;
+    support_layout(&l);
+    struct pk_err e = {0};
+    l.py_version_hex = (uint32_t)(3u << 24 | (PK_NEWEST_KNOWN_MINOR + 1u) << 16 | 0xf0u);
+    l.f[PK_L_gchead_prev] = PK_FIELD_MISSING;
+    cr_assert_eq(pk_layout_finish(&l, &e), -PK_E_NOT_PYTHON); /* exit 4, not 5 */
+    char v[16];
+    snprintf(v, sizeof v, "3.%d.0", PK_NEWEST_KNOWN_MINOR + 1);
+    cr_assert_neq(strstr(e.msg, v), NULL, "%s", e.msg);
+    cr_assert_neq(strstr(e.msg, "gchead_prev"), NULL, "%s", e.msg);
 }
 
 Test(layout, a_missing_required_field_is_named)

@@ -33,7 +33,7 @@ struct pk_mem {
     size_t buf_bytes;
     uint32_t frames_used;
     uint64_t clock;
-    struct chunk *last; /* the chunk of the previous read: most reads hit it again */
+    struct chunk *last, *prev; /* chunks of the two previous reads: most reads hit one */
     struct pk_mem_stats stats;
 };
 
@@ -103,7 +103,7 @@ void pk_mem_free(struct pk_mem *m)
 void pk_mem_invalidate(struct pk_mem *m)
 {
     for (size_t i = 0; i < m->nslots; i++) m->slots[i].base = UINT64_MAX;
-    m->last = NULL;
+    m->last = m->prev = NULL;
 }
 
 void pk_mem_get_stats(const struct pk_mem *m, struct pk_mem_stats *st)
@@ -148,10 +148,16 @@ static struct chunk *lookup(struct pk_mem *m, uint64_t addr)
     uint64_t base = addr & ~(CHUNK_SIZE - 1);
     struct chunk *c = m->last;
     if (c && c->base == base && addr >= base + c->lo && addr < base + c->hi) return c;
+    c = m->prev;
+    if (c && c->base == base && addr >= base + c->lo && addr < base + c->hi) {
+        m->prev = m->last;
+        return m->last = c;
+    }
     c = set_of(m, base);
     for (int w = 0; w < WAYS; w++)
         if (c[w].base == base && addr >= base + c[w].lo && addr < base + c[w].hi) {
             c[w].stamp = ++m->clock;
+            m->prev = m->last;
             return m->last = &c[w];
         }
     return NULL;
@@ -187,6 +193,7 @@ static struct chunk *get_chunk(struct pk_mem *m, uint64_t addr, int *rc)
     uint64_t hi = base + CHUNK_SIZE < r->end ? base + CHUNK_SIZE : r->end;
     c->base = UINT64_MAX;
     if (m->last == c) m->last = NULL;
+    if (m->prev == c) m->prev = NULL;
     m->stats.source_calls++;
     long got = m->fn(m->ctx, lo, frame_data(m, c) + (lo - base), (size_t)(hi - lo));
     if (got < 0) {
@@ -202,6 +209,7 @@ static struct chunk *get_chunk(struct pk_mem *m, uint64_t addr, int *rc)
     c->lo = (uint32_t)(lo - base);
     c->hi = (uint32_t)(lo - base + (uint64_t)got);
     c->stamp = ++m->clock;
+    m->prev = m->last;
     return m->last = c;
 }
 

@@ -23,18 +23,13 @@ static int grow(struct pk_tally *a, size_t need)
     return 0;
 }
 
-int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type)
+/* Adds one object of a known type. */
+static int tally_add_typed(struct pk_tally *a, uint64_t obj, const struct pk_type_info *ti)
 {
-    int rc = 0;
-    const struct pk_type_info *ti = pk_types_get(a->types, type, &rc);
-    if (!ti) {
-        if (rc == -PK_E_INTERNAL) return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
-        return pk_fail(a->e, PK_E_INCONSISTENT, "object at 0x%llx has a bad type 0x%llx",
-                       (unsigned long long)obj, (unsigned long long)type);
-    }
-    if (grow(a, ti->index + 1) < 0) return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
+    if (ti->index >= a->cap && grow(a, ti->index + 1) < 0)
+        return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
     uint64_t size = 0;
-    rc = pk_object_sizeof(a->m, a->l, ti, obj, &size);
+    int rc = pk_object_sizeof(a->m, a->l, ti, obj, &size);
     if (rc == -PK_E_NO_PROCESS) return pk_fail(a->e, PK_E_NO_PROCESS, "the target exited");
     if (rc < 0)
         return pk_fail(a->e, PK_E_INCONSISTENT, "%s object at 0x%llx is unreadable", ti->name,
@@ -44,6 +39,23 @@ int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type)
     a->total_bytes += size;
     a->total_count++;
     return 0;
+}
+
+static int tally_type(struct pk_tally *a, uint64_t obj, uint64_t type,
+                      const struct pk_type_info **ti)
+{
+    int rc = 0;
+    if ((*ti = pk_types_get(a->types, type, &rc))) return 0;
+    if (rc == -PK_E_INTERNAL) return pk_fail(a->e, PK_E_INTERNAL, "out of memory");
+    return pk_fail(a->e, PK_E_INCONSISTENT, "object at 0x%llx has a bad type 0x%llx",
+                   (unsigned long long)obj, (unsigned long long)type);
+}
+
+int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type)
+{
+    const struct pk_type_info *ti;
+    int r = tally_type(a, obj, type, &ti);
+    return r < 0 ? r : tally_add_typed(a, obj, ti);
 }
 
 /* The census visitor's state: the tally, plus the fd-owner hook (cpython/fd_owners.h) that
@@ -66,8 +78,10 @@ static int note_fd_owner(uint64_t obj, uint64_t type, void *arg)
 static int count_object(uint64_t obj, uint64_t type, void *arg)
 {
     struct census_walk *w = arg;
-    int r = pk_tally_add(w->tally, obj, type);
-    if (r == 0 && w->owners) note_fd_owner(obj, type, arg);
+    const struct pk_type_info *ti;
+    int r = tally_type(w->tally, obj, type, &ti);
+    if (r == 0) r = tally_add_typed(w->tally, obj, ti);
+    if (r == 0 && w->owners && ti->fd_role) pk_fd_owners_note(w->owners, obj, ti);
     return r;
 }
 

@@ -18,34 +18,47 @@ struct dict_table {
     uint64_t index_bytes;
 };
 
-static int read_u8(struct pk_mem *m, uint64_t a, uint8_t *v)
+#define KEYS_HEADER_MAX 128 /* bytes before dk_indices, every version */
+
+static uint64_t get_u64(const unsigned char *h, uint64_t off)
 {
-    return pk_mem_read(m, a, v, 1);
+    uint64_t v;
+    memcpy(&v, h + off, 8);
+    return v;
 }
 
-/* Reads the keys object at k into t (everything but keys/values). */
+/* Reads the keys object at k into t (everything but keys/values): its header in one read. */
 static int read_keys(struct pk_mem *m, const struct pk_layout *l, uint64_t k, struct dict_table *t)
 {
     int r;
+    unsigned char h[KEYS_HEADER_MAX];
+    const uint64_t hlen = PK_OFF(l, dictkeys_indices);
     if (!k) return -PK_E_INCONSISTENT;
-    if ((r = pk_mem_read(m, k + PK_OFF(l, dictkeys_refcnt), &t->refcnt, 8)) < 0) return r;
-    if ((r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_nentries), &t->nentries)) < 0) return r;
-    if (PK_HAS(l, dictkeys_usable) &&
-        (r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_usable), &t->usable)) < 0)
-        return r;
-    uint64_t idx = k + PK_OFF(l, dictkeys_indices);
+    if (hlen > sizeof h) return -PK_E_INTERNAL;
+#define IN_HEADER(f, n) (PK_OFF(l, f) + (n) <= hlen)
+    if (!IN_HEADER(dictkeys_refcnt, 8) || !IN_HEADER(dictkeys_nentries, 8) ||
+        (PK_HAS(l, dictkeys_usable) && !IN_HEADER(dictkeys_usable, 8)) ||
+        (PK_HAS(l, dictkeys_log2_size)
+             ? !IN_HEADER(dictkeys_log2_size, 1) || !IN_HEADER(dictkeys_log2_index_bytes, 1) ||
+                   !IN_HEADER(dictkeys_kind, 1)
+             : !IN_HEADER(dictkeys_size, 8)))
+        return -PK_E_INTERNAL;
+#undef IN_HEADER
+    if ((r = pk_mem_read(m, k, h, (size_t)hlen)) < 0) return r;
+    memcpy(&t->refcnt, h + PK_OFF(l, dictkeys_refcnt), 8);
+    t->nentries = get_u64(h, PK_OFF(l, dictkeys_nentries));
+    if (PK_HAS(l, dictkeys_usable)) t->usable = get_u64(h, PK_OFF(l, dictkeys_usable));
+    uint64_t idx = k + hlen;
     if (PK_HAS(l, dictkeys_log2_size)) {
-        uint8_t log2_size, log2_index_bytes, kind;
-        if ((r = read_u8(m, k + PK_OFF(l, dictkeys_log2_size), &log2_size)) < 0 ||
-            (r = read_u8(m, k + PK_OFF(l, dictkeys_log2_index_bytes), &log2_index_bytes)) < 0 ||
-            (r = read_u8(m, k + PK_OFF(l, dictkeys_kind), &kind)) < 0)
-            return r;
+        uint8_t log2_size = h[PK_OFF(l, dictkeys_log2_size)];
+        uint8_t log2_index_bytes = h[PK_OFF(l, dictkeys_log2_index_bytes)];
+        uint8_t kind = h[PK_OFF(l, dictkeys_kind)];
         if (log2_size > 40 || log2_index_bytes > 43) return -PK_E_INCONSISTENT;
         t->size = 1ull << log2_size;
         t->index_bytes = 1ull << log2_index_bytes;
         t->general = kind == 0;
     } else {
-        if ((r = pk_mem_read_u64(m, k + PK_OFF(l, dictkeys_size), &t->size)) < 0) return r;
+        t->size = get_u64(h, PK_OFF(l, dictkeys_size));
         if (t->size == 0 || t->size > (1ull << 40) || (t->size & (t->size - 1)))
             return -PK_E_INCONSISTENT;
         uint64_t width = t->size <= 0xff ? 1 : t->size <= 0xffff ? 2 : t->size <= 0xffffffffull ? 4 : 8;
@@ -72,8 +85,14 @@ static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
 {
     int r;
     memset(t, 0, sizeof *t);
-    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_keys), &t->keys)) < 0) return r;
-    if ((r = pk_mem_read_u64(m, dict + PK_OFF(l, dict_values), &t->values)) < 0) return r;
+    /* ma_keys and ma_values are neighbours: one read. */
+    uint64_t ok = PK_OFF(l, dict_keys), ov = PK_OFF(l, dict_values);
+    uint64_t lo = ok < ov ? ok : ov, hi = (ok > ov ? ok : ov) + 8;
+    unsigned char h[64];
+    if (hi - lo > sizeof h) return -PK_E_INTERNAL;
+    if ((r = pk_mem_read(m, dict + lo, h, (size_t)(hi - lo))) < 0) return r;
+    t->keys = get_u64(h, ok - lo);
+    t->values = get_u64(h, ov - lo);
     if ((r = read_keys(m, l, t->keys, t)) < 0) return r;
     if (t->values && PK_HAS(l, dictvalues_values)) t->values += PK_OFF(l, dictvalues_values);
     return 0;

@@ -22,7 +22,13 @@ struct pk_types {
     size_t n, cap;
     uint32_t *slots; /* open addressing: index+1, 0 empty */
     size_t nslots;
+    const struct pk_type_info *recent[16]; /* by address bits: a GC list mixes few types */
 };
+
+static size_t recent_slot(uint64_t addr)
+{
+    return (size_t)((addr >> 4) ^ (addr >> 9)) & 15;
+}
 
 struct pk_types *pk_types_new(struct pk_mem *m, const struct pk_layout *l,
                               const uint64_t builtin[PK_BT_COUNT])
@@ -185,10 +191,12 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
 
 const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *rc)
 {
+    const struct pk_type_info **recent = &t->recent[recent_slot(addr)];
+    if (*recent && (*recent)->addr == addr) return *recent;
     size_t h = hash_addr(addr, t->nslots - 1);
     while (t->slots[h]) {
         struct pk_type_info *ti = t->byindex[t->slots[h] - 1];
-        if (ti->addr == addr) return ti;
+        if (ti->addr == addr) return *recent = ti;
         h = (h + 1) & (t->nslots - 1);
     }
     if (!is_type_object(t, addr) || t->n >= MAX_TYPES) {

@@ -25,3 +25,30 @@ def test_census_matches_target(ctx):
         t.release()
         after = t.read_line()
         check(after["progress"] is True, "worker threads made no progress after pypeek")
+
+
+def test_census_nonblocking_equals_frozen(ctx):
+    """--nonblocking never stops the target; on a quiescent target (the fixture blocks holding
+    the GIL) its census equals frozen mode's, type by type, and the target's own answers."""
+    with ctx.start_target("census_fixture.py") as t:
+        truth = t.read_line()
+        frozen = ctx.snapshot(t.pid)
+        nb = ctx.snapshot(t.pid, "--nonblocking")
+        check_eq(nb["attach"]["mode"], "nonblocking", "attach.mode")
+        check_eq(nb["attach"]["pause_us"], 0, "pause of a nonblocking read")
+        check_eq(nb["attach"]["threads"], 0, "threads stopped by a nonblocking read")
+        check(nb["attach"]["consistent"] is True, "nonblocking snapshot not consistent")
+        check_eq([g["objects"] for g in nb["gc"]["generations"]], truth["gc_generations"],
+                 "nonblocking: objects per generation")
+        check_eq(nb["gc"]["permanent_objects"], truth["gc_permanent"],
+                 "nonblocking: permanent objects")
+        for name in ("__main__.User", "__main__.Slotted", "list"):
+            check_eq({k: type_entry(nb, name)[k] for k in ("count", "bytes")},
+                     truth["types"][name], "nonblocking: " + name)
+        by_type = lambda s: {x["type"]: (x["count"], x["bytes"]) for x in s["objects"]["types"]}  # noqa: E731
+        check_eq(by_type(nb), by_type(frozen), "nonblocking census (every type) vs frozen")
+        check_eq((nb["objects"]["total"], nb["objects"]["bytes"]),
+                 (frozen["objects"]["total"], frozen["objects"]["bytes"]),
+                 "nonblocking totals vs frozen")
+        t.release()
+        check(t.read_line()["progress"] is True, "worker threads made no progress")

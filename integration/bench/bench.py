@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""pypeek's performance benchmark (issue 8): run on purpose, not part of `make test`.
+
+usage: integration/bench/bench.py --pypeek build/pypeek [--sizes 100k,1M,10M] [--runs 5]
+                                  [--no-gdb] [--no-graph-row] [--markdown FILE]
+
+For each heap size it starts integration/bench/bench_target.py under Debian's
+/usr/bin/python3 (a mix of instances, small lists, tuples and dicts, plus a heartbeat thread
+that measures stalls from inside) and measures side by side, median of --runs runs:
+  1. pypeek --json --no-graph (the census): the target's pause as pypeek reports it
+     (attach.pause_us) and as the heartbeat saw it, wall time of the first run (cold) and of
+     the later ones (warm), peak RSS (getrusage of the child), bytes read and read calls;
+     the same for the default report with the object graph, and --nonblocking (pause, and
+     whether its census equals the frozen one);
+  2. the target's own census in-process: Counter(type(o) for o in gc.get_objects());
+  3. the gdb way: gdb -p PID -batch calling PyGILState_Ensure, PyRun_SimpleString with the
+     same census, PyGILState_Release: wall time and pause (heartbeat);
+  4. the physical floor: copying pypeek's bytes_read with process_vm_readv in 1 MiB reads
+     (integration/bench/floor.c, compiled here).
+It prints one table with ratios, the issue's targets met or not, and the machine."""
+import argparse
+import json
+import os
+import platform
+import resource
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
+CENSUS = "import gc, collections; collections.Counter(type(o) for o in gc.get_objects())"
+
+
+def median(v):
+    return statistics.median(v) if v else None
+
+
+class Target:
+    """bench_target.py N: answers commands on stdin with one JSON line each."""
+
+    def __init__(self, n):
+        self.p = subprocess.Popen([PYTHON, os.path.join(HERE, "bench_target.py"), str(n)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  start_new_session=True)
+        self.pid = self.p.pid
+        self.info = self.read(timeout=600)
+
+    def read(self, timeout=120):
+        fd = self.p.stdout.fileno()
+        buf = b""
+        deadline = time.monotonic() + timeout
+        while not buf.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise RuntimeError("benchmark target %d did not answer" % self.pid)
+            chunk = os.read(fd, 1)
+            if not chunk:
+                raise RuntimeError("benchmark target %d exited" % self.pid)
+            buf += chunk
+        return json.loads(buf)
+
+    def ask(self, cmd, timeout=120):
+        self.p.stdin.write((cmd + "\n").encode())
+        self.p.stdin.flush()
+        return self.read(timeout)
+
+    def gap_us_during(self, fn, timeout=120):
+        """Runs fn() and returns (its result, the heartbeat's largest gap meanwhile)."""
+        self.ask("reset")
+        res = fn()
+        return res, self.ask("gap", timeout=timeout)["gap_us"]
+
+    def stop(self):
+        try:
+            if self.p.poll() is None:
+                self.ask("quit", timeout=10)
+                self.p.wait(timeout=10)
+        except Exception:
+            pass
+        if self.p.poll() is None:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.p.wait()
+
+
+def run_child(argv, timeout=600, stderr_to_stdout=False):
+    """Runs argv; returns (exit code, stdout, wall seconds, peak RSS KiB) from wait4."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT if stderr_to_stdout else subprocess.PIPE)
+    out = []
+
+    def drain():
+        while True:
+            b = p.stdout.read(1 << 16)
+            if not b:
+                break
+            out.append(b)
+
+    import threading
+    th = threading.Thread(target=drain, daemon=True)
+    th.start()
+    deadline = t0 + timeout
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            pid, status, ru = os.wait4(p.pid, 0)
+            break
+        time.sleep(0.0005)
+    wall = time.monotonic() - t0
+    th.join(timeout=10)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    if p.returncode != 0 and not stderr_to_stdout:
+        sys.stderr.write("%s exited %d: %s\n" % (" ".join(argv[:3]), p.returncode, err[-500:]))
+    return p.returncode, b"".join(out), wall, ru.ru_maxrss
+
+
+def pypeek_runs(pypeek, t, runs, extra):
+    """runs+1 pypeek runs (the first is cold). Returns a dict of lists."""
+    r = {"pause_us": [], "gap_us": [], "wall_ms": [], "self_wall_ms": [], "rss_kib": [],
+         "bytes_read": [], "read_calls": [], "cold_wall_ms": None, "census": None}
+    for i in range(runs + 1):
+        (rc, out, wall, rss), gap = t.gap_us_during(
+            lambda: run_child([pypeek, "--json"] + extra + [str(t.pid)]))
+        if rc != 0:
+            raise RuntimeError("pypeek failed on the benchmark target")
+        snap = json.loads(out)
+        a = snap["attach"]
+        if i == 0:
+            r["cold_wall_ms"] = wall * 1e3
+            r["census"] = {x["type"]: x["count"] for x in snap["objects"]["types"]}
+            r["total"] = snap["objects"]["total"]
+            continue
+        r["pause_us"].append(a["pause_us"])
+        r["gap_us"].append(gap)
+        r["wall_ms"].append(wall * 1e3)
+        r["self_wall_ms"].append(a["wall_us"] / 1e3)
+        r["rss_kib"].append(rss)
+        r["bytes_read"].append(a["bytes_read"])
+        r["read_calls"].append(a["read_calls"])
+    return r
+
+
+def gdb_runs(t, runs):
+    """The gdb way. First gdb's attach alone (symbols loaded, threads stopped, no call): a
+    lower bound of its pause that works everywhere; then the full call (PyGILState_Ensure,
+    PyRun_SimpleString(census), PyGILState_Release), last, because a failed inferior call can
+    leave the target deadlocked."""
+    gdb = shutil.which("gdb")
+    if not gdb:
+        return {"error": "gdb is not installed"}
+    res = {"attach_wall_ms": [], "attach_gap_us": [], "wall_ms": [], "gap_us": []}
+    base = [gdb, "-p", str(t.pid), "-batch", "-nx"]
+    for _ in range(runs):
+        (rc, out, wall, rss), gap = t.gap_us_during(
+            lambda: run_child(base + ["-ex", "info threads"], timeout=300))
+        res["attach_wall_ms"].append(wall * 1e3)
+        res["attach_gap_us"].append(gap)
+    argv = base + ["-ex", "call (int)PyGILState_Ensure()",
+                   "-ex", "call (int)PyRun_SimpleString(\"%s\")" % CENSUS,
+                   "-ex", "call (void)PyGILState_Release($1)"]
+    for _ in range(runs):
+        try:
+            (rc, out, wall, rss), gap = t.gap_us_during(
+                lambda: run_child(argv, timeout=300, stderr_to_stdout=True), timeout=20)
+        except RuntimeError as ex:  # the target no longer answers
+            res["error"] = "the target stopped answering after gdb's call (%s)" % ex
+            break
+        if rc != 0 or b"$2 = 0" not in out:
+            lines = [x for x in out.decode(errors="replace").splitlines()
+                     if "Couldn't" in x or "error" in x.lower()]
+            res["error"] = "gdb's inferior call failed: %s" % (
+                lines[0].strip() if lines else out[-200:])
+            break
+        res["wall_ms"].append(wall * 1e3)
+        res["gap_us"].append(gap)
+    return res
+
+
+def build_floor(tmp):
+    exe = os.path.join(tmp, "floor")
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "floor.c")], check=True)
+    return exe
+
+
+def floor_runs(exe, t, nbytes, runs):
+    v = []
+    for _ in range(runs):
+        out = subprocess.run([exe, str(t.pid), str(nbytes)], capture_output=True, check=True)
+        v.append(json.loads(out.stdout)["floor_us"])
+    return v
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        with open("/proc/meminfo") as f:
+            mem = "%.1f GiB" % (int(f.readline().split()[1]) / 1048576)
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "kernel": platform.release(), "mem": mem,
+            "python": subprocess.run([PYTHON, "-c", "import sys; print(sys.version.split()[0])"],
+                                     capture_output=True, text=True).stdout.strip()}
+
+
+def fmt_ms(us):
+    return "-" if us is None else ("%.1f ms" % (us / 1e3) if us < 1e7 else "%.1f s" % (us / 1e6))
+
+
+def fmt_ratio(a, b):
+    return "-" if a is None or not b else "%.2fx" % (a / b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--pypeek", required=True)
+    ap.add_argument("--sizes", default="100k,1M,10M")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-gdb", action="store_true")
+    ap.add_argument("--no-graph-row", action="store_true",
+                    help="skip the default report (with the object graph)")
+    ap.add_argument("--markdown", help="also write the table (markdown) to this file")
+    a = ap.parse_args()
+    pypeek = os.path.abspath(a.pypeek)
+    if not os.path.exists(PYTHON):
+        sys.exit("%s is not installed" % PYTHON)
+    sizes = [s.strip() for s in a.sizes.split(",") if s.strip()]
+    tmp = tempfile.mkdtemp(prefix="pypeek-bench-")
+    floor_exe = build_floor(tmp)
+    mach = machine()
+    load_before = os.getloadavg()
+    cols = {}
+    for name in sizes:
+        n = SIZES.get(name) or int(name)
+        sys.stderr.write("[%s] building the target...\n" % name)
+        t = Target(n)
+        try:
+            c = {"objects": t.info["objects"]}
+            sys.stderr.write("[%s] %d tracked objects; pypeek census...\n" % (name, c["objects"]))
+            c["pp"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph"])
+            sys.stderr.write("[%s] --nonblocking...\n" % name)
+            c["nb"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph", "--nonblocking"])
+            if not a.no_graph_row:
+                sys.stderr.write("[%s] default report (object graph)...\n" % name)
+                c["graph"] = pypeek_runs(pypeek, t, max(1, min(a.runs, 3)), [])
+            sys.stderr.write("[%s] in-process census...\n" % name)
+            c["inproc_us"] = [t.ask("census", timeout=600)["census_us"] for _ in range(a.runs)]
+            sys.stderr.write("[%s] physical floor...\n" % name)
+            c["floor_us"] = floor_runs(floor_exe, t, int(median(c["pp"]["bytes_read"])),
+                                       a.runs)
+            if not a.no_gdb:
+                sys.stderr.write("[%s] gdb...\n" % name)
+                c["gdb"] = gdb_runs(t, a.runs)
+        finally:
+            t.stop()
+        cols[name] = c
+    load_after = os.getloadavg()
+    shutil.rmtree(tmp, ignore_errors=True)
+    table = render(cols, sizes, mach, load_before, load_after, a)
+    print(table)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(table + "\n")
+
+
+def render(cols, sizes, mach, load_before, load_after, a):
+    rows = []
+
+    def row(label, fn):
+        vals = []
+        for s in sizes:
+            try:
+                vals.append(fn(cols[s]))
+            except (KeyError, TypeError, ZeroDivisionError):
+                vals.append("-")
+        rows.append((label, vals))
+
+    med = lambda c, k, f: median(c[k][f]) if c.get(k) else None  # noqa: E731
+    row("GC-tracked objects", lambda c: "{:,}".format(c["objects"]))
+    row("**pypeek census** pause (attach.pause_us)", lambda c: fmt_ms(med(c, "pp", "pause_us")))
+    row("pypeek pause seen by the target (heartbeat gap)",
+        lambda c: fmt_ms(med(c, "pp", "gap_us")))
+    row("pypeek wall, cold (first run)", lambda c: fmt_ms(c["pp"]["cold_wall_ms"] * 1e3))
+    row("pypeek wall, warm", lambda c: fmt_ms(med(c, "pp", "wall_ms") * 1e3))
+    row("pypeek peak RSS", lambda c: "%.0f MiB" % (med(c, "pp", "rss_kib") / 1024))
+    row("bytes read / read calls", lambda c: "%.1f MB / %d" % (
+        med(c, "pp", "bytes_read") / 1e6, med(c, "pp", "read_calls")))
+    row("physical floor (copy those bytes, 1 MiB reads)", lambda c: fmt_ms(median(c["floor_us"])))
+    row("pause / floor", lambda c: fmt_ratio(med(c, "pp", "pause_us"), median(c["floor_us"])))
+    row("target's own census in-process", lambda c: fmt_ms(median(c["inproc_us"])))
+    row("pause / in-process census",
+        lambda c: fmt_ratio(med(c, "pp", "pause_us"), median(c["inproc_us"])))
+    row("gdb -p PID -batch, attach only: wall", lambda c: fmt_ms(
+        med(c, "gdb", "attach_wall_ms") * 1e3))
+    row("gdb attach only: pause seen by the target", lambda c: fmt_ms(
+        med(c, "gdb", "attach_gap_us")))
+    row("gdb + PyRun_SimpleString(census): wall", lambda c: fmt_ms(
+        med(c, "gdb", "wall_ms") * 1e3) if c["gdb"]["wall_ms"] else "failed")
+    row("gdb + census: pause seen by the target", lambda c: fmt_ms(
+        med(c, "gdb", "gap_us")) if c["gdb"]["gap_us"] else "failed")
+    row("gdb pause (best measured) / pypeek pause", lambda c: fmt_ratio(
+        med(c, "gdb", "gap_us") if c["gdb"]["gap_us"] else med(c, "gdb", "attach_gap_us"),
+        med(c, "pp", "gap_us")))
+    row("--nonblocking: pause seen by the target", lambda c: fmt_ms(med(c, "nb", "gap_us")))
+    row("--nonblocking: wall, warm", lambda c: fmt_ms(med(c, "nb", "wall_ms") * 1e3))
+    row("--nonblocking census equals frozen", lambda c: "yes" if
+        c["nb"]["census"] == c["pp"]["census"] and c["nb"]["total"] == c["pp"]["total"]
+        else "NO")
+    if not a.no_graph_row:
+        row("default report (with object graph): pause", lambda c: fmt_ms(med(c, "graph",
+                                                                              "pause_us")))
+        row("default report: wall, warm", lambda c: fmt_ms(med(c, "graph", "wall_ms") * 1e3))
+        row("default report: peak RSS", lambda c: "%.0f MiB" % (
+            med(c, "graph", "rss_kib") / 1024))
+    width = max(len(r[0]) for r in rows)
+    out = []
+    out.append("| %s | %s |" % ("".ljust(width), " | ".join(s.rjust(12) for s in sizes)))
+    out.append("|-%s-|%s|" % ("-" * width, "|".join("-" * 14 for _ in sizes)))
+    for label, vals in rows:
+        out.append("| %s | %s |" % (label.ljust(width), " | ".join(v.rjust(12) for v in vals)))
+    out.append("")
+    out.append("Medians of %d runs (warm = runs 2..%d; cold = the first run on a fresh target, "
+               "OS page cache warm)." % (a.runs, a.runs + 1))
+    out.append("Machine: %d CPUs, %s, kernel %s, %s RAM; targets: /usr/bin/python3 %s; "
+               "load average %.2f before, %.2f after (machine shared with other jobs)." % (
+                   mach["nproc"], mach["cpu"], mach["kernel"], mach["mem"], mach["python"],
+                   load_before[0], load_after[0]))
+    out.append("Command: integration/bench/bench.py --pypeek PYPEEK --sizes %s --runs %d%s" % (
+        ",".join(sizes), a.runs, " --no-gdb" if a.no_gdb else ""))
+    errs = sorted({c["gdb"]["error"] for c in cols.values() if c.get("gdb", {}).get("error")})
+    for e in errs:
+        out.append("gdb: %s" % e)
+    out.append("")
+    out.extend(targets(cols))
+    return "\n".join(out)
+
+
+def targets(cols):
+    """The issue's targets, met or not, with the numbers."""
+    out = ["Targets (issue 8):"]
+
+    def verdict(ok):
+        return "met" if ok else "NOT met"
+
+    m = cols.get("1M")
+    if m:
+        p = median(m["pp"]["pause_us"])
+        out.append("- 1M pause <= 100 ms: %s (%s)" % (verdict(p <= 100e3), fmt_ms(p)))
+        ip = median(m["inproc_us"])
+        out.append("- 1M pause <= in-process census: %s (%s vs %s)" % (
+            verdict(p <= ip), fmt_ms(p), fmt_ms(ip)))
+        fl = median(m["floor_us"])
+        out.append("- 1M pause <= 2x physical floor: %s (%s vs 2 x %s)" % (
+            verdict(p <= 2 * fl), fmt_ms(p), fmt_ms(fl)))
+        w = median(m["pp"]["wall_ms"]) * 1e3
+        out.append("- 1M wall (warm) <= 300 ms: %s (%s)" % (verdict(w <= 300e3), fmt_ms(w)))
+    t = cols.get("10M")
+    if t and m:
+        p10, p1 = median(t["pp"]["pause_us"]), median(m["pp"]["pause_us"])
+        out.append("- 10M pause <= 12x 1M pause: %s (%s = %.1fx)" % (
+            verdict(p10 <= 12 * p1), fmt_ms(p10), p10 / p1))
+        rss = median(t["pp"]["rss_kib"]) / 1024
+        out.append("- 10M pypeek peak RSS <= 256 MiB: %s (%.0f MiB)" % (verdict(rss <= 256), rss))
+    for s, c in cols.items():
+        g = median(c["nb"]["gap_us"])
+        eq = c["nb"]["census"] == c["pp"]["census"]
+        out.append("- %s --nonblocking: pause seen by the target %s (heartbeat gap; the frozen "
+                   "run's is %s), census %s frozen mode" % (
+                       s, fmt_ms(g), fmt_ms(median(c["pp"]["gap_us"])),
+                       "equals" if eq else "DIFFERS from"))
+    return out
+
+
+if __name__ == "__main__":
+    main()

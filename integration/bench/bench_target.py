@@ -1,0 +1,91 @@
+"""Benchmark target: a heap of N GC-tracked objects (a mix of instances, small lists, tuples
+and dicts) plus a heartbeat thread that measures, from inside, how long the process stalls.
+
+usage: bench_target.py N
+
+Commands on stdin, one JSON answer line each on stdout:
+  ready?   -> {"objects": len(gc.get_objects()), "rss": ...}      (printed once at start)
+  reset    -> {}                  forget the heartbeat's largest gap
+  gap      -> {"gap_us": N}       largest gap between heartbeats since reset
+  census   -> {"census_us": N, "objects": N}   Counter(type(o) for o in gc.get_objects()),
+                                  timed in-process
+  quit
+The heartbeat thread allocates no GC-tracked object: it sleeps 100 us, reads
+time.monotonic_ns() and keeps the largest gap in a preallocated array."""
+import array
+import collections
+import gc
+import json
+import sys
+import threading
+import time
+
+
+class Record:
+    def __init__(self, i):
+        self.i = i
+        self.name = "r"
+        self.parent = None
+
+
+def build(n):
+    """n tracked objects in units of four: an instance, a list, a tuple, a dict. Every
+    container holds a tracked object so a collection does not untrack it."""
+    units = []
+    for i in range(n // 4):
+        r = Record(i)
+        units.append((r, [i, r], {"rec": r, "i": i}))
+    return units
+
+
+beat = array.array("q", [0, 0])  # [largest gap ns, last beat ns]: no tracked allocation
+stop = [False]
+
+
+def heartbeat():
+    now = time.monotonic_ns
+    sleep = time.sleep
+    beat[1] = now()
+    while not stop[0]:
+        sleep(0.0001)
+        t = now()
+        g = t - beat[1]
+        if g > beat[0]:
+            beat[0] = g
+        beat[1] = t
+
+
+def answer(d):
+    sys.stdout.write(json.dumps(d) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    n = int(sys.argv[1])
+    gc.disable()
+    heap = build(n)  # noqa: F841 (kept alive)
+    gc.collect()
+    gc.enable()
+    th = threading.Thread(target=heartbeat, daemon=True)
+    th.start()
+    answer({"objects": len(gc.get_objects()), "pid": __import__("os").getpid()})
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == "reset":
+            beat[0] = 0
+            answer({})
+        elif cmd == "gap":
+            answer({"gap_us": beat[0] // 1000})
+        elif cmd == "census":
+            t0 = time.perf_counter_ns()
+            c = collections.Counter(type(o) for o in gc.get_objects())
+            us = (time.perf_counter_ns() - t0) // 1000
+            total = sum(c.values())
+            del c
+            answer({"census_us": us, "objects": total})
+        elif cmd == "quit":
+            break
+    stop[0] = True
+
+
+main()

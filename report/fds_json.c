@@ -1,5 +1,6 @@
 /* The "fds" section of the JSON snapshot: counts, limits, kinds, and every fd with its owners.
    Strings from the target (paths, names) are made valid UTF-8 before jansson sees them. */
+#include "report/json_util.h"
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -70,16 +71,6 @@ void pk_sock_type_text(int type, char *buf, size_t cap)
     else snprintf(buf, cap, "%d", type);
 }
 
-static json_t *jstr(const char *s)
-{
-    size_t cap = strlen(s) * 3 + 1;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    pk_utf8_sanitize(s, buf, cap);
-    json_t *j = json_string(buf);
-    free(buf);
-    return j;
-}
 
 static json_t *jaddr(uint64_t a)
 {
@@ -96,9 +87,9 @@ static json_t *jlimit(int64_t v)
 static json_t *owner_json(const struct pk_fd_owner *w)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "type", jstr(w->type));
+    json_object_set_new(o, "type", pk_json_str(w->type));
     json_object_set_new(o, "address", jaddr(w->address));
-    json_object_set_new(o, "chain", jstr(w->chain));
+    json_object_set_new(o, "chain", pk_json_str(w->chain));
     if (w->is_socket) {
         char fam[32], typ[32];
         pk_sock_family_text(w->family, fam, sizeof fam);
@@ -108,7 +99,7 @@ static json_t *owner_json(const struct pk_fd_owner *w)
         json_object_set_new(o, "proto", json_integer(w->proto));
     } else {
         json_object_set_new(o, "fileio", jaddr(w->fileio));
-        json_object_set_new(o, "name", w->name ? jstr(w->name) : json_null());
+        json_object_set_new(o, "name", w->name ? pk_json_str(w->name) : json_null());
         json_object_set_new(o, "mode", json_string(w->mode));
         json_object_set_new(o, "closefd", json_boolean(w->closefd));
     }
@@ -120,7 +111,7 @@ static json_t *item_json(const struct pk_fds_snap *f, const struct pk_fd_item *i
     json_t *o = json_object();
     json_object_set_new(o, "fd", json_integer(it->fd));
     json_object_set_new(o, "kind", json_string(it->kind));
-    json_object_set_new(o, "target", jstr(it->target ? it->target : ""));
+    json_object_set_new(o, "target", pk_json_str(it->target ? it->target : ""));
     if (it->have_fdinfo) {
         char flags[256];
         pk_fd_flags_text(it->flags, flags, sizeof flags);
@@ -132,8 +123,8 @@ static json_t *item_json(const struct pk_fds_snap *f, const struct pk_fd_item *i
     }
     if (it->inode && strcmp(it->kind, "pipe") != 0) {
         json_object_set_new(o, "inode", json_integer((json_int_t)it->inode));
-        if (it->local) json_object_set_new(o, "local", jstr(it->local));
-        if (it->remote) json_object_set_new(o, "remote", jstr(it->remote));
+        if (it->local) json_object_set_new(o, "local", pk_json_str(it->local));
+        if (it->remote) json_object_set_new(o, "remote", pk_json_str(it->remote));
         if (it->state) json_object_set_new(o, "state", json_string(it->state));
     }
     json_t *owners = json_array();

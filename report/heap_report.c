@@ -1,4 +1,5 @@
 /* The object graph's part of the report: untracked census, coverage and retained sizes. */
+#include "report/json_util.h"
 #include "report/heap_report.h"
 
 #include <jansson.h>
@@ -8,27 +9,13 @@
 #include "report/report.h"
 #include "util/text.h"
 
-static json_t *jstr(const char *s)
-{
-    size_t cap = strlen(s) * 3 + 1;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    pk_utf8_sanitize(s, buf, cap);
-    json_t *j = json_string(buf);
-    free(buf);
-    return j;
-}
 
-static json_t *jint(uint64_t v)
-{
-    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? INT64_MAX : v));
-}
 
 json_t *pk_heap_untracked_json(const struct pk_interp_snap *is)
 {
     if (!is->heap.available) return json_null();
-    return json_pack("{s:o, s:o}", "count", jint(is->heap.untracked_count), "bytes",
-                     jint(is->heap.untracked_bytes));
+    return json_pack("{s:o, s:o}", "count", pk_json_u64(is->heap.untracked_count), "bytes",
+                     pk_json_u64(is->heap.untracked_bytes));
 }
 
 json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
@@ -37,18 +24,18 @@ json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
     if (!h->available) return json_null();
     json_t *ut = json_array();
     for (size_t i = 0; i < h->nuntraversed_types && i < 50; i++)
-        json_array_append_new(ut, json_pack("{s:o, s:o}", "type", jstr(h->untraversed_types[i].name),
-                                            "count", jint(h->untraversed_types[i].count)));
+        json_array_append_new(ut, json_pack("{s:o, s:o}", "type", pk_json_str(h->untraversed_types[i].name),
+                                            "count", pk_json_u64(h->untraversed_types[i].count)));
     uint64_t tracked = h->tracked_traversed + h->tracked_untraversed;
     double cov = tracked ? (double)h->tracked_traversed / (double)tracked : 1.0;
     return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "nodes",
-                     jint(h->nodes), "edges", jint(h->edges), "partial", h->partial,
-                     "partial_reason", h->partial ? jstr(h->partial_reason) : json_null(),
-                     "tracked_traversed", jint(h->tracked_traversed), "tracked_untraversed",
-                     jint(h->tracked_untraversed), "coverage", cov, "untraversed_types", ut,
-                     "unreachable_tracked", jint(h->unreachable_tracked), "unreadable",
-                     jint(h->unreadable), "graph_bytes", jint(h->graph_bytes), "frozen_us",
-                     jint(h->frozen_us), "analysis_us", jint(h->analysis_us));
+                     pk_json_u64(h->nodes), "edges", pk_json_u64(h->edges), "partial", h->partial,
+                     "partial_reason", h->partial ? pk_json_str(h->partial_reason) : json_null(),
+                     "tracked_traversed", pk_json_u64(h->tracked_traversed), "tracked_untraversed",
+                     pk_json_u64(h->tracked_untraversed), "coverage", cov, "untraversed_types", ut,
+                     "unreachable_tracked", pk_json_u64(h->unreachable_tracked), "unreadable",
+                     pk_json_u64(h->unreadable), "graph_bytes", pk_json_u64(h->graph_bytes), "frozen_us",
+                     pk_json_u64(h->frozen_us), "analysis_us", pk_json_u64(h->analysis_us));
 }
 
 json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
@@ -59,14 +46,14 @@ json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
         const struct pk_retainer *r = &h->retainers[i];
         json_t *types = json_array();
         for (size_t k = 0; k < r->ntypes && k < 20; k++)
-            json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type", jstr(r->types[k].name),
-                                                   "count", jint(r->types[k].count), "bytes",
-                                                   jint(r->types[k].bytes)));
+            json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type", pk_json_str(r->types[k].name),
+                                                   "count", pk_json_u64(r->types[k].count), "bytes",
+                                                   pk_json_u64(r->types[k].bytes)));
         json_array_append_new(
-            arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root", jstr(r->root), "kind",
-                           r->is_global ? "global" : "container", "type", jstr(r->type), "len",
+            arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root", pk_json_str(r->root), "kind",
+                           r->is_global ? "global" : "container", "type", pk_json_str(r->type), "len",
                            r->len >= 0 ? json_integer(r->len) : json_null(), "retained_bytes",
-                           jint(r->retained_bytes), "retained_count", jint(r->retained_count),
+                           pk_json_u64(r->retained_bytes), "retained_count", pk_json_u64(r->retained_count),
                            "types", types));
     }
     return arr;

@@ -1,5 +1,6 @@
 /* The snapshot as JSON (schema pypeek.snapshot/1), built with jansson. Strings from the target
    are made valid UTF-8 first; jansson escapes them. */
+#include "report/json_util.h"
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +10,7 @@
 #include "report/report.h"
 #include "util/text.h"
 
-static json_t *jstr(const char *s)
-{
-    size_t cap = strlen(s) * 3 + 1;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    pk_utf8_sanitize(s, buf, cap);
-    json_t *j = json_string(buf);
-    free(buf);
-    return j;
-}
 
-static json_t *jint(uint64_t v)
-{
-    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? INT64_MAX : v));
-}
 
 static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
 {
@@ -31,10 +18,10 @@ static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
     size_t lim = top && top < n ? top : n;
     for (size_t i = 0; i < lim; i++)
         json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "type",
-                                             jstr(v[i].name), "count", jint(v[i].count), "bytes",
-                                             jint(v[i].bytes), "bytes_exact", v[i].size_exact,
-                                             "untracked_count", jint(v[i].untracked_count),
-                                             "untracked_bytes", jint(v[i].untracked_bytes)));
+                                             pk_json_str(v[i].name), "count", pk_json_u64(v[i].count), "bytes",
+                                             pk_json_u64(v[i].bytes), "bytes_exact", v[i].size_exact,
+                                             "untracked_count", pk_json_u64(v[i].untracked_count),
+                                             "untracked_bytes", pk_json_u64(v[i].untracked_bytes)));
     return arr;
 }
 
@@ -44,7 +31,7 @@ static json_t *gc_json(const struct pk_interp_snap *is)
     for (int g = 0; g < 3; g++) {
         const struct pk_gen_snap *gs = &is->generations[g];
         json_array_append_new(
-            gens, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "objects", jint(gs->objects),
+            gens, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "objects", pk_json_u64(gs->objects),
                             "threshold", (json_int_t)gs->threshold, "count",
                             (json_int_t)gs->count, "collections", (json_int_t)gs->collections,
                             "collected", (json_int_t)gs->collected, "uncollectable",
@@ -55,12 +42,12 @@ static json_t *gc_json(const struct pk_interp_snap *is)
     return json_pack("{s:b, s:I, s:b, s:o, s:o, s:o, s:o}", "enabled", is->gc_enabled,
                      "debug_flags", (json_int_t)is->gc_debug, "collecting", is->gc_collecting,
                      "thresholds", thr, "counts", cnt, "generations", gens, "permanent_objects",
-                     jint(is->permanent_objects));
+                     pk_json_u64(is->permanent_objects));
 }
 
 static json_t *garbage_json(const struct pk_interp_snap *is, size_t top)
 {
-    return json_pack("{s:o, s:o}", "count", jint(is->garbage_count), "types",
+    return json_pack("{s:o, s:o}", "count", pk_json_u64(is->garbage_count), "types",
                      stats_json(is->garbage_types, is->ngarbage_types, top));
 }
 
@@ -68,15 +55,15 @@ static json_t *pymalloc_json(const struct pk_interp_snap *is)
 {
     const struct pk_pymalloc_snap *p = &is->pymalloc;
     if (!p->available) return json_null();
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "arenas", jint(p->arenas), "arena_bytes",
-                     jint(p->arena_bytes), "pools", jint(p->pools), "allocated_blocks",
-                     jint(p->allocated_blocks), "used_bytes", jint(p->used_bytes));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "arenas", pk_json_u64(p->arenas), "arena_bytes",
+                     pk_json_u64(p->arena_bytes), "pools", pk_json_u64(p->pools), "allocated_blocks",
+                     pk_json_u64(p->allocated_blocks), "used_bytes", pk_json_u64(p->used_bytes));
 }
 
 static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
 {
-    return json_pack("{s:o, s:o, s:o, s:o}", "total", jint(is->total_objects), "bytes",
-                     jint(is->total_bytes), "types", stats_json(is->types, is->ntypes, top),
+    return json_pack("{s:o, s:o, s:o, s:o}", "total", pk_json_u64(is->total_objects), "bytes",
+                     pk_json_u64(is->total_bytes), "types", stats_json(is->types, is->ntypes, top),
                      "untracked", pk_heap_untracked_json(is));
 }
 
@@ -87,27 +74,27 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     json_object_set_new(root, "taken_at", json_string(s->taken_at));
     json_object_set_new(root, "target",
                         json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "pid", (int)s->target.pid,
-                                  "exe", jstr(s->target.exe), "module", jstr(s->target.module),
-                                  "python_version", jstr(s->target.python_version), "build_id",
-                                  jstr(s->target.build_id), "layout_source",
-                                  jstr(s->target.layout_source)));
+                                  "exe", pk_json_str(s->target.exe), "module", pk_json_str(s->target.module),
+                                  "python_version", pk_json_str(s->target.python_version), "build_id",
+                                  pk_json_str(s->target.build_id), "layout_source",
+                                  pk_json_str(s->target.layout_source)));
     json_object_set_new(root, "attach",
                         json_pack("{s:s, s:o, s:o, s:i, s:b, s:i, s:o, s:o}", "mode",
                                   s->attach.mode ? s->attach.mode : "frozen", "pause_us",
-                                  jint(s->attach.pause_us), "wall_us", jint(s->attach.wall_us),
+                                  pk_json_u64(s->attach.pause_us), "wall_us", pk_json_u64(s->attach.wall_us),
                                   "retries", s->attach.retries, "consistent",
                                   s->attach.consistent, "threads", s->attach.threads,
-                                  "bytes_read", jint(s->attach.bytes_read), "read_calls",
-                                  jint(s->attach.read_calls)));
+                                  "bytes_read", pk_json_u64(s->attach.bytes_read), "read_calls",
+                                  pk_json_u64(s->attach.read_calls)));
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
         json_object_set_new(root, "gc", gc_json(main));
         json_object_set_new(root, "garbage", garbage_json(main, o->top));
         json_object_set_new(root, "memory",
                             json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes",
-                                      jint(s->memory.rss_bytes), "hwm_bytes",
-                                      jint(s->memory.hwm_bytes), "swap_bytes",
-                                      jint(s->memory.swap_bytes), "pymalloc",
+                                      pk_json_u64(s->memory.rss_bytes), "hwm_bytes",
+                                      pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
+                                      pk_json_u64(s->memory.swap_bytes), "pymalloc",
                                       pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
         json_object_set_new(root, "graph", pk_heap_graph_json(main));
@@ -125,7 +112,7 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
     json_object_set_new(root, "interpreters", interps);
     json_t *warn = json_array();
-    for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, jstr(s->warnings[i]));
+    for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, pk_json_str(s->warnings[i]));
     json_object_set_new(root, "warnings", warn);
     return root;
 }

@@ -1,4 +1,5 @@
 /* Printing `pypeek why`: reference chains as text lines or JSON (pypeek.why/1). */
+#include "report/json_util.h"
 #include "report/why_out.h"
 
 #include <jansson.h>
@@ -9,50 +10,36 @@
 #include "report/report.h"
 #include "util/text.h"
 
-static json_t *jstr(const char *s)
-{
-    size_t cap = strlen(s) * 3 + 1;
-    char *buf = malloc(cap);
-    if (!buf) return NULL;
-    pk_utf8_sanitize(s, buf, cap);
-    json_t *j = json_string(buf);
-    free(buf);
-    return j;
-}
 
-static json_t *jint(uint64_t v)
-{
-    return json_integer((json_int_t)(v > (uint64_t)INT64_MAX ? INT64_MAX : v));
-}
 
 int pk_why_json(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
 {
     json_t *types = json_array(), *chains = json_array(), *roots = json_array();
-    for (size_t i = 0; i < w->ntypes; i++) json_array_append_new(types, jstr(w->types[i]));
+    for (size_t i = 0; i < w->ntypes; i++) json_array_append_new(types, pk_json_str(w->types[i]));
     for (size_t i = 0; i < w->nroots; i++)
-        json_array_append_new(roots, json_pack("{s:o, s:o, s:o}", "root", jstr(w->roots[i].root),
-                                               "instances", jint(w->roots[i].instances),
+        json_array_append_new(roots, json_pack("{s:o, s:o, s:o}", "root", pk_json_str(w->roots[i].root),
+                                               "instances", pk_json_u64(w->roots[i].instances),
                                                "retained_bytes",
-                                               jint(w->roots[i].retained_bytes)));
+                                               pk_json_u64(w->roots[i].retained_bytes)));
     for (size_t i = 0; i < w->nchains; i++) {
         const struct pk_why_chain *c = &w->chains[i];
         json_t *path = json_array();
-        for (size_t k = 0; k < c->nhops; k++) json_array_append_new(path, jstr(c->hops[k]));
+        for (size_t k = 0; k < c->nhops; k++) json_array_append_new(path, pk_json_str(c->hops[k]));
         char addr[32];
         snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)c->target_addr);
         json_array_append_new(
-            chains, json_pack("{s:o, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root", jstr(c->root),
+            chains, json_pack("{s:o, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root", pk_json_str(c->root),
                               "from_global", c->from_global, "retained_bytes",
-                              jint(c->root_retained), "path", path, "target", "type",
-                              jstr(c->target_type), "address", addr, "bytes",
-                              jint(c->target_size), "retained_bytes",
-                              jint(c->target_retained)));
+                              pk_json_u64(c->root_retained), "path", path, "target", "type",
+                              pk_json_str(c->target_type), "address", addr, "bytes",
+                              pk_json_u64(c->target_size), "retained_bytes",
+                              pk_json_u64(c->target_retained)));
     }
     json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema",
-                            "pypeek.why/1", "pid", pid, "query", jstr(w->query), "types", types,
-                            "instances", jint(w->instances), "bytes", jint(w->bytes),
-                            "reachable_from_globals", jint(w->reachable), "held_from_unknown",
-                            jint(w->unknown), "roots", roots, "chains", chains);
+                            "pypeek.why/1", "pid", pid, "query", pk_json_str(w->query), "types", types,
+                            "instances", pk_json_u64(w->instances), "bytes", pk_json_u64(w->bytes),
+                            "reachable_from_globals", pk_json_u64(w->reachable), "held_from_unknown",
+                            pk_json_u64(w->unknown), "roots", roots, "chains", chains);
     if (!doc) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     int r = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);

@@ -10,33 +10,14 @@
 #define MAPS_MAX_BYTES (64u << 20) /* far more than any real process prints */
 #define MAPS_MAX_LINE 8192
 
-static int parse_hex(const char **pp, uint64_t *out)
-{
-    const char *p = *pp;
-    uint64_t v = 0;
-    int n = 0;
-    for (;; p++, n++) {
-        int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else break;
-        if (n >= 16) return -1;
-        v = v << 4 | (uint64_t)d;
-    }
-    if (n == 0) return -1;
-    *pp = p;
-    *out = v;
-    return 0;
-}
 
 static int parse_line(const char *line, size_t len, struct pk_map *m)
 {
     const char *p = line, *end = line + len;
     uint64_t v;
     memset(m, 0, sizeof *m);
-    if (parse_hex(&p, &m->start) < 0 || *p++ != '-') return -1;
-    if (parse_hex(&p, &m->end) < 0 || *p++ != ' ') return -1;
+    if (pk_parse_hex(&p, 0, &m->start) < 0 || *p++ != '-') return -1;
+    if (pk_parse_hex(&p, 0, &m->end) < 0 || *p++ != ' ') return -1;
     if (m->end <= m->start) return -1;
     if (end - p < 5) return -1;
     if (p[0] == 'r') m->perms |= PK_MAP_R;
@@ -49,10 +30,10 @@ static int parse_line(const char *line, size_t len, struct pk_map *m)
     else if (p[3] != 's') return -1;
     p += 4;
     if (*p++ != ' ') return -1;
-    if (parse_hex(&p, &m->offset) < 0 || *p++ != ' ') return -1;
-    if (parse_hex(&p, &v) < 0 || *p++ != ':') return -1;
+    if (pk_parse_hex(&p, 0, &m->offset) < 0 || *p++ != ' ') return -1;
+    if (pk_parse_hex(&p, 0, &v) < 0 || *p++ != ':') return -1;
     m->dev_major = (unsigned)v;
-    if (parse_hex(&p, &v) < 0 || *p++ != ' ') return -1;
+    if (pk_parse_hex(&p, 0, &v) < 0 || *p++ != ' ') return -1;
     m->dev_minor = (unsigned)v;
     m->inode = 0;
     int digits = 0;

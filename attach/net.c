@@ -10,6 +10,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "attach/proc.h"
+
 #define NET_MAX_LINE 4096
 #define NET_MAX_LINES (1u << 24)       /* a table longer than this is not read further */
 #define NET_CHUNK (64u << 10)
@@ -31,26 +33,6 @@ static const char *skip_token(const char *p)
     return p;
 }
 
-/* Exactly ndigits hex digits (ndigits 0: 1..16 digits) into *v. */
-static int hex_n(const char **pp, int ndigits, uint64_t *v)
-{
-    const char *p = *pp;
-    uint64_t x = 0;
-    int n = 0;
-    for (;; p++, n++) {
-        int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else break;
-        if (n >= 16 || (ndigits && n >= ndigits)) return -1;
-        x = x << 4 | (uint64_t)d;
-    }
-    if (n == 0 || (ndigits && n != ndigits)) return -1;
-    *pp = p;
-    *v = x;
-    return 0;
-}
 
 static int dec_u64(const char **pp, uint64_t *v)
 {
@@ -81,12 +63,12 @@ static int parse_endpoint(const char **pp, int v6, char *out, size_t cap)
         tmp[8] = '\0';
         const char *t = tmp;
         uint64_t w;
-        if (hex_n(&t, 8, &w) < 0) return -1;
+        if (pk_parse_hex(&t, 8, &w) < 0) return -1;
         words[i] = (uint32_t)w;
         p += 8;
     }
     uint64_t port;
-    if (*p++ != ':' || hex_n(&p, 4, &port) < 0) return -1;
+    if (*p++ != ':' || pk_parse_hex(&p, 4, &port) < 0) return -1;
     char addr[INET6_ADDRSTRLEN];
     if (!inet_ntop(v6 ? AF_INET6 : AF_INET, words, addr, sizeof addr)) return -1;
     if (v6) snprintf(out, cap, "[%s]:%u", addr, (unsigned)port);
@@ -116,7 +98,7 @@ int pk_net_parse_inet(const char *line, enum pk_fd_kind kind, struct pk_net_sock
     if (is_zero_endpoint(out->remote)) out->remote[0] = '\0';
     p = skip_spaces(p);
     uint64_t st;
-    if (hex_n(&p, 2, &st) < 0) return -1;
+    if (pk_parse_hex(&p, 2, &st) < 0) return -1;
     /* tx:rx queues, tr:when, retrnsmt, uid, timeout, then inode */
     for (int i = 0; i < 5; i++) {
         p = skip_spaces(p);
@@ -136,17 +118,17 @@ int pk_net_parse_unix(const char *line, struct pk_net_sock *out)
     out->kind = PK_FD_UNIX;
     const char *p = line;
     uint64_t v, flags, type, st;
-    if (hex_n(&p, 0, &v) < 0 || *p++ != ':') return -1; /* kernel address; header fails */
+    if (pk_parse_hex(&p, 0, &v) < 0 || *p++ != ':') return -1; /* kernel address; header fails */
     p = skip_spaces(p);
-    if (hex_n(&p, 0, &v) < 0) return -1; /* refcount */
+    if (pk_parse_hex(&p, 0, &v) < 0) return -1; /* refcount */
     p = skip_spaces(p);
-    if (hex_n(&p, 0, &v) < 0) return -1; /* protocol */
+    if (pk_parse_hex(&p, 0, &v) < 0) return -1; /* protocol */
     p = skip_spaces(p);
-    if (hex_n(&p, 0, &flags) < 0) return -1;
+    if (pk_parse_hex(&p, 0, &flags) < 0) return -1;
     p = skip_spaces(p);
-    if (hex_n(&p, 0, &type) < 0) return -1;
+    if (pk_parse_hex(&p, 0, &type) < 0) return -1;
     p = skip_spaces(p);
-    if (hex_n(&p, 0, &st) < 0) return -1;
+    if (pk_parse_hex(&p, 0, &st) < 0) return -1;
     p = skip_spaces(p);
     if (dec_u64(&p, &out->inode) < 0) return -1;
     if (*p == ' ') {
@@ -173,7 +155,7 @@ int pk_net_parse_netlink(const char *line, struct pk_net_sock *out)
     out->kind = PK_FD_NETLINK;
     const char *p = line;
     uint64_t v, proto, portid;
-    if (hex_n(&p, 16, &v) < 0) return -1; /* sk; the header fails here */
+    if (pk_parse_hex(&p, 16, &v) < 0) return -1; /* sk; the header fails here */
     p = skip_spaces(p);
     if (dec_u64(&p, &proto) < 0) return -1;
     p = skip_spaces(p);

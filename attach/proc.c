@@ -95,6 +95,27 @@ long pk_parse_id(const char *s, long max)
     return v >= 1 ? v : -1;
 }
 
+/* Exactly ndigits hex digits (ndigits 0: 1..16 digits) into *v. */
+int pk_parse_hex(const char **pp, int ndigits, uint64_t *v)
+{
+    const char *p = *pp;
+    uint64_t x = 0;
+    int n = 0;
+    for (;; p++, n++) {
+        int d;
+        if (*p >= '0' && *p <= '9') d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
+        else break;
+        if (n >= 16 || (ndigits && n >= ndigits)) return -1;
+        x = x << 4 | (uint64_t)d;
+    }
+    if (n == 0 || (ndigits && n != ndigits)) return -1;
+    *pp = p;
+    *v = x;
+    return 0;
+}
+
 static int cmp_pid(const void *a, const void *b)
 {
     pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;

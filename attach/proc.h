@@ -39,4 +39,8 @@ char pk_proc_task_state(int procfd, pid_t tid);
 /* Parses a decimal id in [1, max]: the whole string must be digits. Returns -1 if invalid. */
 long pk_parse_id(const char *s, long max);
 
+/* Parses exactly ndigits hex digits (ndigits 0: 1 to 16) at *pp into *v and advances *pp.
+   Returns 0 or -1 (no digit, too many, or not exactly ndigits). */
+int pk_parse_hex(const char **pp, int ndigits, uint64_t *v);
+
 #endif

@@ -80,6 +80,7 @@ enum {
     OPT_MIN_GROWTH,
     OPT_LIMIT,
     OPT_NO_GRAPH,
+    OPT_LAYOUT_RECORD,
     OPT_OUTPUT = 'o',
 };
 
@@ -99,7 +100,7 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why", "layout"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -139,6 +140,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
+        {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -151,7 +153,8 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
-        {OPT_DEBUG_DIR, "--debug-dir", live},
+        {OPT_DEBUG_DIR, "--debug-dir", live | CMDS(PK_CMD_LAYOUT)},
+        {OPT_LAYOUT_RECORD, "--layout-record", live},
         {OPT_MAX_PAUSE, "--max-pause", live},
         {OPT_ALLOW_INCONSISTENT, "--allow-inconsistent", live},
         {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT)},
@@ -227,6 +230,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             o->limit = (unsigned)n;
             break;
         }
+        case OPT_LAYOUT_RECORD:
+            if (!*optarg) return usage_error("--layout-record needs a file name");
+            o->layout_record = optarg;
+            break;
         case OPT_NO_GRAPH:
             o->no_graph = 1;
             break;
@@ -249,7 +256,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_WHY; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_LAYOUT; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
@@ -266,6 +273,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
         o->old_path = args[0];
         o->new_path = args[1];
+        return PK_CLI_RUN;
+    }
+    if (o->cmd == PK_CMD_LAYOUT) {
+        if (nargs != 2 || strcmp(args[0], "dump") != 0)
+            return usage_error("layout needs: pypeek layout dump PATH");
+        o->layout_path = args[1];
         return PK_CLI_RUN;
     }
     if (o->cmd == PK_CMD_WHY) {

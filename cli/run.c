@@ -157,7 +157,7 @@ int pk_live_open(const struct pk_opts *o, struct pk_live **out, struct pk_err *e
         return r;
     }
     struct pk_maps maps = {0};
-    struct pk_target_opts topts = {o->debug_dir};
+    struct pk_target_opts topts = {o->debug_dir, o->layout_record, o->quiet};
     int r = check_process(o->pid, l->procfd, e);
     if (r == 0) r = pk_maps_read(l->procfd, &maps, e);
     if (r == 0) r = pk_target_resolve(o->pid, l->procfd, &maps, &topts, t, e);
@@ -257,6 +257,8 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_watch(o);
     case PK_CMD_WHY:
         return pk_cmd_why(o);
+    case PK_CMD_LAYOUT:
+        return pk_cmd_layout(o);
     case PK_CMD_REPORT:
         break;
     }

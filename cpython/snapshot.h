@@ -130,7 +130,7 @@ struct pk_snapshot {
         char module[PATH_MAX];
         char python_version[32];
         char build_id[41];
-        char layout_source[PATH_MAX + 16];
+        char layout_source[PATH_MAX + 160];
     } target;
     struct {
         const char *mode; /* "frozen" */

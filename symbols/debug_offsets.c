@@ -46,6 +46,9 @@ static void warn(struct pk_debug_offsets_result *res, const char *fmt, ...)
     va_end(ap);
 }
 
+static void compare_fill(struct pk_elf *mod, uint64_t runtime_vaddr, const struct pk_field *where,
+                         struct pk_layout *l, struct pk_debug_offsets_result *res);
+
 void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
                             struct pk_dwarf *d, struct pk_layout *l,
                             struct pk_debug_offsets_result *res)
@@ -69,11 +72,22 @@ void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
         return;
     }
     if (!d) return;
-    struct pk_dwarf_query q[NPAIRS];
     struct pk_field where[NPAIRS];
-    struct pk_err ignore = {0};
-    for (size_t i = 0; i < NPAIRS; i++) q[i] = (struct pk_dwarf_query){"_Py_DebugOffsets", pairs[i].member};
-    if (pk_dwarf_resolve(d, q, NPAIRS, where, &ignore) <= 0) return;
+    if (pk_debug_offsets_positions(d, where, NPAIRS) <= 0) return;
+    compare_fill(mod, runtime_vaddr, where, l, res);
+}
+
+void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr,
+                               uint32_t py_version_hex, const struct pk_field *where,
+                               struct pk_layout *l, struct pk_debug_offsets_result *res)
+{
+    pk_debug_offsets_check(mod, runtime_vaddr, py_version_hex, NULL, l, res);
+    if (res->present && !res->nwarnings) compare_fill(mod, runtime_vaddr, where, l, res);
+}
+
+static void compare_fill(struct pk_elf *mod, uint64_t runtime_vaddr, const struct pk_field *where,
+                         struct pk_layout *l, struct pk_debug_offsets_result *res)
+{
     for (size_t i = 0; i < NPAIRS; i++) {
         uint64_t v;
         if (!pk_field_ok(where[i]) || where[i].size != 8 ||
@@ -99,4 +113,55 @@ void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
                  (unsigned long long)mine);
         }
     }
+}
+
+size_t pk_debug_offsets_count(void)
+{
+    return NPAIRS;
+}
+
+const char *pk_debug_offsets_member(size_t i)
+{
+    return i < NPAIRS ? pairs[i].member : NULL;
+}
+
+int pk_debug_offsets_positions(struct pk_dwarf *d, struct pk_field *where, size_t cap)
+{
+    if (cap < NPAIRS) return -1;
+    struct pk_dwarf_query q[NPAIRS];
+    struct pk_err ignore = {0};
+    for (size_t i = 0; i < NPAIRS; i++) q[i] = (struct pk_dwarf_query){"_Py_DebugOffsets", pairs[i].member};
+    return pk_dwarf_resolve(d, q, NPAIRS, where, &ignore);
+}
+
+int pk_debug_offsets_compare(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
+                             const struct pk_field *where, const struct pk_layout *l, char *why,
+                             size_t cap)
+{
+    if (py_version_hex < 0x030d0000) return 0;
+    unsigned char head[16];
+    if (pk_elf_read_vaddr(mod, runtime_vaddr, head, sizeof head) < 0 ||
+        memcmp(head, "xdebugpy", 8) != 0)
+        return 0;
+    uint64_t version;
+    memcpy(&version, head + 8, 8);
+    if ((uint32_t)version != py_version_hex || (version >> 32) != 0) return 0;
+    int checked = 0;
+    for (size_t i = 0; i < NPAIRS; i++) {
+        uint64_t v;
+        if (!pk_field_ok(where[i]) || where[i].size != 8 ||
+            pk_elf_read_vaddr(mod, runtime_vaddr + (uint64_t)where[i].off, &v, 8) < 0)
+            continue;
+        struct pk_field f = l->f[pairs[i].field];
+        if (!pk_field_ok(f)) continue;
+        uint64_t mine = pk_layout_query(pairs[i].field).member == NULL ? f.size : (uint64_t)f.off;
+        checked++;
+        if (mine != v) {
+            snprintf(why, cap, "_Py_DebugOffsets.%s is %llu, the record's %s is %llu",
+                     pairs[i].member, (unsigned long long)v, pk_layout_field_name(pairs[i].field),
+                     (unsigned long long)mine);
+            return -1;
+        }
+    }
+    return checked;
 }

@@ -4,6 +4,7 @@
 #ifndef PK_DEBUG_OFFSETS_H
 #define PK_DEBUG_OFFSETS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "symbols/dwarf_types.h"
@@ -26,5 +27,21 @@ struct pk_debug_offsets_result {
 void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
                             struct pk_dwarf *d, struct pk_layout *l,
                             struct pk_debug_offsets_result *res);
+
+/* The same check with the members' positions given (from a layout record or the cache). */
+void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr,
+                               uint32_t py_version_hex, const struct pk_field *where,
+                               struct pk_layout *l, struct pk_debug_offsets_result *res);
+/* The members compared, and where each lives in _Py_DebugOffsets per this DWARF (for layout
+   records, which carry them so a stripped interpreter can still be compared). */
+size_t pk_debug_offsets_count(void);
+const char *pk_debug_offsets_member(size_t i);
+int pk_debug_offsets_positions(struct pk_dwarf *d, struct pk_field *where, size_t cap);
+/* Compares the interpreter's own _Py_DebugOffsets (members at `where`) with l. Returns the
+   number of offsets that agree (0 when there is no table to compare), or -1 on the first
+   disagreement, described in why. */
+int pk_debug_offsets_compare(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
+                             const struct pk_field *where, const struct pk_layout *l, char *why,
+                             size_t cap);
 
 #endif

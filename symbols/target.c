@@ -9,6 +9,10 @@
 
 #include "symbols/debug_offsets.h"
 #include "symbols/debuginfo.h"
+#include "symbols/debuginfod.h"
+#include "symbols/layout_cache.h"
+#include "symbols/layout_record.h"
+#include "symbols/layout_validate.h"
 #include "symbols/ext_layout.h"
 #include "symbols/elf_file.h"
 #include "symbols/version.h"
@@ -99,25 +103,6 @@ static void hex_build_id(struct pk_elf *f, char *out, size_t cap)
     for (size_t i = 0; i < n && 2 * i + 2 < cap; i++) snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
-static void resolve_obmalloc_syms(struct pk_elf *mod, const char *debug_path, struct pk_target *t)
-{
-    static const char *const names[] = {"arenas", "maxarenas", "narenas_currently_allocated",
-                                        "raw_allocated_blocks", "_Py_AllocatedBlocks"};
-    uint64_t *out[] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
-                       &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks,
-                       &t->obmalloc_syms.allocated_blocks};
-    struct pk_elf *dbg = NULL;
-    struct pk_err ignore = {0};
-    if (strcmp(debug_path, pk_elf_path(mod)) != 0) pk_elf_open(debug_path, &dbg, &ignore);
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        struct pk_elf_sym sym;
-        if (pk_elf_find_symbol(mod, names[i], 1, &sym) ||
-            (dbg && pk_elf_find_symbol(dbg, names[i], 1, &sym)))
-            *out[i] = sym.value + t->bias;
-    }
-    pk_elf_close(dbg);
-}
-
 static void target_warn(struct pk_target *t, const char *fmt, ...)
 {
     if (t->nwarnings >= PK_TARGET_MAX_WARNINGS) return;
@@ -125,6 +110,194 @@ static void target_warn(struct pk_target *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(t->warnings[t->nwarnings++], sizeof t->warnings[0], fmt, ap);
     va_end(ap);
+}
+
+/* The record's module-relative symbols, when the record is this very build's. */
+static void apply_record_syms(const struct pk_layout_record *r, struct pk_target *t)
+{
+    uint64_t *out[PK_RS_COUNT] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
+                                  &t->obmalloc_syms.narenas,
+                                  &t->obmalloc_syms.raw_allocated_blocks,
+                                  &t->obmalloc_syms.allocated_blocks};
+    for (int i = 0; i < PK_RS_COUNT; i++) *out[i] = r->syms[i] ? r->syms[i] + t->bias : 0;
+}
+
+static void append_source(struct pk_target *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void append_source(struct pk_target *t, const char *fmt, ...)
+{
+    size_t len = strlen(t->layout_source);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->layout_source + len, sizeof t->layout_source - len, fmt, ap);
+    va_end(ap);
+}
+
+/* From a record of this build (cache, or the DWARF just read): _Py_DebugOffsets checked (and
+   filling what DWARF lacked), then the per-version constants. */
+static int layout_from_own_record(struct pk_elf *mod, uint64_t runtime_vaddr,
+                                  const struct pk_layout_record *r, struct pk_target *t,
+                                  struct pk_err *e)
+{
+    t->layout = r->layout;
+    t->layout.py_version_hex = t->py_version_hex;
+    struct pk_debug_offsets_result dbg;
+    pk_debug_offsets_check_at(mod, runtime_vaddr, t->py_version_hex, r->dbgoff, &t->layout, &dbg);
+    for (int i = 0; i < dbg.nwarnings; i++) target_warn(t, "%s", dbg.warnings[i]);
+    int rc = pk_layout_finish(&t->layout, e);
+    if (rc < 0) return rc;
+    apply_record_syms(r, t);
+    if (dbg.checked && !dbg.mismatches)
+        append_source(t, " (%d offsets agree with _Py_DebugOffsets)", dbg.checked);
+    return 0;
+}
+
+/* Candidates when no DWARF is reachable: --layout-record, then the built-in records of this
+   build-id, then those of the same minor version and flavour (the same micro version first).
+   Each is validated against the live heap; the first that passes is used. */
+#define MAX_CANDIDATES 64
+struct candidate {
+    char name[PATH_MAX];
+    const char *text; /* built-in, or NULL for a file */
+    size_t len;
+    int by_id;
+};
+
+static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct candidate *c,
+                      const char *flavour, struct pk_target *t, char *why, size_t cap)
+{
+    struct pk_layout_record r;
+    struct pk_err e = {0};
+    int rc = c->text ? pk_record_parse(c->text, c->len, &r, &e) : pk_record_load(c->name, &r, &e);
+    if (rc < 0) return snprintf(why, cap, "%.400s", e.msg), -1;
+    if ((r.py_version_hex & 0xffff0000u) != (t->py_version_hex & 0xffff0000u))
+        return snprintf(why, cap, "it is for CPython %u.%u", r.py_version_hex >> 24,
+                        (r.py_version_hex >> 16) & 0xff), -1;
+    if (strcmp(r.flavour, flavour) != 0)
+        return snprintf(why, cap, "it is for a %s build, this one is %s", r.flavour, flavour), -1;
+    int same_build = t->build_id[0] && !strcmp(r.build_id, t->build_id);
+    struct pk_layout l = r.layout;
+    l.py_version_hex = t->py_version_hex;
+    if (pk_layout_finish(&l, &e) < 0) return snprintf(why, cap, "%.400s", e.msg), -1;
+    if (pk_layout_validate(t, mod, runtime_vaddr, &r, &l, why, cap) < 0) return -1;
+    t->layout = l;
+    if (same_build) apply_record_syms(&r, t);
+    return same_build ? 1 : 0;
+}
+
+static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
+                               const struct pk_target_opts *opts, struct pk_target *t,
+                               char *tried, size_t tried_cap)
+{
+    char flavour[32];
+    pk_record_flavour(mod, flavour, sizeof flavour);
+    struct candidate *c = calloc(MAX_CANDIDATES, sizeof *c);
+    if (!c) return -1;
+    size_t n = 0;
+    if (opts && opts->layout_record) {
+        snprintf(c[n].name, sizeof c[n].name, "%s", opts->layout_record);
+        n++;
+    }
+    const char *env = getenv("PYPEEK_BUILTIN_RECORDS");
+    int builtin = !(env && !strcmp(env, "0"));
+    /* pass 0: this build-id; 1: same version; 2: same minor, another micro version */
+    for (int pass = 0; builtin && pass < 3; pass++) {
+        for (size_t i = 0; i < pk_builtin_nrecords && n < MAX_CANDIDATES; i++) {
+            const struct pk_builtin_record *b = &pk_builtin_records[i];
+            struct pk_layout_record r;
+            struct pk_err ignore = {0};
+            if (pk_record_parse(b->text, b->len, &r, &ignore) < 0) continue;
+            int id = t->build_id[0] && !strcmp(r.build_id, t->build_id);
+            int same_ver = r.py_version_hex == t->py_version_hex;
+            int same_minor = (r.py_version_hex & 0xffff0000u) == (t->py_version_hex & 0xffff0000u);
+            int want = pass == 0 ? id : pass == 1 ? !id && same_ver : !id && !same_ver && same_minor;
+            if (!want || strcmp(r.flavour, flavour) != 0) continue;
+            snprintf(c[n].name, sizeof c[n].name, "%s", b->name);
+            c[n].text = b->text;
+            c[n].len = b->len;
+            c[n].by_id = id;
+            n++;
+        }
+    }
+    int found = -1;
+    for (size_t i = 0; i < n && found < 0; i++) {
+        char why[512];
+        int r = try_record(mod, runtime_vaddr, &c[i], flavour, t, why, sizeof why);
+        if (r >= 0) {
+            snprintf(t->layout_source, sizeof t->layout_source, "record:%s (%s)", c[i].name,
+                     r == 1 ? "build-id match" : "same version, validated against the heap");
+            if (r == 1 && !c[i].text) append_source(t, ", validated against the heap");
+            target_warn(t, "no debug info for %s (build-id %s): its layout is the record %s "
+                           "(%s), validated against the live heap",
+                        t->module, t->build_id[0] ? t->build_id : "none", c[i].name,
+                        r == 1 ? "same build-id" : "same CPython version and flavour, another build");
+            found = 0;
+        } else {
+            target_warn(t, "layout record %s rejected: %s", c[i].name, why);
+            size_t len = strlen(tried);
+            snprintf(tried + len, tried_cap - len, "%s%s", len ? ", " : "", c[i].name);
+        }
+    }
+    free(c);
+    return found;
+}
+
+static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
+                          const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
+{
+    int quiet = opts && opts->quiet;
+    /* 1. The cache: a layout this build's DWARF gave before. */
+    char cache_path[PATH_MAX];
+    int have_cache_path = pk_layout_cache_path(t->build_id, cache_path, sizeof cache_path) == 0;
+    struct pk_layout_record rec;
+    char why[2048];
+    if (have_cache_path) {
+        int r = pk_layout_cache_load(cache_path, t->build_id, &rec, why, sizeof why);
+        if (r == 1 && rec.py_version_hex == t->py_version_hex) {
+            snprintf(t->layout_source, sizeof t->layout_source, "cache:%s", cache_path);
+            struct pk_err ce = {0};
+            if (layout_from_own_record(mod, runtime_vaddr, &rec, t, &ce) == 0) return 0;
+            snprintf(why, sizeof why, "%s", ce.msg);
+            r = -1;
+        }
+        if (r < 0) target_warn(t, "layout cache %s ignored: %s", cache_path, why);
+    }
+    /* 2. DWARF: the module, a local debug file, or a debuginfod server. */
+    char debug_path[PATH_MAX];
+    const char *how = "dwarf";
+    char fetch_why[1024] = "";
+    int rc = pk_debuginfo_find(mod, pid, opts ? opts->debug_dir : NULL, debug_path,
+                               sizeof debug_path);
+    if (rc < 0) {
+        unsigned char id[64];
+        size_t idlen = pk_elf_build_id(mod, id, sizeof id);
+        rc = pk_debuginfod_fetch(id, idlen, quiet, debug_path, sizeof debug_path, fetch_why,
+                                 sizeof fetch_why);
+        how = "debuginfod";
+    }
+    if (rc == 0) {
+        rc = pk_record_from_dwarf(mod, debug_path, t->py_version_hex, &rec, e);
+        if (rc < 0) return rc;
+        snprintf(t->layout_source, sizeof t->layout_source, "%s:%s", how, debug_path);
+        rc = layout_from_own_record(mod, runtime_vaddr, &rec, t, e);
+        if (rc < 0) return rc;
+        char sw[1024];
+        if (have_cache_path && pk_layout_cache_store(cache_path, &rec, sw, sizeof sw) < 0)
+            target_warn(t, "layout cache not written: %s", sw);
+        return 0;
+    }
+    if (fetch_why[0]) target_warn(t, "%s; trying the built-in layout records", fetch_why);
+    /* 3. Layout records, each validated against the live heap. */
+    char tried[1024] = "";
+    if (layout_from_records(mod, runtime_vaddr, opts, t, tried, sizeof tried) == 0) return 0;
+    unsigned minor = (t->py_version_hex >> 16) & 0xff;
+    return pk_fail(e, PK_E_NO_LAYOUT,
+                   "no debug info for %s (CPython %s, build-id %s)%s%s%s%s. Install the "
+                   "matching debug package (on Debian: apt-get install python3.%u-dbg), point "
+                   "DEBUGINFOD_URLS at a debuginfod server, or pass --debug-dir DIR",
+                   t->module, t->py_version, t->build_id[0] ? t->build_id : "none",
+                   fetch_why[0] ? "; " : "", fetch_why,
+                   tried[0] ? "; layout records rejected by validation: " : "", tried, minor);
 }
 
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
@@ -182,37 +355,8 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     if (rc < 0) goto out;
     pk_version_format(t->py_version_hex, t->py_version, sizeof t->py_version);
 
-    char debug_path[PATH_MAX];
-    rc = pk_debuginfo_find(mod, pid, opts ? opts->debug_dir : NULL, debug_path, sizeof debug_path);
-    if (rc < 0) {
-        unsigned minor = (t->py_version_hex >> 16) & 0xff;
-        rc = pk_fail(e, PK_E_NO_LAYOUT,
-                     "no debug info for %s (CPython %s, build-id %s). Install the matching "
-                     "debug package (on Debian: apt-get install python3.%u-dbg), point "
-                     "DEBUGINFOD_URLS at a debuginfod server, or pass --debug-dir DIR",
-                     t->module, t->py_version, t->build_id[0] ? t->build_id : "none", minor);
-        goto out;
-    }
-    resolve_obmalloc_syms(mod, debug_path, t);
-    struct pk_dwarf *dw;
-    rc = pk_dwarf_open(debug_path, &dw, e);
+    rc = resolve_layout(pid, mod, runtime.value, opts, t, e);
     if (rc < 0) goto out;
-    rc = pk_layout_resolve_dwarf(&t->layout, dw, t->py_version_hex, e);
-    struct pk_debug_offsets_result dbg;
-    if (rc == 0) {
-        pk_debug_offsets_check(mod, runtime.value, t->py_version_hex, dw, &t->layout, &dbg);
-        for (int i = 0; i < dbg.nwarnings; i++) target_warn(t, "%s", dbg.warnings[i]);
-        rc = pk_layout_finish(&t->layout, e);
-    }
-    pk_dwarf_close(dw);
-    if (rc < 0) goto out;
-    snprintf(t->layout_source, sizeof t->layout_source, "dwarf:%s", debug_path);
-    char agrees[64];
-    int alen = snprintf(agrees, sizeof agrees, " (%d offsets agree with _Py_DebugOffsets)",
-                        dbg.checked);
-    size_t srclen = strlen(t->layout_source);
-    if (dbg.checked && !dbg.mismatches && srclen + (size_t)alen < sizeof t->layout_source)
-        memcpy(t->layout_source + srclen, agrees, (size_t)alen + 1);
     unsigned minor = (t->py_version_hex >> 16) & 0xff;
     if (minor > PK_NEWEST_KNOWN_MINOR)
         target_warn(t, "CPython %s is newer than the versions pypeek knows (3.8 to 3.%d): its "

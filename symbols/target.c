@@ -182,6 +182,10 @@ static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct c
     if (pk_layout_validate(t, mod, runtime_vaddr, &r, &l, why, cap) < 0) return -1;
     t->layout = l;
     if (same_build) apply_record_syms(&r, t);
+    else if (!PK_HAS(&l, interp_obmalloc) && t->py_version_hex < 0x030c0000)
+        target_warn(t, "pymalloc statistics unavailable: CPython %s keeps them in file-local "
+                       "statics that only this build's symbol table names",
+                    t->py_version);
     return same_build ? 1 : 0;
 }
 

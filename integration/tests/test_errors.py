@@ -152,10 +152,15 @@ def test_no_debug_info(ctx):
                   "test set-up: the copy took its stdlib from %s" % truth["stdlib"])
             check_eq(truth["executable"], copy, "test set-up: sys.executable")
             minor = ".".join(truth["version"].split(".")[:2])
-            rc, out, err = ctx.run_pypeek(t.pid)
+            # The built-in layout records would fit this copy (integration/tests/
+            # test_stripped.py); switched off, nothing is left.
+            no_records = dict(os.environ, PYPEEK_BUILTIN_RECORDS="0")
+            no_records.pop("DEBUGINFOD_URLS", None)
+            rc, out, err = ctx.run_pypeek(t.pid, env=no_records)
             expect(rc, out, err, EXIT_NO_DEBUG_INFO,
-                   ["debug", "python%s-dbg" % minor, copy], "an interpreter without debug info")
-            rc, out, err = ctx.run_pypeek("--json", t.pid)
+                   ["debug", "python%s-dbg" % minor, copy, "DEBUGINFOD_URLS", "--debug-dir"],
+                   "an interpreter without debug info")
+            rc, out, err = ctx.run_pypeek("--json", t.pid, env=no_records)
             expect(rc, out, err, EXIT_NO_DEBUG_INFO, ["python%s-dbg" % minor],
                    "--json, an interpreter without debug info")
             states = t.thread_states()

@@ -7,6 +7,7 @@ the census fixture's exact equality."""
 import os
 import shutil
 import signal
+import tempfile
 import time
 
 import pythons_cache as pc
@@ -73,7 +74,18 @@ def census_in_container(ctx, name, mode):
         pid = host_pid_of_python(t, interp.minor)
         check(truth["pid"] != pid, "test set-up: the target is not in its own PID namespace "
               "(it says pid %d, the host says %d)" % (truth["pid"], pid))
-        snap = ctx.snapshot(pid)
+        # An empty layout cache: a warm one (same build-id) would spare pypeek the DWARF
+        # lookup this test is about.
+        saved = os.environ.get("XDG_CACHE_HOME")
+        with tempfile.TemporaryDirectory(prefix="pypeek-xdg-") as xdg:
+            os.environ["XDG_CACHE_HOME"] = xdg
+            try:
+                snap = ctx.snapshot(pid)
+            finally:
+                if saved is None:
+                    del os.environ["XDG_CACHE_HOME"]
+                else:
+                    os.environ["XDG_CACHE_HOME"] = saved
         module = "/usr/bin/python3.%d" % interp.minor
         if mode == "pivot_root":
             # the host sees only the inside path: the file and its DWARF are reachable only

@@ -89,10 +89,10 @@ class Target:
             self.p.wait()
 
 
-def run_child(argv, timeout=600, stderr_to_stdout=False):
+def run_child(argv, timeout=600, stderr_to_stdout=False, env=None):
     """Runs argv; returns (exit code, stdout, wall seconds, peak RSS KiB) from wait4."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, env=env,
                          stderr=subprocess.STDOUT if stderr_to_stdout else subprocess.PIPE)
     out = []
 
@@ -126,12 +126,14 @@ def run_child(argv, timeout=600, stderr_to_stdout=False):
 
 
 def pypeek_runs(pypeek, t, runs, extra):
-    """runs+1 pypeek runs (the first is cold). Returns a dict of lists."""
+    """runs+1 pypeek runs. The first is cold: an empty layout cache (XDG_CACHE_HOME), so it
+    reads the interpreter's DWARF; the others find the layout it cached. Returns lists."""
+    env = dict(os.environ, XDG_CACHE_HOME=tempfile.mkdtemp(prefix="pypeek-bench-cache-"))
     r = {"pause_us": [], "gap_us": [], "wall_ms": [], "self_wall_ms": [], "rss_kib": [],
          "bytes_read": [], "read_calls": [], "cold_wall_ms": None, "census": None}
     for i in range(runs + 1):
         (rc, out, wall, rss), gap = t.gap_us_during(
-            lambda: run_child([pypeek, "--json"] + extra + [str(t.pid)]))
+            lambda: run_child([pypeek, "--json"] + extra + [str(t.pid)], env=env))
         if rc != 0:
             raise RuntimeError("pypeek failed on the benchmark target")
         snap = json.loads(out)
@@ -148,6 +150,7 @@ def pypeek_runs(pypeek, t, runs, extra):
         r["rss_kib"].append(rss)
         r["bytes_read"].append(a["bytes_read"])
         r["read_calls"].append(a["read_calls"])
+    shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
     return r
 
 
@@ -307,8 +310,8 @@ def render(cols, sizes, mach, load_before, load_after, a):
         min(c["pp"]["pause_us"]) / 1e3, max(c["pp"]["pause_us"]) / 1e3))
     row("pypeek pause seen by the target (heartbeat gap)",
         lambda c: fmt_ms(med(c, "pp", "gap_us")))
-    row("pypeek wall, cold (first run)", lambda c: fmt_ms(c["pp"]["cold_wall_ms"] * 1e3))
-    row("pypeek wall, warm", lambda c: fmt_ms(med(c, "pp", "wall_ms") * 1e3))
+    row("pypeek wall, cold (empty layout cache: DWARF read)", lambda c: fmt_ms(c["pp"]["cold_wall_ms"] * 1e3))
+    row("pypeek wall, warm (layout cached)", lambda c: fmt_ms(med(c, "pp", "wall_ms") * 1e3))
     row("pypeek peak RSS", lambda c: "%.0f MiB" % (med(c, "pp", "rss_kib") / 1024))
     row("bytes read / read calls", lambda c: "%.1f MB / %d" % (
         med(c, "pp", "bytes_read") / 1e6, med(c, "pp", "read_calls")))
@@ -349,8 +352,8 @@ def render(cols, sizes, mach, load_before, load_after, a):
     for label, vals in rows:
         out.append("| %s | %s |" % (label.ljust(width), " | ".join(v.rjust(12) for v in vals)))
     out.append("")
-    out.append("Medians of %d runs (warm = runs 2..%d; cold = the first run on a fresh target, "
-               "OS page cache warm)." % (a.runs, a.runs + 1))
+    out.append("Medians of %d runs (warm = runs 2..%d, layout cache filled by run 1; cold = "
+               "run 1 with an empty XDG_CACHE_HOME; OS page cache warm)." % (a.runs, a.runs + 1))
     out.append("Machine: %d CPUs, %s, kernel %s, %s RAM; targets: /usr/bin/python3 %s; "
                "load average %.2f before, %.2f after (machine shared with other jobs)." % (
                    mach["nproc"], mach["cpu"], mach["kernel"], mach["mem"], mach["python"],

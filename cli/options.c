@@ -43,6 +43,9 @@ static const char usage_text[] =
     "  --limit K          why: print K chains (default 10)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
+    "  --graph-pause MS   report: longest the object graph may add to the pause (default\n"
+    "                     250; 0 = no limit); past it the report has no graph, says so,\n"
+    "                     and the target is resumed. snapshot and why take no limit\n"
     "  --nonblocking      never stop the target; validate as it reads instead\n"
     "  --max-pause MS     resume the target and give up if it would stay stopped longer\n"
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
@@ -80,6 +83,7 @@ enum {
     OPT_MIN_GROWTH,
     OPT_LIMIT,
     OPT_NO_GRAPH,
+    OPT_GRAPH_PAUSE,
     OPT_LAYOUT_RECORD,
     OPT_OUTPUT = 'o',
 };
@@ -140,6 +144,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
+        {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -163,6 +168,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
+        {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};
@@ -170,6 +176,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     o->interval_ms = 5000;
     o->min_growth = 20;
     o->limit = 10;
+    o->graph_pause_ms = PK_DEFAULT_GRAPH_PAUSE_MS;
     optind = 1;
     opterr = 0;
     int c;
@@ -237,6 +244,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         case OPT_NO_GRAPH:
             o->no_graph = 1;
             break;
+        case OPT_GRAPH_PAUSE: {
+            long n = strcmp(optarg, "0") == 0 ? 0 : pk_parse_id(optarg, 3600 * 1000);
+            if (n < 0) return usage_error("--graph-pause needs milliseconds from 0 to 3600000");
+            o->graph_pause_ms = (unsigned)n;
+            break;
+        }
         case 'q':
             o->quiet = 1;
             break;

@@ -17,6 +17,10 @@ enum pk_command {
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
 };
 
+/* The report's object graph may add at most this to the pause by default: large heaps then
+   get the census without the graph (and a note) instead of a pause of seconds. */
+#define PK_DEFAULT_GRAPH_PAUSE_MS 250
+
 struct pk_opts {
     enum pk_command cmd;
     pid_t pid;
@@ -38,6 +42,7 @@ struct pk_opts {
     const char *why_type;            /* why: the type whose holders are asked for */
     unsigned limit;                  /* why: --limit K chains (default 10) */
     int no_graph;                    /* --no-graph: the tracked census only */
+    unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

@@ -112,7 +112,16 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     r = pk_collect_interpreters(mem, t, &lim, s, e);
     /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
     int graph = !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH;
-    if (r == 0 && graph) r = pk_heap_take(mem, t, &lim, s, e);
+    if (r == 0 && graph) {
+        /* The report bounds what the graph adds to the pause (--graph-pause); snapshot and
+           why need the graph whatever it costs (--max-pause still bounds them). */
+        struct pk_walk_limits glim = lim;
+        if (o->cmd == PK_CMD_REPORT && o->graph_pause_ms && !o->nonblocking) {
+            uint64_t gd = mono_us() + (uint64_t)o->graph_pause_ms * 1000u;
+            if (!glim.deadline_us || gd < glim.deadline_us) glim.deadline_us = gd;
+        }
+        r = pk_heap_take(mem, t, &glim, s, e);
+    }
     if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
 out:
     s->attach.threads = pk_freeze_thread_count(fz);

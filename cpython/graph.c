@@ -565,6 +565,10 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
             r = pk_fail(e, PK_E_INTERRUPTED, "interrupted");
             goto out;
         }
+        if ((i & 4095) == 0 && lim && lim->deadline_us && pk_monotonic_us() > lim->deadline_us) {
+            r = pk_fail(e, PK_E_PAUSE_EXCEEDED, "copying it would exceed the pause bound");
+            goto out;
+        }
         if ((r = read_node(&b, i)) < 0) {
             r = pk_fail(e, -r, r == -PK_E_NO_PROCESS ? "the target exited" : "out of memory");
             goto out;

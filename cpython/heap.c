@@ -16,7 +16,12 @@ int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_wa
     if (r < 0) {
         if (ge.code == PK_E_NO_PROCESS || ge.code == PK_E_INTERRUPTED)
             return pk_fail(e, ge.code, "%s", ge.msg);
-        pk_snapshot_warn(s, "object graph unavailable: %s", ge.msg);
+        if (ge.code == PK_E_PAUSE_EXCEEDED)
+            pk_snapshot_warn(s, "object graph skipped: copying it would have kept the target "
+                                "stopped longer than --graph-pause (or --max-pause) allows; "
+                                "the census is complete. For untracked objects and retained "
+                                "sizes use --graph-pause 0, pypeek snapshot, or pypeek why");
+        else pk_snapshot_warn(s, "object graph unavailable: %s", ge.msg);
     }
     return 0;
 }

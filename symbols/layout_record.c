@@ -203,7 +203,7 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
             if (strcmp(a, "-") != 0) {
                 if (!is_hex(a) || strlen(a) % 2 || strlen(a) >= sizeof r->build_id)
                     return BAD("bad build-id '%s'", a);
-                snprintf(r->build_id, sizeof r->build_id, "%s", a);
+                memcpy(r->build_id, a, strlen(a) + 1); /* length checked above */
             }
             seen_id = 1;
         } else if (!strcmp(key, "version")) {

@@ -4,7 +4,7 @@ SAN_BUILD ?= build-san
 PYTHON ?= /usr/bin/python3
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test unit pythons integration fuzz test-sanitize install format clean
+.PHONY: all deps build demo test unit pythons integration fuzz test-sanitize install format format-check clean
 
 all: build
 
@@ -29,7 +29,7 @@ pythons:
 integration: build pythons
 	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek
 
-test: deps build unit integration fuzz
+test: deps format-check build unit integration fuzz
 
 # libFuzzer harnesses (fuzz/) over the cpython/ walkers and snapshot files, clang-built in
 # build-fuzz/; FUZZ_SECONDS in all (longer on demand: make fuzz FUZZ_SECONDS=3600).
@@ -49,6 +49,10 @@ install: build
 
 format:
 	clang-format -i */*.c */*.h
+
+# The C sources must be as clang-format (.clang-format) writes them.
+format-check:
+	clang-format --dry-run --Werror */*.c */*.h
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) build-fuzz

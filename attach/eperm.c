@@ -79,17 +79,19 @@ void pk_eperm_explain(const struct pk_eperm_facts *f, char *buf, size_t cap)
     struct out o = {buf, cap, 0};
     if (cap) buf[0] = '\0';
     if (f->tracer > 0) {
-        say(&o, "\n  cause: process %d is already traced by process %d%s%s%s; a process has "
-                "only one tracer. Detach that debugger or profiler (gdb, strace, py-spy) first.",
+        say(&o,
+            "\n  cause: process %d is already traced by process %d%s%s%s; a process has "
+            "only one tracer. Detach that debugger or profiler (gdb, strace, py-spy) first.",
             (int)f->pid, (int)f->tracer, f->tracer_comm[0] ? " (" : "", f->tracer_comm,
             f->tracer_comm[0] ? ")" : "");
         return;
     }
     if (!f->have_cap_ptrace) {
         if (f->target_uid >= 0 && f->target_uid != f->my_uid)
-            say(&o, "\n  cause: process %d runs as uid %ld, pypeek as uid %ld without "
-                    "CAP_SYS_PTRACE. Run pypeek as the target's user (sudo -u '#%ld' pypeek "
-                    "%d) or as root.",
+            say(&o,
+                "\n  cause: process %d runs as uid %ld, pypeek as uid %ld without "
+                "CAP_SYS_PTRACE. Run pypeek as the target's user (sudo -u '#%ld' pypeek "
+                "%d) or as root.",
                 (int)f->pid, f->target_uid, f->my_uid, f->target_uid, (int)f->pid);
         switch (f->yama_scope) {
         case 1:

@@ -11,12 +11,12 @@
 /* The facts the explanation is built from (read by pk_eperm_facts_read; tests fill them). */
 struct pk_eperm_facts {
     pid_t pid;
-    pid_t tracer;          /* TracerPid of the target, 0 if none */
-    char tracer_comm[32];  /* its name, "" if unknown */
-    long target_uid;       /* real uid of the target, -1 if unknown */
-    long my_uid;           /* pypeek's real uid */
-    int have_cap_ptrace;   /* CapEff bit 19 (CAP_SYS_PTRACE) */
-    int yama_scope;        /* /proc/sys/kernel/yama/ptrace_scope, -1 when there is no Yama */
+    pid_t tracer;         /* TracerPid of the target, 0 if none */
+    char tracer_comm[32]; /* its name, "" if unknown */
+    long target_uid;      /* real uid of the target, -1 if unknown */
+    long my_uid;          /* pypeek's real uid */
+    int have_cap_ptrace;  /* CapEff bit 19 (CAP_SYS_PTRACE) */
+    int yama_scope;       /* /proc/sys/kernel/yama/ptrace_scope, -1 when there is no Yama */
 };
 
 /* Reads the facts for the process open at procfd (pid). */

@@ -18,9 +18,9 @@
 #define LIMITS_MAX_BYTES (16u << 10)
 
 static const char *const kind_names[PK_FD_KIND_COUNT] = {
-    "file",   "directory", "pipe",    "fifo",     "tcp",      "tcp6",    "udp",
-    "udp6",   "unix",      "netlink", "socket",   "eventfd",  "epoll",   "timerfd",
-    "signalfd", "inotify", "anon_inode", "memfd", "device",
+    "file",     "directory", "pipe",       "fifo",   "tcp",     "tcp6",  "udp",
+    "udp6",     "unix",      "netlink",    "socket", "eventfd", "epoll", "timerfd",
+    "signalfd", "inotify",   "anon_inode", "memfd",  "device",
 };
 
 const char *pk_fd_kind_name(enum pk_fd_kind k)
@@ -85,22 +85,26 @@ int pk_fdinfo_parse(const char *text, uint32_t *flags, int64_t *pos)
         const char *nl = strchr(line, '\n');
         if (!strncmp(line, "pos:", 4) && !have_pos) {
             const char *p = line + 4;
-            while (*p == ' ' || *p == '\t') p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
             int neg = *p == '-';
             if (neg) p++;
             uint64_t v = 0;
             int digits = 0;
-            while (*p >= '0' && *p <= '9' && digits < 19) v = v * 10 + (uint64_t)(*p++ - '0'), digits++;
+            while (*p >= '0' && *p <= '9' && digits < 19)
+                v = v * 10 + (uint64_t)(*p++ - '0'), digits++;
             if (digits && (*p == '\n' || *p == '\0') && v <= (uint64_t)INT64_MAX) {
                 *pos = neg ? -(int64_t)v : (int64_t)v;
                 have_pos = 1;
             }
         } else if (!strncmp(line, "flags:", 6) && !have_flags) {
             const char *p = line + 6;
-            while (*p == ' ' || *p == '\t') p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
             uint64_t v = 0;
             int digits = 0;
-            while (*p >= '0' && *p <= '7' && digits < 12) v = v * 8 + (uint64_t)(*p++ - '0'), digits++;
+            while (*p >= '0' && *p <= '7' && digits < 12)
+                v = v * 8 + (uint64_t)(*p++ - '0'), digits++;
             if (digits && (*p == '\n' || *p == '\0') && v <= UINT32_MAX) {
                 *flags = (uint32_t)v;
                 have_flags = 1;
@@ -115,7 +119,8 @@ int pk_fdinfo_parse(const char *text, uint32_t *flags, int64_t *pos)
 static int parse_limit(const char **pp, int64_t *out)
 {
     const char *p = *pp;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+        p++;
     if (!strncmp(p, "unlimited", 9)) {
         *out = -1;
         *pp = p + 9;
@@ -155,7 +160,9 @@ int pk_fds_read_limits(int procfd, int64_t *soft, int64_t *hard, struct pk_err *
     if (r < 0) return r;
     r = pk_fds_limits_parse(text, soft, hard);
     free(text);
-    if (r < 0) return pk_fail(e, PK_E_INCONSISTENT, "/proc/PID/limits has no valid \"Max open files\" line");
+    if (r < 0)
+        return pk_fail(e, PK_E_INCONSISTENT,
+                       "/proc/PID/limits has no valid \"Max open files\" line");
     return 0;
 }
 
@@ -176,7 +183,8 @@ static int read_one(int procfd, int fd, struct pk_fd_entry *ent, struct pk_err *
     if (n < 0) {
         if (errno == ENOENT) return 0; /* closed while we looked */
         if (errno == EACCES || errno == EPERM)
-            return pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name, strerror(errno));
+            return pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name,
+                           strerror(errno));
         if (errno == ESRCH) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
         return 0;
     }
@@ -187,10 +195,14 @@ static int read_one(int procfd, int fd, struct pk_fd_entry *ent, struct pk_err *
         ent->kind = PK_FD_FILE;
         if (statx(procfd, name, AT_STATX_DONT_SYNC, STATX_TYPE, &st) == 0) {
             mode_t m = st.stx_mode & S_IFMT;
-            if (m == S_IFDIR) ent->kind = PK_FD_DIRECTORY;
-            else if (m == S_IFIFO) ent->kind = PK_FD_FIFO;
-            else if (m == S_IFCHR || m == S_IFBLK) ent->kind = PK_FD_DEVICE;
-            else if (m == S_IFSOCK) ent->kind = PK_FD_SOCKET;
+            if (m == S_IFDIR)
+                ent->kind = PK_FD_DIRECTORY;
+            else if (m == S_IFIFO)
+                ent->kind = PK_FD_FIFO;
+            else if (m == S_IFCHR || m == S_IFBLK)
+                ent->kind = PK_FD_DEVICE;
+            else if (m == S_IFSOCK)
+                ent->kind = PK_FD_SOCKET;
         } else if (errno == ENOENT) {
             return 0;
         }
@@ -244,8 +256,10 @@ int pk_fds_read(int procfd, struct pk_fd_list *out, struct pk_err *e)
             cap *= 2;
         }
         int r = read_one(procfd, fd, &out->v[out->n], e);
-        if (r < 0) rc = r;
-        else if (r > 0) out->n++;
+        if (r < 0)
+            rc = r;
+        else if (r > 0)
+            out->n++;
     }
     closedir(d);
     if (rc < 0) {

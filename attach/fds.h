@@ -42,10 +42,10 @@ enum pk_fd_kind {
 struct pk_fd_entry {
     int fd;
     enum pk_fd_kind kind; /* PK_FD_SOCKET for every socket until attach/net.h says more */
-    char *target;     /* the link text as read (bounded, NUL-terminated, untrusted bytes) */
-    uint64_t inode;   /* socket:[N] / pipe:[N] inode, else 0 */
-    int have_fdinfo;  /* flags and pos are valid */
-    uint32_t flags;   /* f_flags, octal in fdinfo (O_CLOEXEC included) */
+    char *target;         /* the link text as read (bounded, NUL-terminated, untrusted bytes) */
+    uint64_t inode;       /* socket:[N] / pipe:[N] inode, else 0 */
+    int have_fdinfo;      /* flags and pos are valid */
+    uint32_t flags;       /* f_flags, octal in fdinfo (O_CLOEXEC included) */
     int64_t pos;
 };
 

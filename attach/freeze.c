@@ -43,16 +43,16 @@ static int have_thread(const struct pk_freeze *f, pid_t tid)
 
 /* Seize, interrupt and wait for one thread. Returns 1 stopped, 0 gone, or -PK_E_*. *seized is
    set once the thread is attached, also when cancel ends the wait before it stopped. */
-static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cancel,
-                       int *pending_sig, int *seized, struct pk_err *e)
+static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cancel, int *pending_sig,
+                       int *seized, struct pk_err *e)
 {
     *pending_sig = 0;
     *seized = 0;
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
         if (errno == ESRCH) return 0;
         if (errno == EPERM) {
-            int r = pk_fail(e, PK_E_PERMISSION, "attach: ptrace(PTRACE_SEIZE, %d): %s",
-                            (int)tid, strerror(errno));
+            int r = pk_fail(e, PK_E_PERMISSION, "attach: ptrace(PTRACE_SEIZE, %d): %s", (int)tid,
+                            strerror(errno));
             if (e && e->code == PK_E_PERMISSION) pk_eperm_annotate(procfd, 0, e);
             return r;
         }
@@ -62,8 +62,8 @@ static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cance
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
         if (errno == ESRCH) return 0;
         ptrace(PTRACE_DETACH, tid, 0, 0);
-        return pk_fail(e, PK_E_NO_PROCESS, "attach: ptrace(PTRACE_INTERRUPT, %d): %s",
-                       (int)tid, strerror(errno));
+        return pk_fail(e, PK_E_NO_PROCESS, "attach: ptrace(PTRACE_INTERRUPT, %d): %s", (int)tid,
+                       strerror(errno));
     }
     *seized = 1;
     for (;;) {
@@ -101,7 +101,8 @@ static void release_all(struct pk_freeze *f)
 {
     /* A thread whose stop never came (stopped == 0) refuses PTRACE_DETACH with ESRCH; it is
        released by the kernel when pypeek exits, which follows at once. */
-    for (size_t i = f->n; i-- > 0;) ptrace(PTRACE_DETACH, f->t[i].tid, 0, f->t[i].pending_sig);
+    for (size_t i = f->n; i-- > 0;)
+        ptrace(PTRACE_DETACH, f->t[i].tid, 0, f->t[i].pending_sig);
     f->n = 0;
 }
 

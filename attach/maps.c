@@ -10,7 +10,6 @@
 #define MAPS_MAX_BYTES (64u << 20) /* far more than any real process prints */
 #define MAPS_MAX_LINE 8192
 
-
 static int parse_line(const char *line, size_t len, struct pk_map *m)
 {
     const char *p = line, *end = line + len;
@@ -20,14 +19,22 @@ static int parse_line(const char *line, size_t len, struct pk_map *m)
     if (pk_parse_hex(&p, 0, &m->end) < 0 || *p++ != ' ') return -1;
     if (m->end <= m->start) return -1;
     if (end - p < 5) return -1;
-    if (p[0] == 'r') m->perms |= PK_MAP_R;
-    else if (p[0] != '-') return -1;
-    if (p[1] == 'w') m->perms |= PK_MAP_W;
-    else if (p[1] != '-') return -1;
-    if (p[2] == 'x') m->perms |= PK_MAP_X;
-    else if (p[2] != '-') return -1;
-    if (p[3] == 'p') m->perms |= PK_MAP_P;
-    else if (p[3] != 's') return -1;
+    if (p[0] == 'r')
+        m->perms |= PK_MAP_R;
+    else if (p[0] != '-')
+        return -1;
+    if (p[1] == 'w')
+        m->perms |= PK_MAP_W;
+    else if (p[1] != '-')
+        return -1;
+    if (p[2] == 'x')
+        m->perms |= PK_MAP_X;
+    else if (p[2] != '-')
+        return -1;
+    if (p[3] == 'p')
+        m->perms |= PK_MAP_P;
+    else if (p[3] != 's')
+        return -1;
     p += 4;
     if (*p++ != ' ') return -1;
     if (pk_parse_hex(&p, 0, &m->offset) < 0 || *p++ != ' ') return -1;
@@ -42,7 +49,8 @@ static int parse_line(const char *line, size_t len, struct pk_map *m)
         m->inode = m->inode * 10 + (uint64_t)(*p++ - '0');
     }
     if (digits == 0 || (p < end && *p != ' ')) return -1;
-    while (p < end && *p == ' ') p++;
+    while (p < end && *p == ' ')
+        p++;
     size_t plen = (size_t)(end - p);
     m->path = malloc(plen + 1);
     if (!m->path) return -2;
@@ -113,7 +121,8 @@ int pk_maps_read(int procfd, struct pk_maps *out, struct pk_err *e)
 void pk_maps_free(struct pk_maps *m)
 {
     if (!m) return;
-    for (size_t i = 0; i < m->n; i++) free(m->v[i].path);
+    for (size_t i = 0; i < m->n; i++)
+        free(m->v[i].path);
     free(m->v);
     m->v = NULL;
     m->n = 0;
@@ -125,9 +134,12 @@ const struct pk_map *pk_maps_find(const struct pk_maps *m, uint64_t addr)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         const struct pk_map *r = &m->v[mid];
-        if (addr < r->start) hi = mid;
-        else if (addr >= r->end) lo = mid + 1;
-        else return r;
+        if (addr < r->start)
+            hi = mid;
+        else if (addr >= r->end)
+            lo = mid + 1;
+        else
+            return r;
     }
     return NULL;
 }

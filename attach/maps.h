@@ -16,8 +16,8 @@ struct pk_map {
     uint64_t offset;     /* file offset of start */
     uint64_t inode;
     unsigned dev_major, dev_minor;
-    unsigned perms;      /* PK_MAP_* bits */
-    char *path;          /* "" for anonymous; may be "[heap]", "/x (deleted)" */
+    unsigned perms; /* PK_MAP_* bits */
+    char *path;     /* "" for anonymous; may be "[heap]", "/x (deleted)" */
 };
 
 struct pk_maps {

@@ -88,7 +88,8 @@ void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes)
 #ifdef MADV_POPULATE_WRITE
     if (madvise(m->buf, bytes, MADV_POPULATE_WRITE) == 0) return;
 #endif
-    for (size_t off = 0; off < bytes; off += 4096) m->buf[off] = 0; /* older kernels */
+    for (size_t off = 0; off < bytes; off += 4096)
+        m->buf[off] = 0; /* older kernels */
 }
 
 void pk_mem_free(struct pk_mem *m)
@@ -102,7 +103,8 @@ void pk_mem_free(struct pk_mem *m)
 
 void pk_mem_invalidate(struct pk_mem *m)
 {
-    for (size_t i = 0; i < m->nslots; i++) m->slots[i].base = UINT64_MAX;
+    for (size_t i = 0; i < m->nslots; i++)
+        m->slots[i].base = UINT64_MAX;
     m->last = m->prev = NULL;
 }
 
@@ -291,8 +293,7 @@ static int scatter_batch(struct pk_mem *m, const uint64_t *addrs, const size_t *
     return (uint64_t)got == (uint64_t)n * len ? 0 : -PK_E_UNMAPPED;
 }
 
-int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len,
-                        void *out)
+int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len, void *out)
 {
     unsigned char *o = out;
     size_t idx[SCATTER_BATCH], nb = 0;

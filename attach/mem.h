@@ -20,8 +20,8 @@ struct iovec;
 /* Optional vector source, process_vm_readv's contract: copies the n remote spans into the n
    local buffers in order and returns the bytes copied from the start (short at the first
    unreadable byte) or -PK_E_NO_PROCESS. */
-typedef long (*pk_mem_vsource_fn)(void *ctx, const struct iovec *local,
-                                  const struct iovec *remote, size_t n);
+typedef long (*pk_mem_vsource_fn)(void *ctx, const struct iovec *local, const struct iovec *remote,
+                                  size_t n);
 
 struct pk_mem_stats {
     uint64_t reads;        /* pk_mem_read calls */
@@ -59,8 +59,7 @@ int pk_mem_read_uncached(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
 /* Reads n spans of len bytes (len <= 16 KiB), span i from addrs[i] into out + i * len: from the
    cache where it holds them (without filling it), the rest in batched source calls. 0, or
    -PK_E_UNMAPPED when any span is unreadable, or -PK_E_NO_PROCESS. */
-int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len,
-                        void *out);
+int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len, void *out);
 int pk_mem_read_u64(struct pk_mem *m, uint64_t addr, uint64_t *out);
 /* True when [addr, addr+len) lies in readable mapped regions (no source call). */
 int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len);

@@ -11,7 +11,7 @@
 struct pid_source {
     pid_t pid;
     int procfd;
-    int memfd;     /* /proc/PID/mem, opened on first need; -1 before */
+    int memfd; /* /proc/PID/mem, opened on first need; -1 before */
     int use_procmem;
 };
 
@@ -76,8 +76,8 @@ static long pid_source_readv(void *ctx, const struct iovec *local, const struct 
     }
     long done = 0;
     for (size_t i = 0; i < n; i++) {
-        long got = pid_source_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base,
-                                   local[i].iov_base, remote[i].iov_len);
+        long got = pid_source_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base,
+                                   remote[i].iov_len);
         if (got < 0) return got;
         done += got;
         if ((size_t)got < remote[i].iov_len) break;
@@ -100,7 +100,9 @@ struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps
     s->procfd = procfd;
     s->memfd = -1;
     struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, SIZE_MAX);
-    if (!m) free(s);
-    else pk_mem_set_vsource(m, pid_source_readv);
+    if (!m)
+        free(s);
+    else
+        pk_mem_set_vsource(m, pid_source_readv);
     return m;
 }

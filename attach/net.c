@@ -13,26 +13,27 @@
 #include "attach/proc.h"
 
 #define NET_MAX_LINE 4096
-#define NET_MAX_LINES (1u << 24)       /* a table longer than this is not read further */
+#define NET_MAX_LINES (1u << 24) /* a table longer than this is not read further */
 #define NET_CHUNK (64u << 10)
 
 static const char *const tcp_states[] = {
-    NULL,        "ESTABLISHED", "SYN_SENT",   "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",
-    "CLOSE",     "CLOSE_WAIT",  "LAST_ACK",   "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
+    NULL,    "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",    "TIME_WAIT",
+    "CLOSE", "CLOSE_WAIT",  "LAST_ACK", "LISTEN",   "CLOSING",   "NEW_SYN_RECV",
 };
 
 static const char *skip_spaces(const char *p)
 {
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     return p;
 }
 
 static const char *skip_token(const char *p)
 {
-    while (*p && *p != ' ' && *p != '\t' && *p != '\n') p++;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+        p++;
     return p;
 }
-
 
 static int dec_u64(const char **pp, uint64_t *v)
 {
@@ -71,8 +72,10 @@ static int parse_endpoint(const char **pp, int v6, char *out, size_t cap)
     if (*p++ != ':' || pk_parse_hex(&p, 4, &port) < 0) return -1;
     char addr[INET6_ADDRSTRLEN];
     if (!inet_ntop(v6 ? AF_INET6 : AF_INET, words, addr, sizeof addr)) return -1;
-    if (v6) snprintf(out, cap, "[%s]:%u", addr, (unsigned)port);
-    else snprintf(out, cap, "%s:%u", addr, (unsigned)port);
+    if (v6)
+        snprintf(out, cap, "[%s]:%u", addr, (unsigned)port);
+    else
+        snprintf(out, cap, "%s:%u", addr, (unsigned)port);
     *pp = p;
     return 0;
 }
@@ -107,8 +110,10 @@ int pk_net_parse_inet(const char *line, enum pk_fd_kind kind, struct pk_net_sock
     }
     p = skip_spaces(p);
     if (dec_u64(&p, &out->inode) < 0) return -1;
-    if (tcp) out->state = st < sizeof tcp_states / sizeof *tcp_states ? tcp_states[st] : NULL;
-    else out->state = st == 1 ? "ESTABLISHED" : st == 7 ? "UNCONN" : NULL;
+    if (tcp)
+        out->state = st < sizeof tcp_states / sizeof *tcp_states ? tcp_states[st] : NULL;
+    else
+        out->state = st == 1 ? "ESTABLISHED" : st == 7 ? "UNCONN" : NULL;
     return 0;
 }
 
@@ -141,11 +146,16 @@ int pk_net_parse_unix(const char *line, struct pk_net_sock *out)
         return -1;
     }
     (void)type;
-    if (flags & 0x10000) out->state = "LISTEN"; /* __SO_ACCEPTCON */
-    else if (st == 3) out->state = "CONNECTED";
-    else if (st == 1) out->state = "UNCONNECTED";
-    else if (st == 2) out->state = "CONNECTING";
-    else if (st == 4) out->state = "DISCONNECTING";
+    if (flags & 0x10000)
+        out->state = "LISTEN"; /* __SO_ACCEPTCON */
+    else if (st == 3)
+        out->state = "CONNECTED";
+    else if (st == 1)
+        out->state = "UNCONNECTED";
+    else if (st == 2)
+        out->state = "CONNECTING";
+    else if (st == 4)
+        out->state = "DISCONNECTING";
     return 0;
 }
 
@@ -191,7 +201,8 @@ static void apply(struct matcher *mt, const struct pk_net_sock *s)
     struct pk_net_query *hit = bsearch(&key, mt->q, mt->n, sizeof *mt->q, cmp_query);
     if (!hit) return;
     /* several fds can share one socket (dup): every one of them is answered */
-    while (hit > mt->q && hit[-1].inode == s->inode) hit--;
+    while (hit > mt->q && hit[-1].inode == s->inode)
+        hit--;
     for (; hit < mt->q + mt->n && hit->inode == s->inode; hit++) {
         if (hit->found) continue; /* first table wins */
         hit->found = 1;
@@ -256,8 +267,8 @@ static enum pk_fd_kind kind_from_xattr(int procfd, int fd)
     static const struct {
         const char *name;
         enum pk_fd_kind kind;
-    } map[] = {{"TCP", PK_FD_TCP},   {"TCPv6", PK_FD_TCP6},   {"UDP", PK_FD_UDP},
-               {"UDPv6", PK_FD_UDP6}, {"UNIX", PK_FD_UNIX}, {"NETLINK", PK_FD_NETLINK}};
+    } map[] = {{"TCP", PK_FD_TCP},    {"TCPv6", PK_FD_TCP6}, {"UDP", PK_FD_UDP},
+               {"UDPv6", PK_FD_UDP6}, {"UNIX", PK_FD_UNIX},  {"NETLINK", PK_FD_NETLINK}};
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (!strcmp(name, map[i].name)) return map[i].kind;
     return PK_FD_SOCKET;
@@ -265,15 +276,17 @@ static enum pk_fd_kind kind_from_xattr(int procfd, int fd)
 
 int pk_net_lookup(int procfd, struct pk_net_query *q, size_t n, struct pk_err *e)
 {
-    for (size_t i = 0; i < n; i++) q[i].found = 0;
+    for (size_t i = 0; i < n; i++)
+        q[i].found = 0;
     if (!n) return 0;
     qsort(q, n, sizeof *q, cmp_query);
     struct matcher mt = {q, n, n, 0};
     static const struct {
         const char *name;
         enum pk_fd_kind kind;
-    } tables[] = {{"net/tcp", PK_FD_TCP},   {"net/tcp6", PK_FD_TCP6}, {"net/udp", PK_FD_UDP},
-                  {"net/udp6", PK_FD_UDP6}, {"net/unix", PK_FD_UNIX}, {"net/netlink", PK_FD_NETLINK}};
+    } tables[] = {{"net/tcp", PK_FD_TCP},   {"net/tcp6", PK_FD_TCP6},
+                  {"net/udp", PK_FD_UDP},   {"net/udp6", PK_FD_UDP6},
+                  {"net/unix", PK_FD_UNIX}, {"net/netlink", PK_FD_NETLINK}};
     for (size_t i = 0; i < sizeof tables / sizeof *tables && mt.left && !mt.oom; i++)
         scan_table(procfd, tables[i].name, tables[i].kind, &mt);
     if (mt.oom) return pk_fail(e, PK_E_INTERNAL, "out of memory");

@@ -1,8 +1,8 @@
 /* Sockets of a target as its own network namespace shows them (/proc/PID/net/tcp, tcp6, udp,
    udp6, unix, netlink), matched to its socket fds by inode. Example lines:
-     tcp:     "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 12345 1 ..."
-     unix:    "0000000091a5a37f: 00000003 00000000 00010000 0001 01 12345 /run/app.sock"
-     netlink: "0000000081002edf 0   4242       00000000 0        0        0     2        0        565" */
+     tcp:     "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0
+   12345 1 ..." unix:    "0000000091a5a37f: 00000003 00000000 00010000 0001 01 12345 /run/app.sock"
+     netlink: "0000000081002edf 0   4242       00000000 0        0        0     2        0 565" */
 #ifndef PK_NET_H
 #define PK_NET_H
 
@@ -14,8 +14,8 @@
 struct pk_net_sock {
     enum pk_fd_kind kind;
     uint64_t inode;
-    char local[256];  /* "127.0.0.1:8080", "[::1]:443", a unix path ("@name" when abstract) */
-    char remote[64];  /* "" when not connected or unknown (unix peers are not in the table) */
+    char local[256];   /* "127.0.0.1:8080", "[::1]:443", a unix path ("@name" when abstract) */
+    char remote[64];   /* "" when not connected or unknown (unix peers are not in the table) */
     const char *state; /* static text, or NULL */
 };
 
@@ -30,8 +30,8 @@ int pk_net_parse_netlink(const char *line, struct pk_net_sock *out);
 /* One socket to look up by inode. */
 struct pk_net_query {
     uint64_t inode;
-    int fd;               /* for the sockprotoname fallback */
-    int found;            /* 1: found in a table, sock is complete */
+    int fd;                  /* for the sockprotoname fallback */
+    int found;               /* 1: found in a table, sock is complete */
     struct pk_net_sock sock; /* when not found: kind from sockprotoname, no endpoints */
 };
 

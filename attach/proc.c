@@ -37,8 +37,8 @@ int pk_proc_read_file(int procfd, const char *name, size_t max, char **out, size
         if (err == ENOENT || err == ESRCH)
             return pk_fail(e, PK_E_NO_PROCESS, "process exited (reading /proc/PID/%s)", name);
         if (err == EACCES || err == EPERM) {
-            int r = pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name,
-                            strerror(err));
+            int r =
+                pk_fail(e, PK_E_PERMISSION, "cannot read /proc/PID/%s: %s", name, strerror(err));
             if (e && e->code == PK_E_PERMISSION) pk_eperm_annotate(procfd, 0, e);
             return r;
         }
@@ -103,10 +103,14 @@ int pk_parse_hex(const char **pp, int ndigits, uint64_t *v)
     int n = 0;
     for (;; p++, n++) {
         int d;
-        if (*p >= '0' && *p <= '9') d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-        else break;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            d = *p - 'A' + 10;
+        else
+            break;
         if (n >= 16 || (ndigits && n >= ndigits)) return -1;
         x = x << 4 | (uint64_t)d;
     }
@@ -162,7 +166,8 @@ int pk_proc_list_tasks(int procfd, pid_t **tids, size_t *n, struct pk_err *e)
 
 static uint64_t parse_kb(const char *p)
 {
-    while (*p == ' ' || *p == '\t') p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
     uint64_t v = 0;
     int digits = 0;
     while (*p >= '0' && *p <= '9' && digits < 19) {
@@ -183,7 +188,8 @@ int pk_proc_status_parse(const char *text, struct pk_proc_status *st)
         const char *nl = strchr(line, '\n');
         if (!strncmp(line, "State:", 6)) {
             const char *p = line + 6;
-            while (*p == ' ' || *p == '\t') p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
             if (*p && *p != '\n') st->state = *p;
         } else if (!strncmp(line, "Tgid:", 5)) {
             st->tgid = (pid_t)strtol(line + 5, NULL, 10);

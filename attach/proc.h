@@ -22,9 +22,9 @@ int pk_proc_list_tasks(int procfd, pid_t **tids, size_t *n, struct pk_err *e);
 
 /* Selected lines of /proc/PID/status. Sizes are bytes (the file says kB). */
 struct pk_proc_status {
-    char state;    /* first letter of State:, '?' if absent */
+    char state; /* first letter of State:, '?' if absent */
     pid_t tgid;
-    pid_t tracer;  /* TracerPid */
+    pid_t tracer; /* TracerPid */
     uid_t uid_real, uid_effective;
     int threads;
     uint64_t rss_bytes, hwm_bytes, swap_bytes;

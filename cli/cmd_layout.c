@@ -20,8 +20,10 @@ int pk_cmd_layout(const struct pk_opts *o)
     uint32_t hex = 0;
     char debug_path[PATH_MAX];
     if (r == 0 && !pk_elf_find_symbol(mod, "_PyRuntime", 0, &runtime))
-        r = pk_fail(&e, PK_E_NOT_PYTHON, "%s does not define _PyRuntime: not a CPython "
-                    "interpreter or libpython", o->layout_path);
+        r = pk_fail(&e, PK_E_NOT_PYTHON,
+                    "%s does not define _PyRuntime: not a CPython "
+                    "interpreter or libpython",
+                    o->layout_path);
     if (r == 0) r = pk_version_detect(mod, runtime.value, o->layout_path, &hex, &e);
     if (r == 0 && pk_debuginfo_find(mod, 0, o->debug_dir, debug_path, sizeof debug_path) < 0)
         r = pk_fail(&e, PK_E_NO_LAYOUT, "no debug info for %s (pass --debug-dir DIR)",

@@ -31,8 +31,8 @@ struct pk_opts {
     int allow_inconsistent; /* report (exit 0) even when reads never settled */
     unsigned max_pause_ms;  /* 0: no limit */
     const char *debug_dir;
-    const char *layout_record;       /* --layout-record FILE: an extra candidate record */
-    const char *layout_path;         /* layout dump: the interpreter binary or libpython */
+    const char *layout_record; /* --layout-record FILE: an extra candidate record */
+    const char *layout_path;   /* layout dump: the interpreter binary or libpython */
     int quiet, verbose;
     const char *output;              /* snapshot: -o FILE */
     const char *old_path, *new_path; /* diff */

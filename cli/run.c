@@ -47,12 +47,13 @@ static int check_process(pid_t pid, int procfd, struct pk_err *e)
     int r = pk_proc_read_status(procfd, &st, e);
     if (r < 0) return r;
     if (st.state == 'Z' || st.state == 'X')
-        return pk_fail(e, PK_E_NO_PROCESS, "process %d is a zombie (it exited; its parent has "
-                                           "not reaped it)",
+        return pk_fail(e, PK_E_NO_PROCESS,
+                       "process %d is a zombie (it exited; its parent has "
+                       "not reaped it)",
                        (int)pid);
     if (st.tgid != pid)
-        return pk_fail(e, PK_E_USAGE, "%d is a thread of process %d: give the process id",
-                       (int)pid, (int)st.tgid);
+        return pk_fail(e, PK_E_USAGE, "%d is a thread of process %d: give the process id", (int)pid,
+                       (int)st.tgid);
     if (!st.have_rss) /* no memory of its own: a kernel thread (kthreadd, kworker/...) */
         return pk_fail(e, PK_E_NOT_PYTHON,
                        "process %d is a kernel thread, not a CPython process: it has no user "
@@ -63,8 +64,7 @@ static int check_process(pid_t pid, int procfd, struct pk_err *e)
 
 /* The target exec'd another program after it was resolved: the interpreter's module is no
    longer mapped (test_attach_errors.py::test_target_execs_while_being_read). */
-static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t,
-                           struct pk_err *e)
+static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t, struct pk_err *e)
 {
     const struct pk_map *rt = pk_maps_find(maps, t->runtime_addr);
     int module_mapped = 0;
@@ -187,8 +187,8 @@ void pk_live_close(struct pk_live *l)
     free(l);
 }
 
-int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel,
-                     struct pk_snapshot *s, struct pk_err *e)
+int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
+                     struct pk_err *e)
 {
     const struct pk_opts *o = &l->opts;
     const struct pk_target *t = l->t;
@@ -202,24 +202,25 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel,
     snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
     snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
     snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
-    for (int i = 0; i < t->nwarnings; i++) pk_snapshot_warn(s, "%s", t->warnings[i]);
+    for (int i = 0; i < t->nwarnings; i++)
+        pk_snapshot_warn(s, "%s", t->warnings[i]);
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};
         r = collect_once(o, l->procfd, t, cancel, s, &attempt_err);
         if (r == 0) break;
-        int retry = attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES &&
-                    !(cancel && *cancel);
+        int retry =
+            attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES && !(cancel && *cancel);
         if (!retry) {
             pk_refail(e, attempt_err.code, "%s", attempt_err.msg);
             if (pk_exit_code(attempt_err.code) == pk_exit_code(PK_E_INCONSISTENT))
-                pk_snapshot_warn(s, "inconsistent after %d retries: %s", attempt,
-                                 attempt_err.msg);
+                pk_snapshot_warn(s, "inconsistent after %d retries: %s", attempt, attempt_err.msg);
             break;
         }
         /* A collection was running, or (nonblocking) the heap moved under us: let the
            target run briefly and read again. */
-        for (size_t i = 0; i < s->ninterps; i++) pk_interp_snap_clear(&s->interps[i]);
+        for (size_t i = 0; i < s->ninterps; i++)
+            pk_interp_snap_clear(&s->interps[i]);
         free(s->interps);
         s->interps = NULL;
         s->ninterps = 0;
@@ -288,7 +289,8 @@ int pk_run(const struct pk_opts *o)
                           : pk_report_text(stdout, &s, &ro, &e);
         if (fflush(stdout) != 0 || ferror(stdout))
             r = pk_fail(&e, PK_E_INTERNAL, "writing to standard output failed");
-        else if (inconsistent && !o->allow_inconsistent) r = -inc.code, e = inc;
+        else if (inconsistent && !o->allow_inconsistent)
+            r = -inc.code, e = inc;
     }
     pk_snapshot_free(&s);
     if (cancel && *cancel) {

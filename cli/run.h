@@ -18,8 +18,8 @@ struct pk_live;
 int pk_live_open(const struct pk_opts *o, struct pk_live **out, struct pk_err *e);
 /* One snapshot: freeze (unless nonblocking), collect, resume; read again while a collection
    runs. The caller frees s with pk_snapshot_free, also on failure. */
-int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel,
-                     struct pk_snapshot *s, struct pk_err *e);
+int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
+                     struct pk_err *e);
 void pk_live_close(struct pk_live *l); /* NULL is a no-op */
 
 /* Runs the command line's action and returns the process exit code. */

@@ -55,8 +55,7 @@ static int str_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj,
         uint64_t utf8 = 0, ulen = 0;
         if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_utf8), &utf8)) < 0) return r;
         if (utf8 && utf8 != data) {
-            if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_utf8_length), &ulen)) < 0)
-                return r;
+            if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_utf8_length), &ulen)) < 0) return r;
             if (ulen > (UINT64_C(1) << 40)) return -PK_E_INCONSISTENT;
             s += ulen + 1;
         }

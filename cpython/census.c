@@ -10,7 +10,8 @@ static int grow(struct pk_tally *a, size_t need)
 {
     if (need <= a->cap) return 0;
     size_t nc = a->cap ? a->cap : 256;
-    while (nc < need) nc *= 2;
+    while (nc < need)
+        nc *= 2;
     uint64_t *c = realloc(a->count, nc * sizeof *c);
     if (!c) return -1;
     a->count = c;
@@ -104,7 +105,8 @@ static int cmp_type_stat(const void *x, const void *y)
 int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *n)
 {
     size_t nt = 0;
-    for (size_t i = 0; i < a->cap; i++) nt += a->count[i] != 0;
+    for (size_t i = 0; i < a->cap; i++)
+        nt += a->count[i] != 0;
     *n = 0;
     *out = calloc(nt ? nt : 1, sizeof **out);
     if (!*out) return -PK_E_INTERNAL;
@@ -146,8 +148,8 @@ static int generation_heads(struct pk_mem *m, const struct pk_layout *l, uint64_
 }
 
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                      uint64_t interp, const struct pk_walk_limits *lim,
-                      struct pk_interp_snap *out, struct pk_err *e)
+                      uint64_t interp, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
+                      struct pk_err *e)
 {
     return pk_census_collect_owners(m, l, types, interp, lim, NULL, out, e);
 }
@@ -187,7 +189,8 @@ int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct
     if (r < 0) goto fail;
 
     out->total_objects = 0;
-    for (int g = 0; g < 3; g++) out->total_objects += out->generations[g].objects;
+    for (int g = 0; g < 3; g++)
+        out->total_objects += out->generations[g].objects;
     out->total_bytes = acc.total_bytes;
     r = pk_tally_stats(&acc, &out->types, &out->ntypes);
     if (r < 0) {

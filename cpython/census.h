@@ -28,8 +28,8 @@ void pk_tally_free(struct pk_tally *a);
 /* Fills out (generations, permanent_objects, totals, types) for the interpreter at interp.
    -PK_E_INCONSISTENT with "collecting" in the message when a collection is running. */
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                      uint64_t interp, const struct pk_walk_limits *lim,
-                      struct pk_interp_snap *out, struct pk_err *e);
+                      uint64_t interp, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
+                      struct pk_err *e);
 /* The same, also noting every object that may hold an fd into owners (cpython/fd_owners.h). */
 struct pk_fd_owners;
 int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,

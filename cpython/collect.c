@@ -95,8 +95,7 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             if (l->gc_in_runtime) gc_owner = is_main ? t->runtime_addr + PK_OFF(l, runtime_gc) : 0;
             if (gc_owner) {
                 r = pk_gc_state_read(m, l, gc_owner, is, e);
-                if (r == 0)
-                    r = pk_census_collect_owners(m, l, types, gc_owner, lim, owners, is, e);
+                if (r == 0) r = pk_census_collect_owners(m, l, types, gc_owner, lim, owners, is, e);
                 if (r == 0) r = pk_gc_garbage_read(m, l, types, gc_owner, is, e);
             }
             if (r == 0) r = pk_pymalloc_read(m, t, interps[i], is, e);

@@ -18,23 +18,25 @@ static const struct {
     const char *tp_name;
     enum pk_fd_role role;
 } role_names[] = {
-    {"_io.FileIO", PK_FD_ROLE_FILEIO},
-    {"_io.BufferedReader", PK_FD_ROLE_BUFFERED},
-    {"_io.BufferedWriter", PK_FD_ROLE_BUFFERED},
-    {"_io.BufferedRandom", PK_FD_ROLE_BUFFERED},
-    {"_io.TextIOWrapper", PK_FD_ROLE_TEXTIO},
-    {"_socket.socket", PK_FD_ROLE_SOCKET},
+    {"_io.FileIO", PK_FD_ROLE_FILEIO},           {"_io.BufferedReader", PK_FD_ROLE_BUFFERED},
+    {"_io.BufferedWriter", PK_FD_ROLE_BUFFERED}, {"_io.BufferedRandom", PK_FD_ROLE_BUFFERED},
+    {"_io.TextIOWrapper", PK_FD_ROLE_TEXTIO},    {"_socket.socket", PK_FD_ROLE_SOCKET},
 };
 
 /* sizeof the C struct behind a role, or 0 when the layout lacks it. */
 static uint32_t role_struct_size(const struct pk_layout *l, enum pk_fd_role role)
 {
     switch (role) {
-    case PK_FD_ROLE_FILEIO: return PK_HAS(l, fileio_size) ? PK_F(l, fileio_size).size : 0;
-    case PK_FD_ROLE_BUFFERED: return PK_HAS(l, buffered_size) ? PK_F(l, buffered_size).size : 0;
-    case PK_FD_ROLE_TEXTIO: return PK_HAS(l, textio_size) ? PK_F(l, textio_size).size : 0;
-    case PK_FD_ROLE_SOCKET: return PK_HAS(l, sock_size) ? PK_F(l, sock_size).size : 0;
-    default: return 0;
+    case PK_FD_ROLE_FILEIO:
+        return PK_HAS(l, fileio_size) ? PK_F(l, fileio_size).size : 0;
+    case PK_FD_ROLE_BUFFERED:
+        return PK_HAS(l, buffered_size) ? PK_F(l, buffered_size).size : 0;
+    case PK_FD_ROLE_TEXTIO:
+        return PK_HAS(l, textio_size) ? PK_F(l, textio_size).size : 0;
+    case PK_FD_ROLE_SOCKET:
+        return PK_HAS(l, sock_size) ? PK_F(l, sock_size).size : 0;
+    default:
+        return 0;
     }
 }
 
@@ -69,8 +71,8 @@ struct cand {
     uint64_t addr;
     const struct pk_type_info *ti;
     enum pk_fd_role role;
-    int wrapped;   /* another candidate holds this one */
-    size_t inner;  /* index of the wrapped candidate, or SIZE_MAX */
+    int wrapped;  /* another candidate holds this one */
+    size_t inner; /* index of the wrapped candidate, or SIZE_MAX */
 };
 
 struct pk_fd_owners {
@@ -176,10 +178,14 @@ static void fileio_mode(const unsigned char *buf, uint32_t size, const struct pk
     int writable = get_bit(buf, size, PK_F(l, fileio_writable));
     int appending = get_bit(buf, size, PK_F(l, fileio_appending));
     const char *s;
-    if (created) s = readable ? "xb+" : "xb";
-    else if (appending) s = readable ? "ab+" : "ab";
-    else if (readable) s = writable ? "rb+" : "rb";
-    else s = "wb";
+    if (created)
+        s = readable ? "xb+" : "xb";
+    else if (appending)
+        s = readable ? "ab+" : "ab";
+    else if (readable)
+        s = writable ? "rb+" : "rb";
+    else
+        s = "wb";
     snprintf(mode, cap, "%s", s);
 }
 
@@ -264,7 +270,8 @@ static int owner_of(struct pk_fd_owners *o, const struct cand *c, struct pk_fd_o
     get_ptr(buf, size, PK_F(l, fileio_dict), &dict);
     out->name = fileio_name(o, dict);
     size_t clen = 1;
-    for (int i = 0; i <= depth; i++) clen += strlen(path[i]->ti->name) + 3;
+    for (int i = 0; i <= depth; i++)
+        clen += strlen(path[i]->ti->name) + 3;
     out->type = strdup(c->ti->name);
     out->chain = malloc(clen);
     if (!out->type || !out->chain) return -PK_E_INTERNAL;
@@ -279,10 +286,9 @@ static int owner_of(struct pk_fd_owners *o, const struct cand *c, struct pk_fd_o
 static int files_layout_ok(const struct pk_layout *l)
 {
     return PK_HAS(l, fileio_size) && PK_HAS(l, fileio_fd) && PK_HAS(l, fileio_readable) &&
-           PK_HAS(l, fileio_writable) && PK_HAS(l, fileio_created) &&
-           PK_HAS(l, fileio_appending) && PK_HAS(l, fileio_closefd) && PK_HAS(l, fileio_dict) &&
-           PK_HAS(l, buffered_size) && PK_HAS(l, buffered_raw) && PK_HAS(l, textio_size) &&
-           PK_HAS(l, textio_buffer);
+           PK_HAS(l, fileio_writable) && PK_HAS(l, fileio_created) && PK_HAS(l, fileio_appending) &&
+           PK_HAS(l, fileio_closefd) && PK_HAS(l, fileio_dict) && PK_HAS(l, buffered_size) &&
+           PK_HAS(l, buffered_raw) && PK_HAS(l, textio_size) && PK_HAS(l, textio_buffer);
 }
 
 static int sockets_layout_ok(const struct pk_layout *l)
@@ -301,8 +307,9 @@ int pk_fd_owners_resolve(struct pk_fd_owners *o, struct pk_snapshot *s)
         pk_snapshot_warn(s, "fd owners unavailable: the debug info lacks the _io structs "
                             "(fileio, buffered, textio)");
     if (!f->sockets_available && o->per_role[PK_FD_ROLE_SOCKET])
-        pk_snapshot_warn(s, "%zu socket objects found, but their owners are unavailable: no "
-                            "PySocketSockObject in the debug info of the interpreter or _socket",
+        pk_snapshot_warn(s,
+                         "%zu socket objects found, but their owners are unavailable: no "
+                         "PySocketSockObject in the debug info of the interpreter or _socket",
                          o->per_role[PK_FD_ROLE_SOCKET]);
     if (o->oom) return -PK_E_INTERNAL;
     if (o->overflow)
@@ -315,7 +322,8 @@ int pk_fd_owners_resolve(struct pk_fd_owners *o, struct pk_snapshot *s)
         struct cand *c = &o->v[i];
         if (c->role != PK_FD_ROLE_TEXTIO && c->role != PK_FD_ROLE_BUFFERED) continue;
         uint64_t inner;
-        uint64_t off = c->role == PK_FD_ROLE_TEXTIO ? PK_OFF(l, textio_buffer) : PK_OFF(l, buffered_raw);
+        uint64_t off =
+            c->role == PK_FD_ROLE_TEXTIO ? PK_OFF(l, textio_buffer) : PK_OFF(l, buffered_raw);
         int r = pk_mem_read_u64(o->m, c->addr + off, &inner);
         if (r == -PK_E_NO_PROCESS) return r;
         if (r < 0) continue;
@@ -329,7 +337,8 @@ int pk_fd_owners_resolve(struct pk_fd_owners *o, struct pk_snapshot *s)
         in->wrapped = 1;
     }
     size_t cap = 0;
-    for (size_t i = 0; i < o->n; i++) cap += !o->v[i].wrapped;
+    for (size_t i = 0; i < o->n; i++)
+        cap += !o->v[i].wrapped;
     f->owners = calloc(cap ? cap : 1, sizeof *f->owners);
     if (!f->owners) return -PK_E_INTERNAL;
     f->nowners = 0;
@@ -342,7 +351,8 @@ int pk_fd_owners_resolve(struct pk_fd_owners *o, struct pk_snapshot *s)
             f->nowners++; /* freed with the snapshot */
             return r;
         }
-        if (r == 1) f->nowners++;
+        if (r == 1)
+            f->nowners++;
         else {
             struct pk_fd_owner *w = &f->owners[f->nowners];
             free(w->type);

@@ -41,21 +41,25 @@ void pk_fd_table_collect(int procfd, struct pk_snapshot *s)
         it->have_fdinfo = src->have_fdinfo;
         it->flags = src->flags;
         it->pos = src->pos;
-        while (k < f->nowners && f->owners[k].fd < it->fd) k++;
+        while (k < f->nowners && f->owners[k].fd < it->fd)
+            k++;
         it->owner_first = k;
-        while (k < f->nowners && f->owners[k].fd == it->fd) k++;
+        while (k < f->nowners && f->owners[k].fd == it->fd)
+            k++;
         it->nowners = k - it->owner_first;
     }
     pk_fds_free(&list);
     /* Owners whose fd is not open: the fd was closed behind the object's back (os.close). */
     size_t stale = 0;
     for (size_t i = 0, j = 0; i < f->nowners; i++) {
-        while (j < f->nitems && f->items[j].fd < f->owners[i].fd) j++;
+        while (j < f->nitems && f->items[j].fd < f->owners[i].fd)
+            j++;
         stale += j == f->nitems || f->items[j].fd != f->owners[i].fd;
     }
     if (stale && !f->truncated)
-        pk_snapshot_warn(s, "%zu file or socket objects hold an fd number that is not open "
-                            "(closed behind their back)",
+        pk_snapshot_warn(s,
+                         "%zu file or socket objects hold an fd number that is not open "
+                         "(closed behind their back)",
                          stale);
 }
 
@@ -76,7 +80,8 @@ void pk_fd_table_finish(int procfd, struct pk_snapshot *s)
         pk_snapshot_warn(s, "fd limits unavailable: %s", e.msg);
     }
     size_t n = 0;
-    for (size_t i = 0; i < f->nitems; i++) n += kind_of(f->items[i].kind) == PK_FD_SOCKET;
+    for (size_t i = 0; i < f->nitems; i++)
+        n += kind_of(f->items[i].kind) == PK_FD_SOCKET;
     if (!n) return;
     struct pk_net_query *q = calloc(n, sizeof *q);
     if (!q) {
@@ -99,8 +104,10 @@ void pk_fd_table_finish(int procfd, struct pk_snapshot *s)
         size_t lo = 0, hi = f->nitems;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if (f->items[mid].fd < q[j].fd) lo = mid + 1;
-            else hi = mid;
+            if (f->items[mid].fd < q[j].fd)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         if (lo < f->nitems && f->items[lo].fd == q[j].fd) it = &f->items[lo];
         if (!it) continue;

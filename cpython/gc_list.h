@@ -13,7 +13,7 @@
 struct pk_walk_limits {
     uint64_t max_nodes;                  /* more nodes than this means a corrupt list */
     const volatile sig_atomic_t *cancel; /* polled every few thousand nodes; may be NULL */
-    uint64_t deadline_us; /* CLOCK_MONOTONIC microseconds; 0 = none (--max-pause) */
+    uint64_t deadline_us;                /* CLOCK_MONOTONIC microseconds; 0 = none (--max-pause) */
 };
 
 /* CLOCK_MONOTONIC in microseconds. */

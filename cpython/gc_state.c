@@ -35,7 +35,8 @@ static int ring_stats_entry(struct pk_mem *m, const struct pk_layout *l, uint64_
         index_at = stats + PK_OFF(l, gcstats_young_index);
         nitems = PK_F(l, gcstats_young_items).size / ssz;
     } else {
-        uint64_t buf = stats + PK_OFF(l, gcstats_old) + (uint64_t)(gen - 1) * PK_F(l, oldstats_size).size;
+        uint64_t buf =
+            stats + PK_OFF(l, gcstats_old) + (uint64_t)(gen - 1) * PK_F(l, oldstats_size).size;
         items = buf + PK_OFF(l, oldstats_items);
         index_at = buf + PK_OFF(l, oldstats_index);
         nitems = PK_F(l, oldstats_items).size / ssz;
@@ -63,7 +64,8 @@ int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t inter
     uint64_t gens[3];
     uint64_t gsz = PK_F(l, gen_size).size;
     if (l->gc_kind == PK_GC_GENERATIONAL) {
-        for (int i = 0; i < 3; i++) gens[i] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz;
+        for (int i = 0; i < 3; i++)
+            gens[i] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz;
     } else {
         /* 3.14.0-3.14.4: get_count() is (young, old[visited], old[visited ^ 1]). */
         int64_t visited = 0;

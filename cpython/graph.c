@@ -52,7 +52,8 @@ static int map_grow(struct addr_map *m)
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->keys[i]) continue;
         size_t h = hash64(m->keys[i], nc - 1);
-        while (k[h]) h = (h + 1) & (nc - 1);
+        while (k[h])
+            h = (h + 1) & (nc - 1);
         k[h] = m->keys[i];
         v[h] = m->vals[i];
     }
@@ -68,7 +69,8 @@ static int map_put(struct addr_map *m, uint64_t k, uint32_t v)
 {
     if ((m->n + 1) * 2 > m->cap && map_grow(m) < 0) return -1;
     size_t mask = m->cap - 1, h = hash64(k, mask);
-    while (m->keys[h]) h = (h + 1) & mask;
+    while (m->keys[h])
+        h = (h + 1) & mask;
     m->keys[h] = k;
     m->vals[h] = v;
     m->n++;
@@ -97,7 +99,7 @@ struct builder {
     size_t nroot, root_cap;
     struct {
         uint32_t first_slot, nslots;
-    } *mods;
+    } * mods;
     size_t nmods, mods_cap;
     uint32_t *slot_ids; /* slot nodes in the order made; mods[] index into it */
     size_t nslots, slot_cap;
@@ -204,7 +206,8 @@ static uint32_t pool_add(struct builder *b, const char *s)
     if (g->pool_len + len > 0x0ffffff0u) return PK_EDGE_ARG_NONE;
     if (g->pool_len + len > g->pool_cap) {
         size_t nc = g->pool_cap ? g->pool_cap * 2 : 1 << 16;
-        while (nc < g->pool_len + len) nc *= 2;
+        while (nc < g->pool_len + len)
+            nc *= 2;
         if (over_budget(b, nc - g->pool_cap)) return PK_EDGE_ARG_NONE;
         char *np = realloc(g->pool, nc);
         if (!np) return PK_EDGE_ARG_NONE;
@@ -367,7 +370,7 @@ static int on_tracked(uint64_t obj, uint64_t type, void *arg)
 #define PUSH(arr, n, cap, v)                                                                       \
     do {                                                                                           \
         if ((n) == (cap)) {                                                                        \
-            size_t nc_ = (cap) ? (cap) * 2 : 256;                                                  \
+            size_t nc_ = (cap) ? (cap)*2 : 256;                                                    \
             void *np_ = realloc((arr), nc_ * sizeof *(arr));                                       \
             if (!np_) return -PK_E_INTERNAL;                                                       \
             (arr) = np_;                                                                           \
@@ -435,7 +438,8 @@ static int module_entry(uint64_t key, uint64_t value, void *arg)
     if (!is_module || pk_mem_read_u64(b->m, value + PK_OFF(l, module_dict), &dict) < 0 || !dict)
         return 0;
     uint32_t dn = node_of(b, dict);
-    if (dn >= NONE32 - 1 || map_get(&b->modict, dict) != NONE32) return dn == NONE32 - 1 ? -PK_E_INTERNAL : 0;
+    if (dn >= NONE32 - 1 || map_get(&b->modict, dict) != NONE32)
+        return dn == NONE32 - 1 ? -PK_E_INTERNAL : 0;
     struct globals_walk gw = {b, name, 0};
     uint32_t first = (uint32_t)b->nslots;
     int rc = pk_pydict_foreach(b->m, l, dict, global_entry, &gw);
@@ -482,7 +486,8 @@ static int read_roots(struct builder *b, uint64_t interp)
 {
     const struct pk_layout *l = b->l;
     uint64_t modules = 0;
-    if (PK_HAS(l, interp_modules)) pk_mem_read_u64(b->m, interp + PK_OFF(l, interp_modules), &modules);
+    if (PK_HAS(l, interp_modules))
+        pk_mem_read_u64(b->m, interp + PK_OFF(l, interp_modules), &modules);
     else if (PK_HAS(l, interp_imports_modules))
         pk_mem_read_u64(b->m, interp + PK_OFF(l, interp_imports_modules), &modules);
     if (!modules) return 0;
@@ -605,7 +610,8 @@ void pk_graph_free(struct pk_graph *g)
     free(g->edge_first);
     free(g->edge_dst);
     free(g->edge_label);
-    for (uint32_t i = 0; i < g->ntypes; i++) free(g->type_names ? g->type_names[i] : NULL);
+    for (uint32_t i = 0; i < g->ntypes; i++)
+        free(g->type_names ? g->type_names[i] : NULL);
     free(g->type_names);
     free(g->type_exact);
     free(g->pool);
@@ -630,14 +636,18 @@ void pk_graph_edge_label(const struct pk_graph *g, uint32_t label, char *buf, si
     uint32_t arg = PK_EDGE_ARG(label);
     switch (PK_EDGE_KIND(label)) {
     case PK_EK_INDEX:
-        if (arg == PK_EDGE_ARG_NONE) snprintf(buf, cap, "[...]");
-        else snprintf(buf, cap, "[%u]", arg);
+        if (arg == PK_EDGE_ARG_NONE)
+            snprintf(buf, cap, "[...]");
+        else
+            snprintf(buf, cap, "[%u]", arg);
         break;
     case PK_EK_VALUE:
         if (arg < g->n && g->text[arg] != NONE32)
             snprintf(buf, cap, "['%.*s']", MAX_LABEL_CHARS, pk_graph_str(g, g->text[arg]));
-        else if (arg < g->n) snprintf(buf, cap, "[<%s key>]", pk_graph_type_name(g, arg));
-        else snprintf(buf, cap, "[?]");
+        else if (arg < g->n)
+            snprintf(buf, cap, "[<%s key>]", pk_graph_type_name(g, arg));
+        else
+            snprintf(buf, cap, "[?]");
         break;
     case PK_EK_KEY:
         snprintf(buf, cap, " (a key)");

@@ -35,18 +35,18 @@ enum pk_edge_kind {
     PK_EK_MODULE, /* root -> sys.modules[name]: arg = string pool offset */
     PK_EK_GLOBAL, /* module dict -> global slot: arg = string pool offset of "mod.name" */
 };
-#define PK_EDGE(kind, arg) ((uint32_t)(kind) << 28 | ((uint32_t)(arg) & 0x0fffffffu))
+#define PK_EDGE(kind, arg) ((uint32_t)(kind) << 28 | ((uint32_t)(arg)&0x0fffffffu))
 #define PK_EDGE_KIND(l) ((l) >> 28)
-#define PK_EDGE_ARG(l) ((l) & 0x0fffffffu)
+#define PK_EDGE_ARG(l) ((l)&0x0fffffffu)
 #define PK_EDGE_ARG_NONE 0x0fffffffu
 
 struct pk_graph {
     /* nodes: 0 is the virtual root (sys.modules); then every tracked object, then the rest */
     uint64_t *addr;
-    uint32_t *type;    /* index into type_names; UINT32_MAX for virtual nodes */
-    uint64_t *size;    /* sys.getsizeof */
+    uint32_t *type; /* index into type_names; UINT32_MAX for virtual nodes */
+    uint64_t *size; /* sys.getsizeof */
     uint8_t *flags;
-    uint32_t *text;    /* KEYSTR nodes: string pool offset of the text; else UINT32_MAX */
+    uint32_t *text; /* KEYSTR nodes: string pool offset of the text; else UINT32_MAX */
     uint32_t n, cap;
     uint32_t ntracked;
     /* references, CSR: node i's are edge_dst/edge_label[edge_first[i] .. edge_first[i+1]) */
@@ -64,8 +64,8 @@ struct pk_graph {
     uint64_t budget, bytes; /* memory the graph may use / uses */
     int partial;            /* budget or a limit hit: some objects or references are missing */
     char partial_reason[160];
-    uint64_t unreadable;    /* objects whose memory could not be read */
-    uint64_t frozen_us;     /* time spent copying while frozen */
+    uint64_t unreadable; /* objects whose memory could not be read */
+    uint64_t frozen_us;  /* time spent copying while frozen */
 };
 
 /* Reads the graph of the interpreter at interp while the target is frozen. Never fails the

@@ -21,7 +21,8 @@ int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_wa
                                 "stopped longer than --graph-pause (or --max-pause) allows; "
                                 "the census is complete. For untracked objects and retained "
                                 "sizes use --graph-pause 0, pypeek snapshot, or pypeek why");
-        else pk_snapshot_warn(s, "object graph unavailable: %s", ge.msg);
+        else
+            pk_snapshot_warn(s, "object graph unavailable: %s", ge.msg);
     }
     return 0;
 }

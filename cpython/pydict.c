@@ -12,9 +12,9 @@ struct dict_table {
     uint64_t nentries;
     uint64_t usable;
     int64_t refcnt;
-    uint64_t entries;      /* address of entry 0 */
+    uint64_t entries; /* address of entry 0 */
     uint32_t entry_size, key_off, value_off;
-    int general;           /* 3.11+ DICT_KEYS_GENERAL, or any 3.9/3.10 table */
+    int general; /* 3.11+ DICT_KEYS_GENERAL, or any 3.9/3.10 table */
     uint64_t index_bytes;
 };
 
@@ -61,7 +61,10 @@ static int read_keys(struct pk_mem *m, const struct pk_layout *l, uint64_t k, st
         t->size = get_u64(h, PK_OFF(l, dictkeys_size));
         if (t->size == 0 || t->size > (1ull << 40) || (t->size & (t->size - 1)))
             return -PK_E_INCONSISTENT;
-        uint64_t width = t->size <= 0xff ? 1 : t->size <= 0xffff ? 2 : t->size <= 0xffffffffull ? 4 : 8;
+        uint64_t width = t->size <= 0xff            ? 1
+                         : t->size <= 0xffff        ? 2
+                         : t->size <= 0xffffffffull ? 4
+                                                    : 8;
         t->index_bytes = t->size * width;
         t->general = 1;
     }
@@ -105,8 +108,7 @@ static uint64_t keys_size(const struct pk_layout *l, const struct dict_table *t)
     return PK_OFF(l, dictkeys_indices) + t->index_bytes + usable * t->entry_size;
 }
 
-int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys,
-                        uint64_t *size)
+int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys, uint64_t *size)
 {
     struct dict_table t;
     memset(&t, 0, sizeof t);
@@ -161,8 +163,8 @@ static int match_key(uint64_t key, uint64_t value, void *arg)
     return 0;
 }
 
-int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
-                      const char *key, uint64_t *value)
+int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict, const char *key,
+                      uint64_t *value)
 {
     struct str_lookup s = {m, l, key, strlen(key), 0};
     if (s.klen >= 200) return 0;
@@ -171,8 +173,8 @@ int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
     return r;
 }
 
-int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
-                     uint64_t basicsize, uint64_t *size)
+int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict, uint64_t basicsize,
+                     uint64_t *size)
 {
     struct dict_table t;
     int r = read_table(m, l, dict, &t);

@@ -16,15 +16,14 @@ int pk_pydict_foreach(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
                       int (*fn)(uint64_t key, uint64_t value, void *arg), void *arg);
 
 /* Looks up a str key (ASCII) by content. Returns 1 and sets *value, 0 absent, or -PK_E_*. */
-int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
-                      const char *key, uint64_t *value);
+int pk_pydict_get_str(struct pk_mem *m, const struct pk_layout *l, uint64_t dict, const char *key,
+                      uint64_t *value);
 
 /* sys.getsizeof's dict part (_PyDict_SizeOf) minus the header: computed from the table. */
-int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
-                     uint64_t basicsize, uint64_t *size);
+int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict, uint64_t basicsize,
+                     uint64_t *size);
 
 /* _PyDict_KeysSize of the keys object at keys (type.__sizeof__ counts ht_cached_keys). */
-int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys,
-                        uint64_t *size);
+int pk_pydict_keys_size(struct pk_mem *m, const struct pk_layout *l, uint64_t keys, uint64_t *size);
 
 #endif

@@ -5,10 +5,10 @@
 #include <string.h>
 
 struct arena_state {
-    uint64_t arenas;      /* struct arena_object * */
-    uint64_t maxarenas;   /* uint */
-    uint64_t narenas;     /* size_t narenas_currently_allocated */
-    int64_t raw_blocks;   /* Py_ssize_t raw_allocated_blocks */
+    uint64_t arenas;    /* struct arena_object * */
+    uint64_t maxarenas; /* uint */
+    uint64_t narenas;   /* size_t narenas_currently_allocated */
+    int64_t raw_blocks; /* Py_ssize_t raw_allocated_blocks */
 };
 
 static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
@@ -58,8 +58,7 @@ struct pool_batch {
 
 /* Reads the batched pool headers and adds their blocks. */
 static int flush_pools(struct pk_mem *m, const struct pk_layout *l, struct pool_batch *b,
-                       size_t hlen, struct pk_pymalloc_snap *p, uint64_t *blocks,
-                       struct pk_err *e)
+                       size_t hlen, struct pk_pymalloc_snap *p, uint64_t *blocks, struct pk_err *e)
 {
     if (!b->n) return 0;
     int r = pk_mem_read_scatter(m, b->addr, b->n, hlen, b->hdr);

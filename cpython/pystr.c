@@ -63,9 +63,12 @@ long pk_pystr_read(struct pk_mem *m, const struct pk_layout *l, uint64_t addr, c
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t c;
-        if (kind == 1) c = raw[i];
-        else if (kind == 2) c = (uint32_t)raw[2 * i] | (uint32_t)raw[2 * i + 1] << 8;
-        else memcpy(&c, raw + 4 * i, 4);
+        if (kind == 1)
+            c = raw[i];
+        else if (kind == 2)
+            c = (uint32_t)raw[2 * i] | (uint32_t)raw[2 * i + 1] << 8;
+        else
+            memcpy(&c, raw + 4 * i, 4);
         if (o + 4 + 4 >= cap) {
             truncated = 1;
             break;

@@ -8,12 +8,12 @@
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 
-#define MAX_SEQ_ITEMS (1ull << 28)  /* list/tuple items; more is corruption */
+#define MAX_SEQ_ITEMS (1ull << 28) /* list/tuple items; more is corruption */
 #define MAX_SET_SLOTS (1ull << 28)
-#define MAX_MEMBERS 256             /* T_OBJECT members per type chain */
+#define MAX_MEMBERS 256 /* T_OBJECT members per type chain */
 #define MAX_BASE_DEPTH 64
-#define MAX_ATTRS 4096              /* shared-keys attributes of one class */
-#define CHUNK 2048                  /* pointers read per call */
+#define MAX_ATTRS 4096 /* shared-keys attributes of one class */
+#define CHUNK 2048     /* pointers read per call */
 
 enum ref_kind {
     RK_UNKNOWN, /* a C type pypeek does not know: members and instance dict only */
@@ -77,7 +77,8 @@ struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *
 
 static void clear_attrs(struct type_ref *tr)
 {
-    for (size_t i = 0; i < tr->nattrs; i++) free(tr->attrs[i].name);
+    for (size_t i = 0; i < tr->nattrs; i++)
+        free(tr->attrs[i].name);
     free(tr->attrs);
     tr->attrs = NULL;
     tr->nattrs = 0;
@@ -87,7 +88,8 @@ void pk_referents_free(struct pk_referents *r)
 {
     if (!r) return;
     for (size_t i = 0; i < r->ntr; i++) {
-        for (size_t k = 0; k < r->tr[i].nmembers; k++) free(r->tr[i].members[k].name);
+        for (size_t k = 0; k < r->tr[i].nmembers; k++)
+            free(r->tr[i].members[k].name);
         free(r->tr[i].members);
         clear_attrs(&r->tr[i]);
     }
@@ -102,11 +104,11 @@ static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, i
         int bt;
         enum ref_kind k;
     } map[] = {
-        {PK_BT_LIST, RK_LIST},         {PK_BT_TUPLE, RK_TUPLE},       {PK_BT_DICT, RK_DICT},
-        {PK_BT_SET, RK_SET},           {PK_BT_FROZENSET, RK_SET},     {PK_BT_TYPE, RK_TYPE},
-        {PK_BT_MODULE, RK_MODULE},     {PK_BT_FUNCTION, RK_FUNCTION}, {PK_BT_CELL, RK_CELL},
-        {PK_BT_METHOD, RK_METHOD},     {PK_BT_OBJECT, RK_OBJECT},     {PK_BT_STR, RK_LEAF},
-        {PK_BT_BYTES, RK_LEAF},        {PK_BT_BYTEARRAY, RK_LEAF},    {PK_BT_LONG, RK_LEAF},
+        {PK_BT_LIST, RK_LIST},     {PK_BT_TUPLE, RK_TUPLE},       {PK_BT_DICT, RK_DICT},
+        {PK_BT_SET, RK_SET},       {PK_BT_FROZENSET, RK_SET},     {PK_BT_TYPE, RK_TYPE},
+        {PK_BT_MODULE, RK_MODULE}, {PK_BT_FUNCTION, RK_FUNCTION}, {PK_BT_CELL, RK_CELL},
+        {PK_BT_METHOD, RK_METHOD}, {PK_BT_OBJECT, RK_OBJECT},     {PK_BT_STR, RK_LEAF},
+        {PK_BT_BYTES, RK_LEAF},    {PK_BT_BYTEARRAY, RK_LEAF},    {PK_BT_LONG, RK_LEAF},
         {PK_BT_FLOAT, RK_LEAF},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
@@ -144,7 +146,8 @@ static void read_members(struct pk_referents *r, uint64_t type, struct type_ref 
         name[strnlen(name, (size_t)n)] = '\0';
         if (!strcmp(name, "__weakref__")) continue; /* weak: gc does not follow it */
         int dup = 0;
-        for (size_t k = 0; k < tr->nmembers; k++) dup |= tr->members[k].off == off;
+        for (size_t k = 0; k < tr->nmembers; k++)
+            dup |= tr->members[k].off == off;
         if (dup) continue;
         struct member *nm = realloc(tr->members, (tr->nmembers + 1) * sizeof *nm);
         if (!nm) return;
@@ -158,7 +161,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
 {
     if (ti->index >= r->ntr) {
         size_t nn = r->ntr ? r->ntr : 256;
-        while (nn <= ti->index) nn *= 2;
+        while (nn <= ti->index)
+            nn *= 2;
         struct type_ref *n = realloc(r->tr, nn * sizeof *n);
         if (!n) return NULL;
         memset(n + r->ntr, 0, (nn - r->ntr) * sizeof *n);
@@ -171,7 +175,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     const struct pk_layout *l = r->l;
     tr->heap = (ti->flags & l->tpflags_heaptype) != 0;
     tr->basicsize = (uint64_t)ti->basicsize;
-    if (PK_HAS(l, type_dictoffset)) pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
+    if (PK_HAS(l, type_dictoffset))
+        pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
     /* Walk tp_base to a builtin pypeek knows; every type on the way must be a heap type
        (a Python class) for the references to be complete. */
     tr->kind = RK_UNKNOWN;
@@ -300,7 +305,8 @@ static int managed_values(struct pk_referents *r, const struct pk_type_info *ti,
     if (PK_HAS(l, dictvalues_capacity)) {
         uint8_t cap = 0, valid = 1;
         pk_mem_read(r->m, values + PK_OFF(l, dictvalues_capacity), &cap, 1);
-        if (PK_HAS(l, dictvalues_valid)) pk_mem_read(r->m, values + PK_OFF(l, dictvalues_valid), &valid, 1);
+        if (PK_HAS(l, dictvalues_valid))
+            pk_mem_read(r->m, values + PK_OFF(l, dictvalues_valid), &valid, 1);
         if (!valid) return 0;
         if (n > cap) n = cap;
     }
@@ -379,7 +385,8 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
     case RK_TUPLE: {
         int64_t n;
         if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
-        if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item)) return -PK_E_INCONSISTENT;
+        if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item))
+            return -PK_E_INCONSISTENT;
         if (n && (rc = pointers(r, obj + PK_OFF(l, tuple_item), (uint64_t)n, fn, arg)) != 0)
             return rc;
         break;
@@ -434,12 +441,18 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             enum pk_layout_field f;
             const char *name;
         } ff[] = {
-            {PK_L_func_code, "__code__"},       {PK_L_func_globals, "__globals__"},
-            {PK_L_func_builtins, "__builtins__"}, {PK_L_func_module, "__module__"},
-            {PK_L_func_defaults, "__defaults__"}, {PK_L_func_kwdefaults, "__kwdefaults__"},
-            {PK_L_func_doc, "__doc__"},         {PK_L_func_name, "__name__"},
-            {PK_L_func_dict, "__dict__"},       {PK_L_func_closure, "__closure__"},
-            {PK_L_func_annotations, "__annotations__"}, {PK_L_func_qualname, "__qualname__"},
+            {PK_L_func_code, "__code__"},
+            {PK_L_func_globals, "__globals__"},
+            {PK_L_func_builtins, "__builtins__"},
+            {PK_L_func_module, "__module__"},
+            {PK_L_func_defaults, "__defaults__"},
+            {PK_L_func_kwdefaults, "__kwdefaults__"},
+            {PK_L_func_doc, "__doc__"},
+            {PK_L_func_name, "__name__"},
+            {PK_L_func_dict, "__dict__"},
+            {PK_L_func_closure, "__closure__"},
+            {PK_L_func_annotations, "__annotations__"},
+            {PK_L_func_qualname, "__qualname__"},
             {PK_L_func_typeparams, "__type_params__"},
         };
         for (size_t i = 0; i < sizeof ff / sizeof *ff; i++)

@@ -20,8 +20,10 @@ int pk_graph_predecessors(const struct pk_graph *g, uint64_t **first, uint32_t *
         free(s);
         return -PK_E_INTERNAL;
     }
-    for (uint64_t e = 0; e < g->nedges; e++) f[g->edge_dst[e] + 1]++;
-    for (uint32_t v = 0; v < g->n; v++) f[v + 1] += f[v];
+    for (uint64_t e = 0; e < g->nedges; e++)
+        f[g->edge_dst[e] + 1]++;
+    for (uint32_t v = 0; v < g->n; v++)
+        f[v + 1] += f[v];
     uint64_t *pos = malloc(((size_t)g->n + 1) * sizeof *pos);
     if (!pos) {
         free(f);
@@ -50,7 +52,8 @@ static int reverse_postorder(const struct pk_graph *g, uint32_t *order, uint32_t
         free(next);
         return -PK_E_INTERNAL;
     }
-    for (uint32_t v = 0; v < g->n; v++) rpo[v] = NONE32;
+    for (uint32_t v = 0; v < g->n; v++)
+        rpo[v] = NONE32;
     uint32_t sp = 0, post = 0;
     stack[sp++] = 0;
     rpo[0] = 0; /* visited mark */
@@ -75,7 +78,8 @@ static int reverse_postorder(const struct pk_graph *g, uint32_t *order, uint32_t
         order[i] = order[post - 1 - i];
         order[post - 1 - i] = t;
     }
-    for (uint32_t i = 0; i < post; i++) rpo[order[i]] = i;
+    for (uint32_t i = 0; i < post; i++)
+        rpo[order[i]] = i;
     *nreach = post;
     free(stack);
     free(next);
@@ -98,7 +102,8 @@ int pk_graph_retained(const struct pk_graph *g, uint32_t **idom_out, uint64_t **
     if (!order || !rpo || !idom || !ret || !cnt) goto out;
     if (reverse_postorder(g, order, rpo, &nreach) < 0) goto out;
     /* Cooper, Harvey, Kennedy: "A Simple, Fast Dominance Algorithm", on RPO numbers. */
-    for (uint32_t v = 0; v < g->n; v++) idom[v] = NONE32;
+    for (uint32_t v = 0; v < g->n; v++)
+        idom[v] = NONE32;
     idom[0] = 0;
     int changed = 1;
     for (int pass = 0; changed && pass < MAX_DOM_PASSES; pass++) {
@@ -114,8 +119,10 @@ int pk_graph_retained(const struct pk_graph *g, uint32_t **idom_out, uint64_t **
                 }
                 uint32_t a = p, b = nd;
                 while (a != b) {
-                    while (rpo[a] > rpo[b]) a = idom[a];
-                    while (rpo[b] > rpo[a]) b = idom[b];
+                    while (rpo[a] > rpo[b])
+                        a = idom[a];
+                    while (rpo[b] > rpo[a])
+                        b = idom[b];
                 }
                 nd = a;
             }
@@ -163,7 +170,8 @@ int pk_graph_bfs(const struct pk_graph *g, uint32_t **parent_out, uint64_t **ped
         free(queue);
         return -PK_E_INTERNAL;
     }
-    for (uint32_t v = 0; v < g->n; v++) parent[v] = NONE32, pedge[v] = UINT64_MAX;
+    for (uint32_t v = 0; v < g->n; v++)
+        parent[v] = NONE32, pedge[v] = UINT64_MAX;
     uint32_t qh = 0, qt = 0;
     if (g->n) {
         parent[0] = 0;
@@ -296,10 +304,12 @@ static int subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const
         uint32_t x = stack[--sp];
         uint32_t t = g->type[x];
         if (t < g->ntypes) cnt[t]++, byt[t] += g->size[x];
-        for (uint64_t k = cfirst[x]; k < cfirst[x + 1]; k++) stack[sp++] = child[k];
+        for (uint64_t k = cfirst[x]; k < cfirst[x + 1]; k++)
+            stack[sp++] = child[k];
     }
     size_t nt = 0;
-    for (uint32_t t = 0; t < g->ntypes; t++) nt += cnt[t] != 0;
+    for (uint32_t t = 0; t < g->ntypes; t++)
+        nt += cnt[t] != 0;
     rt->types = calloc(nt ? nt : 1, sizeof *rt->types);
     if (!rt->types) goto out;
     for (uint32_t t = 0; t < g->ntypes; t++) {
@@ -405,7 +415,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     }
     {
         size_t nt = 0;
-        for (uint32_t t = 0; t < g->ntypes; t++) nt += xcnt[t] != 0;
+        for (uint32_t t = 0; t < g->ntypes; t++)
+            nt += xcnt[t] != 0;
         h->untraversed_types = calloc(nt ? nt : 1, sizeof *h->untraversed_types);
         if (!h->untraversed_types) goto out;
         for (uint32_t t = 0; t < g->ntypes; t++) {
@@ -428,7 +439,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     if (!cfirst || !child) goto out;
     for (uint32_t v = 1; v < g->n; v++)
         if (idom[v] != NONE32) cfirst[idom[v] + 1]++;
-    for (uint32_t v = 0; v < g->n; v++) cfirst[v + 1] += cfirst[v];
+    for (uint32_t v = 0; v < g->n; v++)
+        cfirst[v + 1] += cfirst[v];
     {
         uint64_t *pos = malloc(((size_t)g->n + 1) * sizeof *pos);
         if (!pos) goto out;
@@ -439,7 +451,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     }
     /* globals by retained bytes, then the largest containers */
     size_t nslots = 0;
-    for (uint32_t v = 1; v < g->n; v++) nslots += (g->flags[v] & PK_GN_VIRTUAL) != 0;
+    for (uint32_t v = 1; v < g->n; v++)
+        nslots += (g->flags[v] & PK_GN_VIRTUAL) != 0;
     rk = malloc((nslots + g->n + 1) * sizeof *rk);
     if (!rk) goto out;
     size_t nr = 0;
@@ -451,7 +464,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     h->retainers = calloc(nglob + MAX_CONTAINERS + 1, sizeof *h->retainers);
     hops = malloc(PATH_MAX_HOPS * sizeof *hops);
     if (!h->retainers || !hops) goto out;
-    for (size_t k = 0; k < PATH_MAX_HOPS; k++) hops[k] = NULL;
+    for (size_t k = 0; k < PATH_MAX_HOPS; k++)
+        hops[k] = NULL;
     for (size_t k = 0; k < PATH_MAX_HOPS; k++)
         if (!(hops[k] = malloc(200))) goto out;
     for (size_t k = 0; k < nglob; k++) {
@@ -496,7 +510,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     r = 0;
 out:
     if (hops)
-        for (size_t k = 0; k < PATH_MAX_HOPS; k++) free(hops[k]);
+        for (size_t k = 0; k < PATH_MAX_HOPS; k++)
+            free(hops[k]);
     free(hops);
     free(idom);
     free(parent);

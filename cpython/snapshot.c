@@ -10,12 +10,14 @@
 
 void pk_heap_snap_clear(struct pk_heap_snap *h)
 {
-    for (size_t k = 0; k < h->nuntraversed_types; k++) free(h->untraversed_types[k].name);
+    for (size_t k = 0; k < h->nuntraversed_types; k++)
+        free(h->untraversed_types[k].name);
     free(h->untraversed_types);
     for (size_t i = 0; i < h->nretainers; i++) {
         free(h->retainers[i].root);
         free(h->retainers[i].type);
-        for (size_t k = 0; k < h->retainers[i].ntypes; k++) free(h->retainers[i].types[k].name);
+        for (size_t k = 0; k < h->retainers[i].ntypes; k++)
+            free(h->retainers[i].types[k].name);
         free(h->retainers[i].types);
     }
     free(h->retainers);
@@ -24,9 +26,11 @@ void pk_heap_snap_clear(struct pk_heap_snap *h)
 
 void pk_interp_snap_clear(struct pk_interp_snap *is)
 {
-    for (size_t k = 0; k < is->ntypes; k++) free(is->types[k].name);
+    for (size_t k = 0; k < is->ntypes; k++)
+        free(is->types[k].name);
     free(is->types);
-    for (size_t k = 0; k < is->ngarbage_types; k++) free(is->garbage_types[k].name);
+    for (size_t k = 0; k < is->ngarbage_types; k++)
+        free(is->garbage_types[k].name);
     free(is->garbage_types);
     pk_heap_snap_clear(&is->heap);
     memset(is, 0, sizeof *is);
@@ -39,7 +43,8 @@ void pk_snapshot_free(struct pk_snapshot *s)
         pk_interp_snap_clear(&s->interps[i]);
     }
     free(s->interps);
-    for (size_t i = 0; i < s->nwarnings; i++) free(s->warnings[i]);
+    for (size_t i = 0; i < s->nwarnings; i++)
+        free(s->warnings[i]);
     pk_fds_snap_free(&s->fds);
     pk_graph_free(s->graph);
     memset(s, 0, sizeof *s);

@@ -24,9 +24,9 @@ struct pk_type_stat {
 /* A module global (or a large container) and the bytes only it keeps alive: the nodes its
    slot dominates in the object graph rooted at sys.modules (cpython/retained.c). */
 struct pk_retainer {
-    char *root;      /* "__main__._cache", or a container's shortest path */
-    char *type;      /* the type of the object it names */
-    int64_t len;     /* items of a list/tuple/dict/set, else -1 */
+    char *root;  /* "__main__._cache", or a container's shortest path */
+    char *type;  /* the type of the object it names */
+    int64_t len; /* items of a list/tuple/dict/set, else -1 */
     uint64_t retained_bytes, retained_count;
     int is_global;
     struct pk_type_stat *types; /* what it retains, by type (count/bytes), bytes descending */
@@ -49,9 +49,9 @@ struct pk_heap_snap {
 };
 
 struct pk_gen_snap {
-    uint64_t objects;  /* what len(gc.get_objects(i)) would say */
-    int64_t threshold; /* gc.get_threshold()[i] */
-    int64_t count;     /* gc.get_count()[i] */
+    uint64_t objects;                              /* what len(gc.get_objects(i)) would say */
+    int64_t threshold;                             /* gc.get_threshold()[i] */
+    int64_t count;                                 /* gc.get_count()[i] */
     int64_t collections, collected, uncollectable; /* gc.get_stats()[i] */
 };
 
@@ -83,14 +83,14 @@ struct pk_interp_snap {
    TextIOWrapper -> Buffered* -> FileIO chain, or a socket. Strings are UTF-8 from the target. */
 struct pk_fd_owner {
     int fd;
-    char *type;          /* the outermost object's type, e.g. "_io.TextIOWrapper" */
-    uint64_t address;    /* the outermost object: id() in CPython */
-    char *chain;         /* "_io.TextIOWrapper > _io.BufferedWriter > _io.FileIO" */
+    char *type;       /* the outermost object's type, e.g. "_io.TextIOWrapper" */
+    uint64_t address; /* the outermost object: id() in CPython */
+    char *chain;      /* "_io.TextIOWrapper > _io.BufferedWriter > _io.FileIO" */
     int is_socket;
     /* files: the FileIO's own view */
-    uint64_t fileio;     /* address of the FileIO */
-    char *name;          /* its "name" attribute when a str or bytes, else NULL */
-    char mode[8];        /* FileIO.mode, from its flag bits: "rb", "wb", "rb+", "ab", "xb" ... */
+    uint64_t fileio; /* address of the FileIO */
+    char *name;      /* its "name" attribute when a str or bytes, else NULL */
+    char mode[8];    /* FileIO.mode, from its flag bits: "rb", "wb", "rb+", "ab", "xb" ... */
     int closefd;
     /* sockets */
     int family, socktype, proto;
@@ -99,24 +99,24 @@ struct pk_fd_owner {
 /* One open fd (attach/fds.h facts) with its owners. */
 struct pk_fd_item {
     int fd;
-    char kind[16];        /* "file", "tcp", ... (see attach/fds.h) */
-    char *target;         /* readlink text, untrusted */
-    uint64_t inode;       /* socket:[N] / pipe:[N], else 0 */
+    char kind[16];  /* "file", "tcp", ... (see attach/fds.h) */
+    char *target;   /* readlink text, untrusted */
+    uint64_t inode; /* socket:[N] / pipe:[N], else 0 */
     int have_fdinfo;
     uint32_t flags;
     int64_t pos;
-    char *local, *remote; /* socket endpoints, NULL when unknown */
-    const char *state;    /* static text or NULL */
+    char *local, *remote;        /* socket endpoints, NULL when unknown */
+    const char *state;           /* static text or NULL */
     size_t owner_first, nowners; /* slice of pk_fds_snap.owners */
 };
 
 struct pk_fds_snap {
-    int available;          /* the fd list was read */
-    int owners_available;   /* the layout had the _io (and _socket) rows */
-    int sockets_available;  /* PySocketSockObject was in the layout */
+    int available;         /* the fd list was read */
+    int owners_available;  /* the layout had the _io (and _socket) rows */
+    int sockets_available; /* PySocketSockObject was in the layout */
     int truncated;
     int64_t limit_soft, limit_hard; /* -1 unlimited, -2 unknown */
-    struct pk_fd_item *items; /* sorted by fd */
+    struct pk_fd_item *items;       /* sorted by fd */
     size_t nitems;
     struct pk_fd_owner *owners; /* sorted by fd, then address */
     size_t nowners;

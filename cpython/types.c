@@ -9,10 +9,9 @@
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 
-#define MAX_TYPES (1u << 20)   /* distinct types in one heap; more is corruption */
-#define MAX_BASE_DEPTH 64      /* tp_base chain length */
+#define MAX_TYPES (1u << 20) /* distinct types in one heap; more is corruption */
+#define MAX_BASE_DEPTH 64    /* tp_base chain length */
 #define MAX_TP_NAME 512
-
 
 struct pk_types {
     struct pk_mem *m;
@@ -84,7 +83,8 @@ static int rehash(struct pk_types *t)
     if (!s) return -1;
     for (size_t i = 0; i < t->n; i++) {
         size_t h = hash_addr(t->byindex[i]->addr, ns - 1);
-        while (s[h]) h = (h + 1) & (ns - 1);
+        while (s[h])
+            h = (h + 1) & (ns - 1);
         s[h] = (uint32_t)i + 1;
     }
     free(t->slots);
@@ -123,12 +123,13 @@ static char *type_name(struct pk_types *t, uint64_t addr, uint64_t flags)
         uint64_t qs = 0, dict = 0, ms = 0;
         if (pk_mem_read_u64(t->m, addr + PK_OFF(l, heaptype_qualname), &qs) == 0 &&
             str_attr(t, qs, qual, sizeof qual) == 0) {
-            int have_mod = pk_mem_read_u64(t->m, addr + PK_OFF(l, type_dict), &dict) == 0 &&
-                           dict && pk_pydict_get_str(t->m, l, dict, "__module__", &ms) == 1 &&
+            int have_mod = pk_mem_read_u64(t->m, addr + PK_OFF(l, type_dict), &dict) == 0 && dict &&
+                           pk_pydict_get_str(t->m, l, dict, "__module__", &ms) == 1 &&
                            str_attr(t, ms, mod, sizeof mod) == 0;
             if (have_mod && strcmp(mod, "builtins") != 0)
                 snprintf(buf, sizeof buf, "%s.%s", mod, qual);
-            else snprintf(buf, sizeof buf, "%s", qual);
+            else
+                snprintf(buf, sizeof buf, "%s", qual);
             return strdup(buf);
         }
     }
@@ -149,22 +150,19 @@ static char *type_name(struct pk_types *t, uint64_t addr, uint64_t flags)
 static void classify(struct pk_types *t, struct pk_type_info *ti)
 {
     static const enum pk_size_kind kinds[PK_BT_COUNT] = {
-        [PK_BT_LIST] = PK_SIZE_LIST,
-        [PK_BT_DICT] = PK_SIZE_DICT,
-        [PK_BT_SET] = PK_SIZE_SET,
-        [PK_BT_FROZENSET] = PK_SIZE_SET,
-        [PK_BT_TYPE] = PK_SIZE_TYPE,
-        [PK_BT_GENERATOR] = PK_SIZE_BASIC,
-        [PK_BT_COROUTINE] = PK_SIZE_BASIC,
-        [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
-        [PK_BT_FRAME] = PK_SIZE_BASIC,
-        [PK_BT_STR] = PK_SIZE_STR,
-        [PK_BT_LONG] = PK_SIZE_LONG,
-        [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
+        [PK_BT_LIST] = PK_SIZE_LIST,       [PK_BT_DICT] = PK_SIZE_DICT,
+        [PK_BT_SET] = PK_SIZE_SET,         [PK_BT_FROZENSET] = PK_SIZE_SET,
+        [PK_BT_TYPE] = PK_SIZE_TYPE,       [PK_BT_GENERATOR] = PK_SIZE_BASIC,
+        [PK_BT_COROUTINE] = PK_SIZE_BASIC, [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
+        [PK_BT_FRAME] = PK_SIZE_BASIC,     [PK_BT_STR] = PK_SIZE_STR,
+        [PK_BT_LONG] = PK_SIZE_LONG,       [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
     };
     /* Builtins known for the object graph only: their sizes come from the inherited rules. */
     static const char graph_only[PK_BT_COUNT] = {
-        [PK_BT_CELL] = 1, [PK_BT_MODULE] = 1, [PK_BT_FUNCTION] = 1, [PK_BT_METHOD] = 1,
+        [PK_BT_CELL] = 1,
+        [PK_BT_MODULE] = 1,
+        [PK_BT_FUNCTION] = 1,
+        [PK_BT_METHOD] = 1,
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;
@@ -232,7 +230,8 @@ const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *
     ti->index = (uint32_t)t->n;
     t->byindex[t->n++] = ti;
     h = hash_addr(addr, t->nslots - 1);
-    while (t->slots[h]) h = (h + 1) & (t->nslots - 1);
+    while (t->slots[h])
+        h = (h + 1) & (t->nslots - 1);
     t->slots[h] = ti->index + 1;
     return ti;
 oom_name:

@@ -16,14 +16,13 @@ enum pk_size_kind {
     PK_SIZE_LIST,
     PK_SIZE_DICT,
     PK_SIZE_SET,
-    PK_SIZE_TYPE, /* type.__sizeof__: PyHeapTypeObject + cached keys, or PyTypeObject */
-    PK_SIZE_BASIC, /* basicsize only, never ob_size: generators, coroutines, frames (their
-                      own __sizeof__ adds the frame's slots, so an estimate) */
+    PK_SIZE_TYPE,      /* type.__sizeof__: PyHeapTypeObject + cached keys, or PyTypeObject */
+    PK_SIZE_BASIC,     /* basicsize only, never ob_size: generators, coroutines, frames (their
+                          own __sizeof__ adds the frame's slots, so an estimate) */
     PK_SIZE_STR,       /* unicode_sizeof: compact ascii / compact / legacy, + utf8 and wstr */
     PK_SIZE_LONG,      /* int___sizeof__: digits from ob_size (<= 3.11) or lv_tag (3.12+) */
     PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc */
 };
-
 
 struct pk_type_info {
     uint64_t addr;
@@ -33,7 +32,7 @@ struct pk_type_info {
     int64_t basicsize, itemsize;
     uint32_t header_bytes; /* GC header and pre-header, added by sys.getsizeof */
     enum pk_size_kind size_kind;
-    int size_exact; /* 1 when size_kind reproduces the type's own __sizeof__ */
+    int size_exact;  /* 1 when size_kind reproduces the type's own __sizeof__ */
     uint8_t fd_role; /* enum pk_fd_role (cpython/fd_owners.h): instances may hold an fd */
 };
 

@@ -76,7 +76,8 @@ static int unknown_chain(const struct pk_graph *g, const uint64_t *pf, const uin
         for (uint64_t e = pf[cur]; e < pf[cur + 1] && next == NONE32; e++) {
             uint32_t p = ps[e];
             int seen = 0;
-            for (size_t k = 0; k < n; k++) seen |= path[k] == p;
+            for (size_t k = 0; k < n; k++)
+                seen |= path[k] == p;
             if (!seen && !(g->flags[p] & PK_GN_VIRTUAL)) next = p;
         }
         if (next == NONE32) break;
@@ -136,7 +137,8 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
     qsort(cands, nc, sizeof *cands, cmp_cand);
     /* roots, by instances held */
     size_t nroots = 0;
-    for (uint32_t v = 1; v < g->n; v++) nroots += per_slot[v] != 0;
+    for (uint32_t v = 1; v < g->n; v++)
+        nroots += per_slot[v] != 0;
     w->roots = calloc(nroots ? nroots : 1, sizeof *w->roots);
     if (!w->roots) goto out;
     for (uint32_t v = 1; v < g->n; v++) {
@@ -179,7 +181,8 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
     r = 0;
 out:
     if (hops)
-        for (size_t k = 0; k < MAX_HOPS; k++) free(hops[k]);
+        for (size_t k = 0; k < MAX_HOPS; k++)
+            free(hops[k]);
     free(hops);
     free(parent);
     free(pedge);
@@ -198,17 +201,20 @@ out:
 void pk_why_free(struct pk_why *w)
 {
     free(w->query);
-    for (size_t i = 0; i < w->ntypes; i++) free(w->types[i]);
+    for (size_t i = 0; i < w->ntypes; i++)
+        free(w->types[i]);
     free(w->types);
     for (size_t i = 0; i < w->nchains; i++) {
         struct pk_why_chain *c = &w->chains[i];
         free(c->root);
-        for (size_t k = 0; k < c->nhops; k++) free(c->hops[k]);
+        for (size_t k = 0; k < c->nhops; k++)
+            free(c->hops[k]);
         free(c->hops);
         free(c->target_type);
     }
     free(w->chains);
-    for (size_t i = 0; i < w->nroots; i++) free(w->roots[i].root);
+    for (size_t i = 0; i < w->nroots; i++)
+        free(w->roots[i].root);
     free(w->roots);
     memset(w, 0, sizeof *w);
 }

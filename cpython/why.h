@@ -11,8 +11,8 @@
 struct pk_graph;
 
 struct pk_why_chain {
-    char *root;   /* "__main__._cache", or "held from C / unknown" */
-    char **hops;  /* "__main__._cache[998]", "__main__.LargeObject.data"; the target excluded */
+    char *root;  /* "__main__._cache", or "held from C / unknown" */
+    char **hops; /* "__main__._cache[998]", "__main__.LargeObject.data"; the target excluded */
     size_t nhops;
     char *target_type;
     uint64_t target_addr, target_size, target_retained;

@@ -44,7 +44,7 @@ __attribute__((used)) struct arena_object fz_arena;
 #define FX_DICT_KEYS_UNICODE 1
 
 static struct pk_layout layout;
-static struct pk_target target; /* runtime_addr, builtin types, obmalloc symbols */
+static struct pk_target target;     /* runtime_addr, builtin types, obmalloc symbols */
 static unsigned char *template_buf; /* the well-formed image every input patches */
 static size_t template_used;
 static uint64_t str_addrs[4], dict_addrs[3], type_addrs[8];
@@ -54,7 +54,8 @@ static FILE *devnull;
 static uint64_t new_str(struct img *im, uint64_t str_type, const uint32_t *cps, size_t n, int kind)
 {
     int ascii = kind == 1;
-    for (size_t i = 0; i < n; i++) ascii &= cps[i] < 0x80;
+    for (size_t i = 0; i < n; i++)
+        ascii &= cps[i] < 0x80;
     size_t head = ascii ? sizeof(PyASCIIObject) : sizeof(PyCompactUnicodeObject);
     uint64_t a = img_alloc(im, head + (n + 1) * (size_t)kind);
     PyASCIIObject o;
@@ -68,7 +69,8 @@ static uint64_t new_str(struct img *im, uint64_t str_type, const uint32_t *cps, 
     o.state.ascii = (unsigned)ascii;
     o.state.ready = 1;
     img_put(im, a, &o, sizeof o);
-    for (size_t i = 0; i < n; i++) img_put(im, a + head + i * (size_t)kind, &cps[i], (size_t)kind);
+    for (size_t i = 0; i < n; i++)
+        img_put(im, a + head + i * (size_t)kind, &cps[i], (size_t)kind);
     return a;
 }
 
@@ -76,7 +78,8 @@ static uint64_t new_ascii(struct img *im, uint64_t str_type, const char *s)
 {
     uint32_t cps[64];
     size_t n = strlen(s);
-    for (size_t i = 0; i < n && i < 64; i++) cps[i] = (unsigned char)s[i];
+    for (size_t i = 0; i < n && i < 64; i++)
+        cps[i] = (unsigned char)s[i];
     return new_str(im, str_type, cps, n < 64 ? n : 64, 1);
 }
 
@@ -136,7 +139,8 @@ static uint64_t new_list_gc(struct img *im, uint64_t list_type, const uint64_t *
 {
     uint64_t gc = heap_new_gc_object(im, sizeof(PyListObject), list_type);
     uint64_t o = heap_obj(gc), arr = img_alloc(im, (n + 1) * 8);
-    for (size_t i = 0; i < n; i++) img_put_u64(im, arr + i * 8, items[i]);
+    for (size_t i = 0; i < n; i++)
+        img_put_u64(im, arr + i * 8, items[i]);
     img_put_u64(im, o + offsetof(PyListObject, ob_item), arr);
     img_put_u64(im, o + offsetof(PyListObject, allocated), n + 1);
     img_put_u64(im, o + offsetof(PyVarObject, ob_size), n);
@@ -174,8 +178,8 @@ static void build_template(void)
 {
     struct img *im = img_new(IMAGE_SIZE);
     const unsigned long gcf = FX_TPFLAGS_HAVE_GC;
-    uint64_t meta = heap_new_type(im, 0, "type", FX_TPFLAGS_TYPE_SUBCLASS | gcf,
-                                  sizeof(PyHeapTypeObject), 8);
+    uint64_t meta =
+        heap_new_type(im, 0, "type", FX_TPFLAGS_TYPE_SUBCLASS | gcf, sizeof(PyHeapTypeObject), 8);
     uint64_t object = heap_new_type(im, meta, "object", 0, sizeof(PyObject), 0);
     uint64_t str = heap_new_type(im, meta, "str", 0, sizeof(PyASCIIObject), 1);
     uint64_t list = heap_new_type(im, meta, "list", gcf, sizeof(PyListObject), 0);
@@ -223,7 +227,8 @@ static void build_template(void)
     uint64_t v3[3] = {str_addrs[3], str_addrs[0], str_addrs[1]};
     uint64_t d_combined = new_dict_gc(im, dict, new_keys(im, k3, v3, 3), 0);
     uint64_t split_vals = img_alloc(im, 5 * 8);
-    for (int i = 0; i < 3; i++) img_put_u64(im, split_vals + (uint64_t)i * 8, v3[i]);
+    for (int i = 0; i < 3; i++)
+        img_put_u64(im, split_vals + (uint64_t)i * 8, v3[i]);
     uint64_t d_split = new_dict_gc(im, dict, new_keys(im, k3, NULL, 3), split_vals);
     dict_addrs[0] = heap_obj(d_combined);
     dict_addrs[1] = heap_obj(d_split);
@@ -264,7 +269,8 @@ static void build_template(void)
     uint64_t heads[4];
     for (int i = 0; i < 3; i++)
         heads[i] = gcs + offsetof(struct _gc_runtime_state, generations) +
-                   (uint64_t)i * sizeof(struct gc_generation) + offsetof(struct gc_generation, head);
+                   (uint64_t)i * sizeof(struct gc_generation) +
+                   offsetof(struct gc_generation, head);
     heads[3] = gcs + offsetof(struct _gc_runtime_state, permanent_generation) +
                offsetof(struct gc_generation, head);
     uint64_t gen0[] = {l1, d_combined, u1, s_small, g};
@@ -329,7 +335,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static uint64_t rd(const uint8_t **p, const uint8_t *end, int n)
 {
     uint64_t v = 0;
-    for (int i = 0; i < n && *p < end; i++) v |= (uint64_t)*(*p)++ << (8 * i);
+    for (int i = 0; i < n && *p < end; i++)
+        v |= (uint64_t) * (*p)++ << (8 * i);
     return v;
 }
 
@@ -386,7 +393,7 @@ static void read_strings_and_dicts(struct img *im)
     char buf[PK_STR_MAX_CHARS * 4 + 8];
     for (size_t i = 0; i < sizeof str_addrs / sizeof *str_addrs; i++) {
         long n = pk_pystr_read(im->mem, &layout, str_addrs[i], buf, sizeof buf);
-        if (n >= 0 && (size_t)n >= sizeof buf) abort(); /* must stay within out */
+        if (n >= 0 && (size_t)n >= sizeof buf) abort();        /* must stay within out */
         pk_pystr_read(im->mem, &layout, str_addrs[i], buf, 8); /* the smallest buffer */
     }
     uint64_t dict_from_type = 0;
@@ -434,7 +441,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pk_err e = {0};
     struct pk_walk_limits lim = {pk_gc_max_nodes(&im->maps, &layout), NULL, 0};
     int r = pk_collect_interpreters(im->mem, &target, &lim, s, &e);
-    if (r > 0) abort(); /* 0 or -PK_E_* only */
+    if (r > 0) abort();                      /* 0 or -PK_E_* only */
     if (r < 0 && e.code == PK_E_OK) abort(); /* every failure says why */
     if (r == 0) {
         struct pk_report_opts ro = {10};

@@ -25,17 +25,26 @@ void pk_fd_flags_text(uint32_t flags, char *buf, size_t cap)
         uint32_t bit;
         const char *name;
     } bits[] = {
-        {O_APPEND, "O_APPEND"},       {O_NONBLOCK, "O_NONBLOCK"}, {O_SYNC, "O_SYNC"},
-        {O_DSYNC, "O_DSYNC"},         {O_DIRECT, "O_DIRECT"},     {KERNEL_O_LARGEFILE, "O_LARGEFILE"},
-        {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
-        {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},         {O_ASYNC, "O_ASYNC"},
+        {O_APPEND, "O_APPEND"},
+        {O_NONBLOCK, "O_NONBLOCK"},
+        {O_SYNC, "O_SYNC"},
+        {O_DSYNC, "O_DSYNC"},
+        {O_DIRECT, "O_DIRECT"},
+        {KERNEL_O_LARGEFILE, "O_LARGEFILE"},
+        {O_DIRECTORY, "O_DIRECTORY"},
+        {O_NOFOLLOW, "O_NOFOLLOW"},
+        {O_NOATIME, "O_NOATIME"},
+        {O_CLOEXEC, "O_CLOEXEC"},
+        {O_PATH, "O_PATH"},
+        {O_ASYNC, "O_ASYNC"},
         {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
     };
     uint32_t acc = flags & O_ACCMODE;
     size_t o = (size_t)snprintf(buf, cap, "%s",
-                                acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY"
-                                                         : acc == O_RDWR   ? "O_RDWR"
-                                                                           : "O_ACCMODE");
+                                acc == O_RDONLY   ? "O_RDONLY"
+                                : acc == O_WRONLY ? "O_WRONLY"
+                                : acc == O_RDWR   ? "O_RDWR"
+                                                  : "O_ACCMODE");
     uint32_t rest = flags & ~(uint32_t)O_ACCMODE;
     for (size_t i = 0; i < sizeof bits / sizeof *bits && o < cap; i++) {
         if (!bits[i].bit || (rest & bits[i].bit) != bits[i].bit) continue;
@@ -54,8 +63,10 @@ void pk_sock_family_text(int family, char *buf, size_t cap)
                     : family == AF_PACKET  ? "AF_PACKET"
                     : family == AF_VSOCK   ? "AF_VSOCK"
                                            : NULL;
-    if (n) snprintf(buf, cap, "%s", n);
-    else snprintf(buf, cap, "%d", family);
+    if (n)
+        snprintf(buf, cap, "%s", n);
+    else
+        snprintf(buf, cap, "%d", family);
 }
 
 void pk_sock_type_text(int type, char *buf, size_t cap)
@@ -67,10 +78,11 @@ void pk_sock_type_text(int type, char *buf, size_t cap)
                     : t == SOCK_SEQPACKET ? "SOCK_SEQPACKET"
                     : t == SOCK_RDM       ? "SOCK_RDM"
                                           : NULL;
-    if (n) snprintf(buf, cap, "%s", n);
-    else snprintf(buf, cap, "%d", type);
+    if (n)
+        snprintf(buf, cap, "%s", n);
+    else
+        snprintf(buf, cap, "%d", type);
 }
-
 
 static json_t *jaddr(uint64_t a)
 {
@@ -146,7 +158,8 @@ json_t *pk_fds_to_json(const struct pk_fds_snap *f)
     json_object_set_new(o, "owners_available", json_boolean(f->owners_available));
     json_object_set_new(o, "socket_owners_available", json_boolean(f->sockets_available));
     size_t unowned = 0;
-    for (size_t i = 0; i < f->nitems; i++) unowned += f->items[i].nowners == 0;
+    for (size_t i = 0; i < f->nitems; i++)
+        unowned += f->items[i].nowners == 0;
     json_object_set_new(o, "unowned", json_integer((json_int_t)unowned));
     json_t *by_kind = json_object();
     for (size_t i = 0; i < f->nitems; i++) {
@@ -156,7 +169,8 @@ json_t *pk_fds_to_json(const struct pk_fds_snap *f)
     }
     json_object_set_new(o, "by_kind", by_kind);
     json_t *items = json_array();
-    for (size_t i = 0; i < f->nitems; i++) json_array_append_new(items, item_json(f, &f->items[i]));
+    for (size_t i = 0; i < f->nitems; i++)
+        json_array_append_new(items, item_json(f, &f->items[i]));
     json_object_set_new(o, "items", items);
     return o;
 }

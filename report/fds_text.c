@@ -20,11 +20,12 @@ static char *group_key(const struct pk_fd_item *it)
     if (inet && it->local) {
         if (it->remote)
             snprintf(buf, sizeof buf, "%s -> %s %s", k, it->remote, it->state ? it->state : "");
-        else snprintf(buf, sizeof buf, "%s %s %s", k, it->local, it->state ? it->state : "");
+        else
+            snprintf(buf, sizeof buf, "%s %s %s", k, it->local, it->state ? it->state : "");
     } else if (!strcmp(k, "unix")) {
         snprintf(buf, sizeof buf, "unix %s %s", it->local ? it->local : "(unnamed)",
                  it->state ? it->state : "");
-    } else if (it->target && it->target[0] == '/' ) {
+    } else if (it->target && it->target[0] == '/') {
         snprintf(buf, sizeof buf, "%s", it->target);
     } else if (!strcmp(k, "anon_inode") && it->target) {
         snprintf(buf, sizeof buf, "%s", it->target);
@@ -32,7 +33,8 @@ static char *group_key(const struct pk_fd_item *it)
         snprintf(buf, sizeof buf, "%s", k);
     }
     size_t n = strlen(buf);
-    while (n && buf[n - 1] == ' ') buf[--n] = '\0';
+    while (n && buf[n - 1] == ' ')
+        buf[--n] = '\0';
     return strdup(buf);
 }
 
@@ -87,10 +89,14 @@ static void owner_types(FILE *out, const struct pk_fds_snap *f, const struct gro
         for (size_t k = 0; k < it->nowners && it->owner_first + k < f->nowners; k++) {
             const char *t = f->owners[it->owner_first + k].type;
             size_t j = 0;
-            while (j < ns && strcmp(seen[j], t)) j++;
-            if (j < ns) counts[j]++;
-            else if (ns < 8) seen[ns] = t, counts[ns++] = 1;
-            else other++;
+            while (j < ns && strcmp(seen[j], t))
+                j++;
+            if (j < ns)
+                counts[j]++;
+            else if (ns < 8)
+                seen[ns] = t, counts[ns++] = 1;
+            else
+                other++;
         }
     }
     if (!ns) {
@@ -118,8 +124,10 @@ void pk_fds_report_text(FILE *out, const struct pk_fds_snap *f, size_t top)
     fprintf(out, "\nOpen file descriptors: %s", c);
     if (f->limit_soft >= 0) {
         pk_fmt_count((uint64_t)f->limit_soft, soft, sizeof soft);
-        if (f->limit_hard >= 0) pk_fmt_count((uint64_t)f->limit_hard, hard, sizeof hard);
-        else snprintf(hard, sizeof hard, "unlimited");
+        if (f->limit_hard >= 0)
+            pk_fmt_count((uint64_t)f->limit_hard, hard, sizeof hard);
+        else
+            snprintf(hard, sizeof hard, "unlimited");
         fprintf(out, " of %s allowed (%.0f%% of the soft limit; hard limit %s)", soft,
                 f->limit_soft ? 100.0 * (double)f->nitems / (double)f->limit_soft : 0.0, hard);
     }
@@ -130,9 +138,12 @@ void pk_fds_report_text(FILE *out, const struct pk_fds_snap *f, size_t top)
     for (size_t i = 0; i < f->nitems; i++) {
         owned += f->items[i].nowners > 0;
         size_t j = 0;
-        while (j < nk && strcmp(kinds[j], f->items[i].kind)) j++;
-        if (j < nk) kc[j]++;
-        else if (nk < 32) kinds[nk] = f->items[i].kind, kc[nk++] = 1;
+        while (j < nk && strcmp(kinds[j], f->items[i].kind))
+            j++;
+        if (j < nk)
+            kc[j]++;
+        else if (nk < 32)
+            kinds[nk] = f->items[i].kind, kc[nk++] = 1;
     }
     for (size_t a = 1; a < nk; a++)
         for (size_t b = a; b > 0 && kc[b] > kc[b - 1]; b--) {
@@ -164,7 +175,8 @@ void pk_fds_report_text(FILE *out, const struct pk_fds_snap *f, size_t top)
     }
     qsort(ks, f->nitems, sizeof *ks, cmp_keyed);
     for (size_t i = 0; i < f->nitems; i++) {
-        if (!ng || strcmp(gs[ng - 1].first->key, ks[i].key)) gs[ng++] = (struct group){&ks[i], 0, 0};
+        if (!ng || strcmp(gs[ng - 1].first->key, ks[i].key))
+            gs[ng++] = (struct group){&ks[i], 0, 0};
         gs[ng - 1].n++;
         gs[ng - 1].owners += ks[i].it->nowners > 0;
     }
@@ -181,7 +193,8 @@ void pk_fds_report_text(FILE *out, const struct pk_fds_snap *f, size_t top)
     }
     /* Owners of the top entries, a few each. */
     size_t top_owned = 0;
-    for (size_t i = 0; i < shown && i < 5; i++) top_owned += gs[i].owners > 0;
+    for (size_t i = 0; i < shown && i < 5; i++)
+        top_owned += gs[i].owners > 0;
     if (top_owned) fputs("\nOwners of the top entries\n", out);
     for (size_t i = 0; i < shown && i < 5; i++) {
         if (!gs[i].owners) continue;
@@ -198,7 +211,8 @@ void pk_fds_report_text(FILE *out, const struct pk_fds_snap *f, size_t top)
     }
 out:
     if (ks)
-        for (size_t i = 0; i < f->nitems; i++) free(ks[i].key);
+        for (size_t i = 0; i < f->nitems; i++)
+            free(ks[i].key);
     free(ks);
     free(gs);
 }

@@ -1,6 +1,6 @@
 /* The object graph's part of the report: untracked census, coverage and retained sizes. */
-#include "report/json_util.h"
 #include "report/heap_report.h"
+#include "report/json_util.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -8,8 +8,6 @@
 
 #include "report/report.h"
 #include "util/text.h"
-
-
 
 json_t *pk_heap_untracked_json(const struct pk_interp_snap *is)
 {
@@ -24,8 +22,9 @@ json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
     if (!h->available) return json_null();
     json_t *ut = json_array();
     for (size_t i = 0; i < h->nuntraversed_types && i < 50; i++)
-        json_array_append_new(ut, json_pack("{s:o, s:o}", "type", pk_json_str(h->untraversed_types[i].name),
-                                            "count", pk_json_u64(h->untraversed_types[i].count)));
+        json_array_append_new(ut, json_pack("{s:o, s:o}", "type",
+                                            pk_json_str(h->untraversed_types[i].name), "count",
+                                            pk_json_u64(h->untraversed_types[i].count)));
     uint64_t tracked = h->tracked_traversed + h->tracked_untraversed;
     double cov = tracked ? (double)h->tracked_traversed / (double)tracked : 1.0;
     return json_pack("{s:o, s:o, s:b, s:o, s:o, s:o, s:f, s:o, s:o, s:o, s:o, s:o, s:o}", "nodes",
@@ -34,8 +33,9 @@ json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
                      "tracked_traversed", pk_json_u64(h->tracked_traversed), "tracked_untraversed",
                      pk_json_u64(h->tracked_untraversed), "coverage", cov, "untraversed_types", ut,
                      "unreachable_tracked", pk_json_u64(h->unreachable_tracked), "unreadable",
-                     pk_json_u64(h->unreadable), "graph_bytes", pk_json_u64(h->graph_bytes), "frozen_us",
-                     pk_json_u64(h->frozen_us), "analysis_us", pk_json_u64(h->analysis_us));
+                     pk_json_u64(h->unreadable), "graph_bytes", pk_json_u64(h->graph_bytes),
+                     "frozen_us", pk_json_u64(h->frozen_us), "analysis_us",
+                     pk_json_u64(h->analysis_us));
 }
 
 json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
@@ -46,15 +46,17 @@ json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
         const struct pk_retainer *r = &h->retainers[i];
         json_t *types = json_array();
         for (size_t k = 0; k < r->ntypes && k < 20; k++)
-            json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type", pk_json_str(r->types[k].name),
-                                                   "count", pk_json_u64(r->types[k].count), "bytes",
+            json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type",
+                                                   pk_json_str(r->types[k].name), "count",
+                                                   pk_json_u64(r->types[k].count), "bytes",
                                                    pk_json_u64(r->types[k].bytes)));
         json_array_append_new(
-            arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root", pk_json_str(r->root), "kind",
-                           r->is_global ? "global" : "container", "type", pk_json_str(r->type), "len",
-                           r->len >= 0 ? json_integer(r->len) : json_null(), "retained_bytes",
-                           pk_json_u64(r->retained_bytes), "retained_count", pk_json_u64(r->retained_count),
-                           "types", types));
+            arr,
+            json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root", pk_json_str(r->root), "kind",
+                      r->is_global ? "global" : "container", "type", pk_json_str(r->type), "len",
+                      r->len >= 0 ? json_integer(r->len) : json_null(), "retained_bytes",
+                      pk_json_u64(r->retained_bytes), "retained_count",
+                      pk_json_u64(r->retained_count), "types", types));
     }
     return arr;
 }
@@ -71,8 +73,9 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
     uint64_t tracked = h->tracked_traversed + h->tracked_untraversed;
     fprintf(f, "\nUntracked objects reachable from them (str, int, bytes, bytearray...): %s (%s)\n",
             c, b);
-    fprintf(f, "  object graph: %s objects; references of %.1f%% of tracked objects read (%s of "
-               "types pypeek cannot traverse%s",
+    fprintf(f,
+            "  object graph: %s objects; references of %.1f%% of tracked objects read (%s of "
+            "types pypeek cannot traverse%s",
             n, tracked ? 100.0 * (double)h->tracked_traversed / (double)tracked : 100.0, un,
             h->nuntraversed_types ? ", most: " : "");
     for (size_t i = 0; i < h->nuntraversed_types && i < 3; i++) {
@@ -81,12 +84,15 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
         fprintf(f, "%s%s", i ? ", " : "", tn);
     }
     fputs(")\n", f);
-    if (h->partial) fputs("  PARTIAL: the graph hit its memory budget; retained sizes are lower bounds\n", f);
+    if (h->partial)
+        fputs("  PARTIAL: the graph hit its memory budget; retained sizes are lower bounds\n", f);
     size_t shown = 0;
-    for (size_t i = 0; i < h->nretainers; i++) shown += h->retainers[i].is_global;
+    for (size_t i = 0; i < h->nretainers; i++)
+        shown += h->retainers[i].is_global;
     if (!shown) return;
     if (top && shown > top) shown = top;
-    fprintf(f, "\nRetained by module globals (bytes only reachable through them), top %zu:\n", shown);
+    fprintf(f, "\nRetained by module globals (bytes only reachable through them), top %zu:\n",
+            shown);
     for (size_t i = 0, k = 0; i < h->nretainers && k < shown; i++) {
         const struct pk_retainer *r = &h->retainers[i];
         if (!r->is_global) continue;

@@ -10,18 +10,17 @@
 #include "report/report.h"
 #include "util/text.h"
 
-
-
 static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
 {
     json_t *arr = json_array();
     size_t lim = top && top < n ? top : n;
     for (size_t i = 0; i < lim; i++)
-        json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "type",
-                                             pk_json_str(v[i].name), "count", pk_json_u64(v[i].count), "bytes",
-                                             pk_json_u64(v[i].bytes), "bytes_exact", v[i].size_exact,
-                                             "untracked_count", pk_json_u64(v[i].untracked_count),
-                                             "untracked_bytes", pk_json_u64(v[i].untracked_bytes)));
+        json_array_append_new(
+            arr,
+            json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "type", pk_json_str(v[i].name), "count",
+                      pk_json_u64(v[i].count), "bytes", pk_json_u64(v[i].bytes), "bytes_exact",
+                      v[i].size_exact, "untracked_count", pk_json_u64(v[i].untracked_count),
+                      "untracked_bytes", pk_json_u64(v[i].untracked_bytes)));
     return arr;
 }
 
@@ -31,11 +30,11 @@ static json_t *gc_json(const struct pk_interp_snap *is)
     for (int g = 0; g < 3; g++) {
         const struct pk_gen_snap *gs = &is->generations[g];
         json_array_append_new(
-            gens, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "objects", pk_json_u64(gs->objects),
-                            "threshold", (json_int_t)gs->threshold, "count",
-                            (json_int_t)gs->count, "collections", (json_int_t)gs->collections,
-                            "collected", (json_int_t)gs->collected, "uncollectable",
-                            (json_int_t)gs->uncollectable));
+            gens,
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}", "objects", pk_json_u64(gs->objects),
+                      "threshold", (json_int_t)gs->threshold, "count", (json_int_t)gs->count,
+                      "collections", (json_int_t)gs->collections, "collected",
+                      (json_int_t)gs->collected, "uncollectable", (json_int_t)gs->uncollectable));
         json_array_append_new(thr, json_integer(gs->threshold));
         json_array_append_new(cnt, json_integer(gs->count));
     }
@@ -56,8 +55,9 @@ static json_t *pymalloc_json(const struct pk_interp_snap *is)
     const struct pk_pymalloc_snap *p = &is->pymalloc;
     if (!p->available) return json_null();
     return json_pack("{s:o, s:o, s:o, s:o, s:o}", "arenas", pk_json_u64(p->arenas), "arena_bytes",
-                     pk_json_u64(p->arena_bytes), "pools", pk_json_u64(p->pools), "allocated_blocks",
-                     pk_json_u64(p->allocated_blocks), "used_bytes", pk_json_u64(p->used_bytes));
+                     pk_json_u64(p->arena_bytes), "pools", pk_json_u64(p->pools),
+                     "allocated_blocks", pk_json_u64(p->allocated_blocks), "used_bytes",
+                     pk_json_u64(p->used_bytes));
 }
 
 static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
@@ -74,28 +74,28 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     json_object_set_new(root, "taken_at", json_string(s->taken_at));
     json_object_set_new(root, "target",
                         json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "pid", (int)s->target.pid,
-                                  "exe", pk_json_str(s->target.exe), "module", pk_json_str(s->target.module),
-                                  "python_version", pk_json_str(s->target.python_version), "build_id",
+                                  "exe", pk_json_str(s->target.exe), "module",
+                                  pk_json_str(s->target.module), "python_version",
+                                  pk_json_str(s->target.python_version), "build_id",
                                   pk_json_str(s->target.build_id), "layout_source",
                                   pk_json_str(s->target.layout_source)));
     json_object_set_new(root, "attach",
                         json_pack("{s:s, s:o, s:o, s:i, s:b, s:i, s:o, s:o}", "mode",
                                   s->attach.mode ? s->attach.mode : "frozen", "pause_us",
-                                  pk_json_u64(s->attach.pause_us), "wall_us", pk_json_u64(s->attach.wall_us),
-                                  "retries", s->attach.retries, "consistent",
-                                  s->attach.consistent, "threads", s->attach.threads,
+                                  pk_json_u64(s->attach.pause_us), "wall_us",
+                                  pk_json_u64(s->attach.wall_us), "retries", s->attach.retries,
+                                  "consistent", s->attach.consistent, "threads", s->attach.threads,
                                   "bytes_read", pk_json_u64(s->attach.bytes_read), "read_calls",
                                   pk_json_u64(s->attach.read_calls)));
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
         json_object_set_new(root, "gc", gc_json(main));
         json_object_set_new(root, "garbage", garbage_json(main, o->top));
-        json_object_set_new(root, "memory",
-                            json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes",
-                                      pk_json_u64(s->memory.rss_bytes), "hwm_bytes",
-                                      pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
-                                      pk_json_u64(s->memory.swap_bytes), "pymalloc",
-                                      pymalloc_json(main)));
+        json_object_set_new(
+            root, "memory",
+            json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes", pk_json_u64(s->memory.rss_bytes),
+                      "hwm_bytes", pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
+                      pk_json_u64(s->memory.swap_bytes), "pymalloc", pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
         json_object_set_new(root, "graph", pk_heap_graph_json(main));
         json_object_set_new(root, "retainers", pk_heap_retainers_json(main));
@@ -103,16 +103,16 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     json_t *interps = json_array();
     for (size_t i = 0; i < s->ninterps; i++) {
         const struct pk_interp_snap *is = &s->interps[i];
-        json_array_append_new(interps,
-                              json_pack("{s:I, s:b, s:o, s:o, s:o, s:o}", "id", (json_int_t)is->id,
-                                        "main", is->is_main, "gc", gc_json(is), "garbage",
-                                        garbage_json(is, o->top), "pymalloc", pymalloc_json(is),
-                                        "objects", objects_json(is, o->top)));
+        json_array_append_new(
+            interps, json_pack("{s:I, s:b, s:o, s:o, s:o, s:o}", "id", (json_int_t)is->id, "main",
+                               is->is_main, "gc", gc_json(is), "garbage", garbage_json(is, o->top),
+                               "pymalloc", pymalloc_json(is), "objects", objects_json(is, o->top)));
     }
     json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
     json_object_set_new(root, "interpreters", interps);
     json_t *warn = json_array();
-    for (size_t i = 0; i < s->nwarnings; i++) json_array_append_new(warn, pk_json_str(s->warnings[i]));
+    for (size_t i = 0; i < s->nwarnings; i++)
+        json_array_append_new(warn, pk_json_str(s->warnings[i]));
     json_object_set_new(root, "warnings", warn);
     return root;
 }

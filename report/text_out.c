@@ -27,9 +27,12 @@ void pk_fmt_bytes(uint64_t v, char *buf, size_t cap)
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double d = (double)v;
     int u = 0;
-    while (d >= 1024 && u < 4) d /= 1024, u++;
-    if (u == 0) snprintf(buf, cap, "%" PRIu64 " B", v);
-    else snprintf(buf, cap, "%.1f %s", d, units[u]);
+    while (d >= 1024 && u < 4)
+        d /= 1024, u++;
+    if (u == 0)
+        snprintf(buf, cap, "%" PRIu64 " B", v);
+    else
+        snprintf(buf, cap, "%.1f %s", d, units[u]);
 }
 
 static int cmp_bytes(const void *x, const void *y)
@@ -67,8 +70,8 @@ static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk
     pk_fmt_bytes(p->used_bytes, used, sizeof used);
     pk_fmt_count(p->allocated_blocks, blocks, sizeof blocks);
     pk_fmt_count(p->arenas, arenas, sizeof arenas);
-    fprintf(f, "  pymalloc holds %s in %s arenas and uses %s of it (%s blocks)", held, arenas,
-            used, blocks);
+    fprintf(f, "  pymalloc holds %s in %s arenas and uses %s of it (%s blocks)", held, arenas, used,
+            blocks);
     if (p->arena_bytes > 2 * p->used_bytes && p->arena_bytes >= (8u << 20))
         fputs(": most of it is free but not returned to the OS (fragmented arenas)", f);
     fputc('\n', f);
@@ -81,14 +84,16 @@ static void gc_section(FILE *f, const struct pk_interp_snap *is, size_t top)
             is->gc_enabled ? "enabled" : "DISABLED", (long long)g[0].threshold,
             (long long)g[1].threshold, (long long)g[2].threshold, (long long)g[0].count,
             (long long)g[1].count, (long long)g[2].count);
-    fprintf(f, "  collections %lld/%lld/%lld, collected %lld/%lld/%lld, uncollectable %lld/%lld/%lld\n",
-            (long long)g[0].collections, (long long)g[1].collections, (long long)g[2].collections,
-            (long long)g[0].collected, (long long)g[1].collected, (long long)g[2].collected,
-            (long long)g[0].uncollectable, (long long)g[1].uncollectable,
-            (long long)g[2].uncollectable);
+    fprintf(
+        f, "  collections %lld/%lld/%lld, collected %lld/%lld/%lld, uncollectable %lld/%lld/%lld\n",
+        (long long)g[0].collections, (long long)g[1].collections, (long long)g[2].collections,
+        (long long)g[0].collected, (long long)g[1].collected, (long long)g[2].collected,
+        (long long)g[0].uncollectable, (long long)g[1].uncollectable,
+        (long long)g[2].uncollectable);
     if (!is->gc_enabled)
         fputs("  warning: the garbage collector is disabled (gc.disable()): reference cycles are "
-              "never freed\n", f);
+              "never freed\n",
+              f);
     if (is->gc_debug) {
         fprintf(f, "  debug flags: 0x%llx", (unsigned long long)is->gc_debug);
         if (is->gc_debug & (1 << 5))
@@ -101,7 +106,8 @@ static void gc_section(FILE *f, const struct pk_interp_snap *is, size_t top)
         pk_fmt_count(is->garbage_count, c, sizeof c);
         fprintf(f, "  warning: gc.garbage holds %s objects that will never be freed:\n", c);
         size_t n = top && top < is->ngarbage_types ? top : is->ngarbage_types;
-        for (size_t i = 0; i < n; i++) type_row(f, &is->garbage_types[i]);
+        for (size_t i = 0; i < n; i++)
+            type_row(f, &is->garbage_types[i]);
     }
 }
 
@@ -121,13 +127,16 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
     fprintf(f, "  generations 0/1/2: %s / %s / %s    frozen (gc.freeze): %s\n", g0, g1, g2, p);
     size_t n = top && top < is->ntypes ? top : is->ntypes;
     fprintf(f, "\nTop %zu types by count%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
-    for (size_t i = 0; i < n; i++) type_row(f, &is->types[i]);
+    for (size_t i = 0; i < n; i++)
+        type_row(f, &is->types[i]);
     const struct pk_type_stat **by = malloc((is->ntypes ? is->ntypes : 1) * sizeof *by);
     if (!by) return;
-    for (size_t i = 0; i < is->ntypes; i++) by[i] = &is->types[i];
+    for (size_t i = 0; i < is->ntypes; i++)
+        by[i] = &is->types[i];
     qsort(by, is->ntypes, sizeof *by, cmp_bytes);
     fprintf(f, "\nTop %zu types by bytes%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
-    for (size_t i = 0; i < n; i++) type_row(f, by[i]);
+    for (size_t i = 0; i < n; i++)
+        type_row(f, by[i]);
     free(by);
     pk_heap_report_text(f, is, top);
 }
@@ -155,10 +164,12 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     }
     size_t top = o->top ? o->top : 20;
     if (s->ninterps) memory_section(f, s, &s->interps[0]);
-    for (size_t i = 0; i < s->ninterps; i++) interp_section(f, &s->interps[i], top, s->ninterps > 1);
+    for (size_t i = 0; i < s->ninterps; i++)
+        interp_section(f, &s->interps[i], top, s->ninterps > 1);
     pk_fds_report_text(f, &s->fds, o->top ? o->top : 10);
-    fputs("\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
-          f);
+    fputs(
+        "\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
+        f);
     if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing the report failed");
     return 0;
 }

@@ -1,6 +1,6 @@
 /* Printing `pypeek why`: reference chains as text lines or JSON (pypeek.why/1). */
-#include "report/json_util.h"
 #include "report/why_out.h"
+#include "report/json_util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -10,36 +10,36 @@
 #include "report/report.h"
 #include "util/text.h"
 
-
-
 int pk_why_json(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
 {
     json_t *types = json_array(), *chains = json_array(), *roots = json_array();
-    for (size_t i = 0; i < w->ntypes; i++) json_array_append_new(types, pk_json_str(w->types[i]));
+    for (size_t i = 0; i < w->ntypes; i++)
+        json_array_append_new(types, pk_json_str(w->types[i]));
     for (size_t i = 0; i < w->nroots; i++)
-        json_array_append_new(roots, json_pack("{s:o, s:o, s:o}", "root", pk_json_str(w->roots[i].root),
-                                               "instances", pk_json_u64(w->roots[i].instances),
-                                               "retained_bytes",
-                                               pk_json_u64(w->roots[i].retained_bytes)));
+        json_array_append_new(roots,
+                              json_pack("{s:o, s:o, s:o}", "root", pk_json_str(w->roots[i].root),
+                                        "instances", pk_json_u64(w->roots[i].instances),
+                                        "retained_bytes", pk_json_u64(w->roots[i].retained_bytes)));
     for (size_t i = 0; i < w->nchains; i++) {
         const struct pk_why_chain *c = &w->chains[i];
         json_t *path = json_array();
-        for (size_t k = 0; k < c->nhops; k++) json_array_append_new(path, pk_json_str(c->hops[k]));
+        for (size_t k = 0; k < c->nhops; k++)
+            json_array_append_new(path, pk_json_str(c->hops[k]));
         char addr[32];
         snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)c->target_addr);
-        json_array_append_new(
-            chains, json_pack("{s:o, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root", pk_json_str(c->root),
-                              "from_global", c->from_global, "retained_bytes",
-                              pk_json_u64(c->root_retained), "path", path, "target", "type",
-                              pk_json_str(c->target_type), "address", addr, "bytes",
-                              pk_json_u64(c->target_size), "retained_bytes",
-                              pk_json_u64(c->target_retained)));
+        json_array_append_new(chains,
+                              json_pack("{s:o, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root",
+                                        pk_json_str(c->root), "from_global", c->from_global,
+                                        "retained_bytes", pk_json_u64(c->root_retained), "path",
+                                        path, "target", "type", pk_json_str(c->target_type),
+                                        "address", addr, "bytes", pk_json_u64(c->target_size),
+                                        "retained_bytes", pk_json_u64(c->target_retained)));
     }
-    json_t *doc = json_pack("{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema",
-                            "pypeek.why/1", "pid", pid, "query", pk_json_str(w->query), "types", types,
-                            "instances", pk_json_u64(w->instances), "bytes", pk_json_u64(w->bytes),
-                            "reachable_from_globals", pk_json_u64(w->reachable), "held_from_unknown",
-                            pk_json_u64(w->unknown), "roots", roots, "chains", chains);
+    json_t *doc = json_pack(
+        "{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "pypeek.why/1", "pid", pid,
+        "query", pk_json_str(w->query), "types", types, "instances", pk_json_u64(w->instances),
+        "bytes", pk_json_u64(w->bytes), "reachable_from_globals", pk_json_u64(w->reachable),
+        "held_from_unknown", pk_json_u64(w->unknown), "roots", roots, "chains", chains);
     if (!doc) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     int r = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
@@ -65,8 +65,9 @@ int pk_why_text(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
         pk_escape(w->types[i], tn, sizeof tn);
         fprintf(f, "%s%s", i ? ", " : " of ", tn);
     }
-    fprintf(f, "\n  %s reachable from module globals, %s held from C / unknown (frames, C "
-               "code, or references pypeek cannot read)\n",
+    fprintf(f,
+            "\n  %s reachable from module globals, %s held from C / unknown (frames, C "
+            "code, or references pypeek cannot read)\n",
             c2, c3);
     if (w->nroots) {
         fputs("\nHeld through (instances, bytes retained by the global):\n", f);

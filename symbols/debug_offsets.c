@@ -66,8 +66,9 @@ void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
     uint64_t version;
     memcpy(&version, head + 8, 8);
     if ((uint32_t)version != py_version_hex || (version >> 32) != 0) {
-        warn(res, "_Py_DebugOffsets.version is 0x%llx but the interpreter says 0x%08x; its "
-                  "offsets are ignored",
+        warn(res,
+             "_Py_DebugOffsets.version is 0x%llx but the interpreter says 0x%08x; its "
+             "offsets are ignored",
              (unsigned long long)version, (unsigned)py_version_hex);
         return;
     }
@@ -77,9 +78,9 @@ void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
     compare_fill(mod, runtime_vaddr, where, l, res);
 }
 
-void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr,
-                               uint32_t py_version_hex, const struct pk_field *where,
-                               struct pk_layout *l, struct pk_debug_offsets_result *res)
+void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
+                               const struct pk_field *where, struct pk_layout *l,
+                               struct pk_debug_offsets_result *res)
 {
     pk_debug_offsets_check(mod, runtime_vaddr, py_version_hex, NULL, l, res);
     if (res->present && !res->nwarnings) compare_fill(mod, runtime_vaddr, where, l, res);
@@ -98,8 +99,10 @@ static void compare_fill(struct pk_elf *mod, uint64_t runtime_vaddr, const struc
         if (!pk_field_ok(*f)) {
             /* DWARF lacks it: use what the interpreter itself exports */
             if (v > (1u << 30)) continue;
-            if (is_size) *f = (struct pk_field){0, (uint32_t)v, 0, 0};
-            else *f = (struct pk_field){(int32_t)v, 0, 0, 0};
+            if (is_size)
+                *f = (struct pk_field){0, (uint32_t)v, 0, 0};
+            else
+                *f = (struct pk_field){(int32_t)v, 0, 0, 0};
             res->filled++;
             continue;
         }
@@ -107,8 +110,9 @@ static void compare_fill(struct pk_elf *mod, uint64_t runtime_vaddr, const struc
         res->checked++;
         if (mine != v) {
             res->mismatches++;
-            warn(res, "_Py_DebugOffsets.%s is %llu but the DWARF layout (%s) says %llu; using "
-                      "DWARF",
+            warn(res,
+                 "_Py_DebugOffsets.%s is %llu but the DWARF layout (%s) says %llu; using "
+                 "DWARF",
                  pairs[i].member, (unsigned long long)v, pk_layout_field_name(pairs[i].field),
                  (unsigned long long)mine);
         }
@@ -130,7 +134,8 @@ int pk_debug_offsets_positions(struct pk_dwarf *d, struct pk_field *where, size_
     if (cap < NPAIRS) return -1;
     struct pk_dwarf_query q[NPAIRS];
     struct pk_err ignore = {0};
-    for (size_t i = 0; i < NPAIRS; i++) q[i] = (struct pk_dwarf_query){"_Py_DebugOffsets", pairs[i].member};
+    for (size_t i = 0; i < NPAIRS; i++)
+        q[i] = (struct pk_dwarf_query){"_Py_DebugOffsets", pairs[i].member};
     return pk_dwarf_resolve(d, q, NPAIRS, where, &ignore);
 }
 

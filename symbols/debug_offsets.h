@@ -14,9 +14,9 @@
 #define PK_DEBUG_OFFSETS_MAX_WARNINGS 8
 
 struct pk_debug_offsets_result {
-    int present;  /* the cookie was found */
-    int checked;  /* offsets compared with DWARF */
-    int filled;   /* layout fields DWARF lacked, taken from _Py_DebugOffsets */
+    int present; /* the cookie was found */
+    int checked; /* offsets compared with DWARF */
+    int filled;  /* layout fields DWARF lacked, taken from _Py_DebugOffsets */
     int mismatches;
     char warnings[PK_DEBUG_OFFSETS_MAX_WARNINGS][256];
     int nwarnings;
@@ -29,9 +29,9 @@ void pk_debug_offsets_check(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
                             struct pk_debug_offsets_result *res);
 
 /* The same check with the members' positions given (from a layout record or the cache). */
-void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr,
-                               uint32_t py_version_hex, const struct pk_field *where,
-                               struct pk_layout *l, struct pk_debug_offsets_result *res);
+void pk_debug_offsets_check_at(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t py_version_hex,
+                               const struct pk_field *where, struct pk_layout *l,
+                               struct pk_debug_offsets_result *res);
 /* The members compared, and where each lives in _Py_DebugOffsets per this DWARF (for layout
    records, which carry them so a stripped interpreter can still be compared). */
 size_t pk_debug_offsets_count(void);

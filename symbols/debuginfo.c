@@ -39,7 +39,8 @@ int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char
     char rel[3 * sizeof id + 32] = "";
     if (idlen >= 2) {
         int p = snprintf(rel, sizeof rel, ".build-id/%02x/", id[0]);
-        for (size_t i = 1; i < idlen; i++) p += snprintf(rel + p, sizeof rel - (size_t)p, "%02x", id[i]);
+        for (size_t i = 1; i < idlen; i++)
+            p += snprintf(rel + p, sizeof rel - (size_t)p, "%02x", id[i]);
         snprintf(rel + p, sizeof rel - (size_t)p, ".debug");
     }
     char roots[4][PATH_MAX];
@@ -50,7 +51,8 @@ int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char
     /* A system tree unpacked somewhere (dpkg -x, a chroot seen from outside): the module is
        SYSROOT/usr/{bin,lib}/..., its debug files are under SYSROOT/usr/lib/debug. */
     const char *mpath = pk_elf_path(mod), *usr = NULL;
-    for (const char *p = strstr(mpath, "/usr/"); p; p = strstr(p + 1, "/usr/")) usr = p;
+    for (const char *p = strstr(mpath, "/usr/"); p; p = strstr(p + 1, "/usr/"))
+        usr = p;
     if (usr && usr > mpath && (size_t)(usr - mpath) + 16 < PATH_MAX) {
         memcpy(roots[nroots], mpath, (size_t)(usr - mpath));
         strcpy(roots[nroots] + (usr - mpath), "/usr/lib/debug");

@@ -10,13 +10,15 @@
 static int progress(debuginfod_client *c, long a, long b)
 {
     (void)c;
-    if (b > 0) fprintf(stderr, "\rpypeek: fetching debug info: %ld/%ld KiB ", a >> 10, b >> 10);
-    else fprintf(stderr, "\rpypeek: fetching debug info: %ld KiB ", a >> 10);
+    if (b > 0)
+        fprintf(stderr, "\rpypeek: fetching debug info: %ld/%ld KiB ", a >> 10, b >> 10);
+    else
+        fprintf(stderr, "\rpypeek: fetching debug info: %ld KiB ", a >> 10);
     return 0;
 }
 
-int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, char *out,
-                        size_t cap, char *why, size_t whycap)
+int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, char *out, size_t cap,
+                        char *why, size_t whycap)
 {
     why[0] = '\0';
     const char *urls = getenv("DEBUGINFOD_URLS");

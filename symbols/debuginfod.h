@@ -8,7 +8,7 @@
 
 /* 0 with the cached file's path in out; -1 when DEBUGINFOD_URLS is unset or empty (why is
    then ""), or the servers have no such file or cannot be reached (why says so). */
-int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, char *out,
-                        size_t cap, char *why, size_t whycap);
+int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, char *out, size_t cap,
+                        char *why, size_t whycap);
 
 #endif

@@ -268,7 +268,8 @@ int pk_dwarf_resolve(struct pk_dwarf *d, const struct pk_dwarf_query *q, size_t 
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
     }
     size_t nw = 0;
-    for (size_t i = 0; i < n; i++) idx[i] = add_wanted(w, &nw, q[i].types);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = add_wanted(w, &nw, q[i].types);
     int rc = scan_units(d, w, nw, e);
     int resolved = 0;
     for (size_t i = 0; i < n; i++) {
@@ -277,7 +278,8 @@ int pk_dwarf_resolve(struct pk_dwarf *d, const struct pk_dwarf_query *q, size_t 
         Dwarf_Die *agg = &w[idx[i]].die;
         if (!q[i].member) {
             Dwarf_Word sz;
-            if (dwarf_aggregate_size(agg, &sz) == 0) out[i] = (struct pk_field){0, (uint32_t)sz, 0, 0};
+            if (dwarf_aggregate_size(agg, &sz) == 0)
+                out[i] = (struct pk_field){0, (uint32_t)sz, 0, 0};
         } else {
             out[i] = resolve_path(agg, q[i].member);
         }

@@ -87,9 +87,12 @@ static int name_matches(const char *name, const char *want, size_t wlen, int all
     const char *rest = name + wlen;
     if (*rest == '\0') return 1;
     if (!allow_lto) return 0;
-    if (!strncmp(rest, ".lto_priv.", 10)) rest += 10;
-    else if (*rest == '.') rest += 1;
-    else return 0;
+    if (!strncmp(rest, ".lto_priv.", 10))
+        rest += 10;
+    else if (*rest == '.')
+        rest += 1;
+    else
+        return 0;
     if (!*rest) return 0;
     for (; *rest; rest++)
         if (*rest < '0' || *rest > '9') return 0;
@@ -109,8 +112,7 @@ static int lookup_in(struct pk_elf *f, Elf64_Word type, const char *name, int al
         size_t n = sh.sh_size / sh.sh_entsize;
         for (size_t i = 0; i < n; i++) {
             GElf_Sym s;
-            if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF || s.st_name == 0)
-                continue;
+            if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF || s.st_name == 0) continue;
             const char *sn = elf_strptr(f->elf, sh.sh_link, s.st_name);
             if (sn && name_matches(sn, name, wlen, allow_lto)) {
                 out->value = s.st_value;

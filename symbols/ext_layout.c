@@ -47,10 +47,12 @@ int pk_ext_layout_socket(pid_t pid, const struct pk_maps *maps, const char *debu
     if (pk_dwarf_open(debug_path, &d, &ignore) < 0) return 0;
     struct pk_dwarf_query q[NSOCK];
     struct pk_field out[NSOCK];
-    for (size_t i = 0; i < NSOCK; i++) q[i] = pk_layout_query(socket_fields[i]);
+    for (size_t i = 0; i < NSOCK; i++)
+        q[i] = pk_layout_query(socket_fields[i]);
     int r = pk_dwarf_resolve(d, q, NSOCK, out, &ignore);
     pk_dwarf_close(d);
     if (r != (int)NSOCK) return 0; /* all or nothing */
-    for (size_t i = 0; i < NSOCK; i++) l->f[socket_fields[i]] = out[i];
+    for (size_t i = 0; i < NSOCK; i++)
+        l->f[socket_fields[i]] = out[i];
     return 1;
 }

@@ -46,13 +46,35 @@ int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_ve
 
 /* Fields without which no census is possible. */
 static const enum pk_layout_field required[] = {
-    PK_L_runtime_interpreters_head, PK_L_interp_next, PK_L_interp_gc, PK_L_gc_permanent_generation,
-    PK_L_gc_collecting, PK_L_gen_size, PK_L_gen_head, PK_L_gen_count, PK_L_gchead_size,
-    PK_L_gchead_next, PK_L_gchead_prev, PK_L_object_size, PK_L_object_type, PK_L_varobject_size,
-    PK_L_type_name, PK_L_type_basicsize, PK_L_type_itemsize, PK_L_type_flags,
-    PK_L_heaptype_qualname, PK_L_type_dict, PK_L_list_allocated, PK_L_dict_keys,
-    PK_L_dictkeys_nentries, PK_L_dictkeys_indices, PK_L_ascii_size, PK_L_ascii_length,
-    PK_L_ascii_state_kind, PK_L_ascii_state_compact, PK_L_ascii_state_ascii,
+    PK_L_runtime_interpreters_head,
+    PK_L_interp_next,
+    PK_L_interp_gc,
+    PK_L_gc_permanent_generation,
+    PK_L_gc_collecting,
+    PK_L_gen_size,
+    PK_L_gen_head,
+    PK_L_gen_count,
+    PK_L_gchead_size,
+    PK_L_gchead_next,
+    PK_L_gchead_prev,
+    PK_L_object_size,
+    PK_L_object_type,
+    PK_L_varobject_size,
+    PK_L_type_name,
+    PK_L_type_basicsize,
+    PK_L_type_itemsize,
+    PK_L_type_flags,
+    PK_L_heaptype_qualname,
+    PK_L_type_dict,
+    PK_L_list_allocated,
+    PK_L_dict_keys,
+    PK_L_dictkeys_nentries,
+    PK_L_dictkeys_indices,
+    PK_L_ascii_size,
+    PK_L_ascii_length,
+    PK_L_ascii_state_kind,
+    PK_L_ascii_state_compact,
+    PK_L_ascii_state_ascii,
     PK_L_compact_unicode_size,
 };
 
@@ -73,19 +95,21 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
 {
     uint32_t v = l->py_version_hex;
     if (v < VER(3, 8))
-        return pk_fail(e, PK_E_NOT_PYTHON, "CPython %u.%u is not supported (3.8 or later)",
-                       v >> 24, (v >> 16) & 0xff);
+        return pk_fail(e, PK_E_NOT_PYTHON, "CPython %u.%u is not supported (3.8 or later)", v >> 24,
+                       (v >> 16) & 0xff);
     if (!pk_field_ok(l->f[PK_L_interp_gc]) && pk_field_ok(l->f[PK_L_runtime_gc])) {
         l->gc_in_runtime = 1;
         l->f[PK_L_interp_gc] = (struct pk_field){0, l->f[PK_L_gc_size].size, 0, 0};
     }
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         if (!pk_field_ok(l->f[required[i]])) return missing(v, field_names[required[i]], e);
-    if (pk_field_ok(l->f[PK_L_gc_generations])) l->gc_kind = PK_GC_GENERATIONAL;
+    if (pk_field_ok(l->f[PK_L_gc_generations]))
+        l->gc_kind = PK_GC_GENERATIONAL;
     else if (pk_field_ok(l->f[PK_L_gc_young]) && pk_field_ok(l->f[PK_L_gc_old]) &&
              pk_field_ok(l->f[PK_L_gc_visited_space]))
         l->gc_kind = PK_GC_INCREMENTAL;
-    else return missing(v, "the GC generation lists", e);
+    else
+        return missing(v, "the GC generation lists", e);
     if (!pk_field_ok(l->f[PK_L_dictkeys_size]) && !pk_field_ok(l->f[PK_L_dictkeys_log2_size]))
         return missing(v, "the dict key table size", e);
 

@@ -15,10 +15,12 @@ int pk_layout_cache_path(const char *build_id, char *out, size_t cap)
     if (!build_id || !build_id[0]) return -1;
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
-    if (xdg && xdg[0] == '/') n = snprintf(out, cap, "%s/pypeek/layout-%s.layout", xdg, build_id);
+    if (xdg && xdg[0] == '/')
+        n = snprintf(out, cap, "%s/pypeek/layout-%s.layout", xdg, build_id);
     else if (home && home[0] == '/')
         n = snprintf(out, cap, "%s/.cache/pypeek/layout-%s.layout", home, build_id);
-    else return -1;
+    else
+        return -1;
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
@@ -56,8 +58,7 @@ static int make_dirs(const char *path)
     return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-int pk_layout_cache_store(const char *path, const struct pk_layout_record *r, char *why,
-                          size_t cap)
+int pk_layout_cache_store(const char *path, const struct pk_layout_record *r, char *why, size_t cap)
 {
     if (make_dirs(path) < 0) {
         snprintf(why, cap, "cannot create the directory of %s: %s", path, strerror(errno));

@@ -12,14 +12,18 @@
 #define MAX_OFFSET (1u << 24) /* no CPython struct comes near 16 MiB */
 
 const char *const pk_record_sym_names[PK_RS_COUNT] = {
-    "arenas", "maxarenas", "narenas_currently_allocated", "raw_allocated_blocks",
+    "arenas",
+    "maxarenas",
+    "narenas_currently_allocated",
+    "raw_allocated_blocks",
     "_Py_AllocatedBlocks",
 };
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
     return h;
 }
 #define FNV_INIT 0xcbf29ce484222325ull
@@ -45,10 +49,11 @@ void pk_record_flavour(struct pk_elf *mod, char *out, size_t cap)
        _Py_DecRefShared (Include/object.h, Include/refcount.h). */
     int debug = pk_elf_find_symbol(mod, "_Py_NegativeRefcount", 0, &s);
     int ft = pk_elf_find_symbol(mod, "_Py_DecRefShared", 0, &s);
-    snprintf(out, cap, "%s", debug && ft ? "debug-freethreaded"
-                             : debug     ? "debug"
-                             : ft        ? "freethreaded"
-                                         : "release");
+    snprintf(out, cap, "%s",
+             debug && ft ? "debug-freethreaded"
+             : debug     ? "debug"
+             : ft        ? "freethreaded"
+                         : "release");
 }
 
 int pk_record_from_dwarf(struct pk_elf *mod, const char *debug_path, uint32_t py_version_hex,
@@ -75,7 +80,8 @@ int pk_record_from_dwarf(struct pk_elf *mod, const char *debug_path, uint32_t py
     int rc = pk_dwarf_open(debug_path, &dw, e);
     if (rc < 0) return rc;
     rc = pk_layout_resolve_dwarf(&r->layout, dw, py_version_hex, e);
-    for (int i = 0; i < PK_DBGOFF_MAX; i++) r->dbgoff[i] = PK_FIELD_MISSING;
+    for (int i = 0; i < PK_DBGOFF_MAX; i++)
+        r->dbgoff[i] = PK_FIELD_MISSING;
     if (rc == 0 && py_version_hex >= 0x030d0000)
         pk_debug_offsets_positions(dw, r->dbgoff, PK_DBGOFF_MAX);
     pk_dwarf_close(dw);
@@ -106,9 +112,10 @@ static char *record_body(const struct pk_layout_record *r, size_t *len)
         struct pk_field x = r->layout.f[i];
         const char *name = pk_layout_field_name((enum pk_layout_field)i);
         if (pk_field_ok(x))
-            fprintf(f, "field %s %d %u %d %d\n", name, (int)x.off, (unsigned)x.size,
-                    (int)x.bit_off, (int)x.bit_size);
-        else fprintf(f, "field %s -\n", name);
+            fprintf(f, "field %s %d %u %d %d\n", name, (int)x.off, (unsigned)x.size, (int)x.bit_off,
+                    (int)x.bit_size);
+        else
+            fprintf(f, "field %s -\n", name);
     }
     if (fclose(f) != 0) {
         free(buf);
@@ -148,8 +155,10 @@ static int is_hex(const char *s)
 int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, struct pk_err *e)
 {
     memset(r, 0, sizeof *r);
-    for (int i = 0; i < PK_L_COUNT; i++) r->layout.f[i] = PK_FIELD_MISSING;
-    for (int i = 0; i < PK_DBGOFF_MAX; i++) r->dbgoff[i] = PK_FIELD_MISSING;
+    for (int i = 0; i < PK_L_COUNT; i++)
+        r->layout.f[i] = PK_FIELD_MISSING;
+    for (int i = 0; i < PK_DBGOFF_MAX; i++)
+        r->dbgoff[i] = PK_FIELD_MISSING;
     if (memchr(text, '\0', len)) return BAD("a NUL byte in the record");
     const char *ck = NULL;
     for (const char *p = text; p < text + len;) {
@@ -185,7 +194,8 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
         int x1, x2, x3, x4;
         unsigned u1;
         if (!seen_format) {
-            if (sscanf(line, "pypeek-layout %d", &x1) != 1) return BAD("not a pypeek layout record");
+            if (sscanf(line, "pypeek-layout %d", &x1) != 1)
+                return BAD("not a pypeek layout record");
             if (x1 != RECORD_FORMAT)
                 return BAD("record format %d (this pypeek reads format %d)", x1, RECORD_FORMAT);
             seen_format = 1;
@@ -240,7 +250,8 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
             if (k < 0 || k >= PK_DBGOFF_MAX) return BAD("unknown _Py_DebugOffsets member '%s'", a);
             r->dbgoff[k] = (struct pk_field){x1, u1, 0, 0};
         } else if (!strcmp(key, "field")) {
-            if (sscanf(line, "field %127s %127s", a, b) != 2) return BAD("line %d: bad field", lineno);
+            if (sscanf(line, "field %127s %127s", a, b) != 2)
+                return BAD("line %d: bad field", lineno);
             int k = field_index(a);
             if (k < 0) return BAD("unknown field '%s'", a);
             if (!strcmp(b, "-")) continue;
@@ -272,9 +283,12 @@ int pk_record_load(const char *path, struct pk_layout_record *r, struct pk_err *
     int err = ferror(f);
     fclose(f);
     int rc;
-    if (err) rc = pk_fail(e, PK_E_BAD_FILE, "%s: read error", path);
-    else if (n == cap) rc = pk_fail(e, PK_E_BAD_FILE, "%s: larger than 1 MiB", path);
-    else rc = pk_record_parse(buf, n, r, e);
+    if (err)
+        rc = pk_fail(e, PK_E_BAD_FILE, "%s: read error", path);
+    else if (n == cap)
+        rc = pk_fail(e, PK_E_BAD_FILE, "%s: larger than 1 MiB", path);
+    else
+        rc = pk_record_parse(buf, n, r, e);
     free(buf);
     return rc;
 }

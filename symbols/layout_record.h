@@ -45,7 +45,7 @@ struct pk_layout_record {
     char build_id[41];
     uint32_t py_version_hex;
     char flavour[32];
-    uint64_t syms[PK_RS_COUNT]; /* st_value in the module, 0 when not found */
+    uint64_t syms[PK_RS_COUNT];            /* st_value in the module, 0 when not found */
     struct pk_field dbgoff[PK_DBGOFF_MAX]; /* where each _Py_DebugOffsets member lives */
     struct pk_layout layout; /* f[] and py_version_hex only: constants come from finish */
 };

@@ -85,8 +85,8 @@ static int check_type(struct vctx *c, uint64_t addr, uint64_t type_type, const c
         return fail(c, "Py%s_Type's ob_type is not PyType_Type", name);
     if (rd_ptr(c, addr + PK_OFF(l, type_name), &tp_name) < 0 ||
         rd(c, tp_name, buf, strlen(name) + 1) < 0 || memcmp(buf, name, strlen(name) + 1) != 0)
-        return fail(c, "the tp_name of the type at 0x%llx is not \"%s\"",
-                    (unsigned long long)addr, name);
+        return fail(c, "the tp_name of the type at 0x%llx is not \"%s\"", (unsigned long long)addr,
+                    name);
     return 0;
 }
 
@@ -101,8 +101,8 @@ int pk_layout_validate(const struct pk_target *t, struct pk_elf *mod, uint64_t r
     static const struct {
         int bt;
         const char *name;
-    } types[] = {{PK_BT_TYPE, "type"}, {PK_BT_LIST, "list"}, {PK_BT_DICT, "dict"},
-                 {PK_BT_TUPLE, "tuple"}, {PK_BT_STR, "str"}, {PK_BT_LONG, "int"}};
+    } types[] = {{PK_BT_TYPE, "type"},   {PK_BT_LIST, "list"}, {PK_BT_DICT, "dict"},
+                 {PK_BT_TUPLE, "tuple"}, {PK_BT_STR, "str"},   {PK_BT_LONG, "int"}};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (check_type(&c, t->builtin_types[types[i].bt], tt, types[i].name) < 0) return -1;
     uint64_t basic;
@@ -122,8 +122,8 @@ int pk_layout_validate(const struct pk_target *t, struct pk_elf *mod, uint64_t r
             return fail(&c, "_PyRuntime.interpreters.main is not a readable pointer");
         interp = main_interp;
     }
-    uint64_t gc = l->gc_in_runtime ? t->runtime_addr + PK_OFF(l, runtime_gc)
-                                   : interp + PK_OFF(l, interp_gc);
+    uint64_t gc =
+        l->gc_in_runtime ? t->runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
     char what[64];
     if (l->gc_kind == PK_GC_GENERATIONAL) {
         uint64_t gen0 = gc + PK_OFF(l, gc_generations) + PK_OFF(l, gen_head);
@@ -148,8 +148,8 @@ int pk_layout_validate(const struct pk_target *t, struct pk_elf *mod, uint64_t r
         uint64_t young = gc + PK_OFF(l, gc_young) + PK_OFF(l, gen_head);
         if (check_head(&c, young, "the young generation's list head") < 0) return -1;
         for (int i = 0; i < 2; i++) {
-            uint64_t h = gc + PK_OFF(l, gc_old) + (uint64_t)i * PK_F(l, gen_size).size +
-                         PK_OFF(l, gen_head);
+            uint64_t h =
+                gc + PK_OFF(l, gc_old) + (uint64_t)i * PK_F(l, gen_size).size + PK_OFF(l, gen_head);
             snprintf(what, sizeof what, "old generation %d's list head", i);
             if (check_head(&c, h, what) < 0) return -1;
         }
@@ -160,8 +160,8 @@ int pk_layout_validate(const struct pk_target *t, struct pk_elf *mod, uint64_t r
     /* 3.13+: the interpreter's own offsets table, where the record says its members are. */
     if (l->py_version_hex >= 0x030d0000) {
         char w[256];
-        int n = pk_debug_offsets_compare(mod, runtime_vaddr, l->py_version_hex, rec->dbgoff, l,
-                                         w, sizeof w);
+        int n = pk_debug_offsets_compare(mod, runtime_vaddr, l->py_version_hex, rec->dbgoff, l, w,
+                                         sizeof w);
         if (n < 0) return fail(&c, "%s", w);
     }
     return 0;

@@ -10,20 +10,20 @@
 #include "symbols/debug_offsets.h"
 #include "symbols/debuginfo.h"
 #include "symbols/debuginfod.h"
+#include "symbols/elf_file.h"
+#include "symbols/ext_layout.h"
 #include "symbols/layout_cache.h"
 #include "symbols/layout_record.h"
 #include "symbols/layout_validate.h"
-#include "symbols/ext_layout.h"
-#include "symbols/elf_file.h"
 #include "symbols/version.h"
 
 #define MAX_MODULES_TRIED 512
 
 static const char *const builtin_type_symbols[PK_BT_COUNT] = {
-    "PyBaseObject_Type", "PyList_Type", "PyTuple_Type", "PyDict_Type", "PySet_Type",
-    "PyFrozenSet_Type", "PyType_Type", "PyGen_Type", "PyCoro_Type", "PyAsyncGen_Type",
-    "PyFrame_Type", "PyUnicode_Type", "PyBytes_Type", "PyByteArray_Type", "PyLong_Type",
-    "PyFloat_Type", "PyCell_Type", "PyModule_Type", "PyFunction_Type", "PyMethod_Type",
+    "PyBaseObject_Type", "PyList_Type",    "PyTuple_Type",  "PyDict_Type",      "PySet_Type",
+    "PyFrozenSet_Type",  "PyType_Type",    "PyGen_Type",    "PyCoro_Type",      "PyAsyncGen_Type",
+    "PyFrame_Type",      "PyUnicode_Type", "PyBytes_Type",  "PyByteArray_Type", "PyLong_Type",
+    "PyFloat_Type",      "PyCell_Type",    "PyModule_Type", "PyFunction_Type",  "PyMethod_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else
@@ -34,7 +34,8 @@ static int open_mapped(pid_t pid, const struct pk_map *m, struct pk_elf **out)
     struct pk_err ignore = {0};
     size_t len = strlen(m->path);
     static const char deleted[] = " (deleted)";
-    int is_deleted = len > sizeof deleted - 1 && !strcmp(m->path + len - (sizeof deleted - 1), deleted);
+    int is_deleted =
+        len > sizeof deleted - 1 && !strcmp(m->path + len - (sizeof deleted - 1), deleted);
     if (!is_deleted) {
         snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, m->path);
         if (pk_elf_open(path, out, &ignore) == 0) return 0;
@@ -100,7 +101,8 @@ static void hex_build_id(struct pk_elf *f, char *out, size_t cap)
     unsigned char id[64];
     size_t n = pk_elf_build_id(f, id, sizeof id);
     out[0] = '\0';
-    for (size_t i = 0; i < n && 2 * i + 2 < cap; i++) snprintf(out + 2 * i, 3, "%02x", id[i]);
+    for (size_t i = 0; i < n && 2 * i + 2 < cap; i++)
+        snprintf(out + 2 * i, 3, "%02x", id[i]);
 }
 
 static void target_warn(struct pk_target *t, const char *fmt, ...)
@@ -116,10 +118,10 @@ static void target_warn(struct pk_target *t, const char *fmt, ...)
 static void apply_record_syms(const struct pk_layout_record *r, struct pk_target *t)
 {
     uint64_t *out[PK_RS_COUNT] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
-                                  &t->obmalloc_syms.narenas,
-                                  &t->obmalloc_syms.raw_allocated_blocks,
+                                  &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks,
                                   &t->obmalloc_syms.allocated_blocks};
-    for (int i = 0; i < PK_RS_COUNT; i++) *out[i] = r->syms[i] ? r->syms[i] + t->bias : 0;
+    for (int i = 0; i < PK_RS_COUNT; i++)
+        *out[i] = r->syms[i] ? r->syms[i] + t->bias : 0;
 }
 
 static void append_source(struct pk_target *t, const char *fmt, ...)
@@ -143,7 +145,8 @@ static int layout_from_own_record(struct pk_elf *mod, uint64_t runtime_vaddr,
     t->layout.py_version_hex = t->py_version_hex;
     struct pk_debug_offsets_result dbg;
     pk_debug_offsets_check_at(mod, runtime_vaddr, t->py_version_hex, r->dbgoff, &t->layout, &dbg);
-    for (int i = 0; i < dbg.nwarnings; i++) target_warn(t, "%s", dbg.warnings[i]);
+    for (int i = 0; i < dbg.nwarnings; i++)
+        target_warn(t, "%s", dbg.warnings[i]);
     int rc = pk_layout_finish(&t->layout, e);
     if (rc < 0) return rc;
     apply_record_syms(r, t);
@@ -172,7 +175,8 @@ static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct c
     if (rc < 0) return snprintf(why, cap, "%.400s", e.msg), -1;
     if ((r.py_version_hex & 0xffff0000u) != (t->py_version_hex & 0xffff0000u))
         return snprintf(why, cap, "it is for CPython %u.%u", r.py_version_hex >> 24,
-                        (r.py_version_hex >> 16) & 0xff), -1;
+                        (r.py_version_hex >> 16) & 0xff),
+               -1;
     if (strcmp(r.flavour, flavour) != 0)
         return snprintf(why, cap, "it is for a %s build, this one is %s", r.flavour, flavour), -1;
     int same_build = t->build_id[0] && !strcmp(r.build_id, t->build_id);
@@ -181,17 +185,19 @@ static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct c
     if (pk_layout_finish(&l, &e) < 0) return snprintf(why, cap, "%.400s", e.msg), -1;
     if (pk_layout_validate(t, mod, runtime_vaddr, &r, &l, why, cap) < 0) return -1;
     t->layout = l;
-    if (same_build) apply_record_syms(&r, t);
+    if (same_build)
+        apply_record_syms(&r, t);
     else if (!PK_HAS(&l, interp_obmalloc) && t->py_version_hex < 0x030c0000)
-        target_warn(t, "pymalloc statistics unavailable: CPython %s keeps them in file-local "
-                       "statics that only this build's symbol table names",
+        target_warn(t,
+                    "pymalloc statistics unavailable: CPython %s keeps them in file-local "
+                    "statics that only this build's symbol table names",
                     t->py_version);
     return same_build ? 1 : 0;
 }
 
 static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
-                               const struct pk_target_opts *opts, struct pk_target *t,
-                               char *tried, size_t tried_cap)
+                               const struct pk_target_opts *opts, struct pk_target *t, char *tried,
+                               size_t tried_cap)
 {
     char flavour[32];
     pk_record_flavour(mod, flavour, sizeof flavour);
@@ -214,7 +220,9 @@ static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
             int id = t->build_id[0] && !strcmp(r.build_id, t->build_id);
             int same_ver = r.py_version_hex == t->py_version_hex;
             int same_minor = (r.py_version_hex & 0xffff0000u) == (t->py_version_hex & 0xffff0000u);
-            int want = pass == 0 ? id : pass == 1 ? !id && same_ver : !id && !same_ver && same_minor;
+            int want = pass == 0   ? id
+                       : pass == 1 ? !id && same_ver
+                                   : !id && !same_ver && same_minor;
             if (!want || strcmp(r.flavour, flavour) != 0) continue;
             snprintf(c[n].name, sizeof c[n].name, "%s", b->name);
             c[n].text = b->text;
@@ -231,10 +239,12 @@ static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
             snprintf(t->layout_source, sizeof t->layout_source, "record:%s (%s)", c[i].name,
                      r == 1 ? "build-id match" : "same version, validated against the heap");
             if (r == 1 && !c[i].text) append_source(t, ", validated against the heap");
-            target_warn(t, "no debug info for %s (build-id %s): its layout is the record %s "
-                           "(%s), validated against the live heap",
+            target_warn(t,
+                        "no debug info for %s (build-id %s): its layout is the record %s "
+                        "(%s), validated against the live heap",
                         t->module, t->build_id[0] ? t->build_id : "none", c[i].name,
-                        r == 1 ? "same build-id" : "same CPython version and flavour, another build");
+                        r == 1 ? "same build-id"
+                               : "same CPython version and flavour, another build");
             found = 0;
         } else {
             target_warn(t, "layout record %s rejected: %s", c[i].name, why);
@@ -270,8 +280,8 @@ static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
     char debug_path[PATH_MAX];
     const char *how = "dwarf";
     char fetch_why[1024] = "";
-    int rc = pk_debuginfo_find(mod, pid, opts ? opts->debug_dir : NULL, debug_path,
-                               sizeof debug_path);
+    int rc =
+        pk_debuginfo_find(mod, pid, opts ? opts->debug_dir : NULL, debug_path, sizeof debug_path);
     if (rc < 0) {
         unsigned char id[64];
         size_t idlen = pk_elf_build_id(mod, id, sizeof id);
@@ -363,8 +373,9 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     if (rc < 0) goto out;
     unsigned minor = (t->py_version_hex >> 16) & 0xff;
     if (minor > PK_NEWEST_KNOWN_MINOR)
-        target_warn(t, "CPython %s is newer than the versions pypeek knows (3.8 to 3.%d): its "
-                       "layout comes from DWARF alone, and per-version rules are 3.%d's",
+        target_warn(t,
+                    "CPython %s is newer than the versions pypeek knows (3.8 to 3.%d): its "
+                    "layout comes from DWARF alone, and per-version rules are 3.%d's",
                     t->py_version, PK_NEWEST_KNOWN_MINOR, PK_NEWEST_KNOWN_MINOR);
     pk_ext_layout_socket(pid, maps, opts ? opts->debug_dir : NULL, &t->layout);
 out:

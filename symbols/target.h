@@ -42,7 +42,7 @@ enum pk_builtin_type {
 #define PK_TARGET_MAX_WARNINGS 8
 
 struct pk_target_opts {
-    const char *debug_dir;    /* --debug-dir, or NULL */
+    const char *debug_dir;     /* --debug-dir, or NULL */
     const char *layout_record; /* --layout-record FILE: an extra candidate, tried first */
     int quiet;                 /* no debuginfod progress line */
 };
@@ -55,9 +55,9 @@ struct pk_target {
     uint64_t bias;         /* load bias of module */
     uint64_t runtime_addr; /* &_PyRuntime in the target */
     uint32_t py_version_hex;
-    char py_version[32];      /* "3.11.2" */
-    char build_id[41];        /* hex, "" if none */
-    char layout_source[PATH_MAX + 160]; /* "dwarf:/usr/lib/debug/...", "record:NAME (how)" */
+    char py_version[32];                 /* "3.11.2" */
+    char build_id[41];                   /* hex, "" if none */
+    char layout_source[PATH_MAX + 160];  /* "dwarf:/usr/lib/debug/...", "record:NAME (how)" */
     uint64_t builtin_types[PK_BT_COUNT]; /* addresses in the target, 0 if not found */
     /* pymalloc's file-local statics (3.9-3.11; LTO renames them name.lto_priv.N), found in the
        module's or its debug file's .symtab. Addresses in the target, 0 if not found. */

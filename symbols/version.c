@@ -22,10 +22,14 @@ int pk_version_parse(const char *s, size_t len, uint32_t *hex)
     }
     unsigned level = 0xF, serial = 0;
     if (i < len && s[i] != '+') {
-        if (s[i] == 'a') level = 0xA, i++;
-        else if (s[i] == 'b') level = 0xB, i++;
-        else if (i + 1 < len && s[i] == 'r' && s[i + 1] == 'c') level = 0xC, i += 2;
-        else return -1;
+        if (s[i] == 'a')
+            level = 0xA, i++;
+        else if (s[i] == 'b')
+            level = 0xB, i++;
+        else if (i + 1 < len && s[i] == 'r' && s[i + 1] == 'c')
+            level = 0xC, i += 2;
+        else
+            return -1;
         int digits = 0;
         while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 2) {
             serial = serial * 10 + (unsigned)(s[i++] - '0');
@@ -46,7 +50,8 @@ void pk_version_format(uint32_t hex, char *buf, size_t cap)
     if (*lv)
         snprintf(buf, cap, "%u.%u.%u%s%u", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff, lv,
                  serial);
-    else snprintf(buf, cap, "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
+    else
+        snprintf(buf, cap, "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff);
 }
 
 struct scan_state {
@@ -84,7 +89,8 @@ static int minor_from_name(const char *path)
     if (!p) return -1;
     p += 8;
     int m = 0, digits = 0;
-    while (*p >= '0' && *p <= '9' && digits < 3) m = m * 10 + (*p++ - '0'), digits++;
+    while (*p >= '0' && *p <= '9' && digits < 3)
+        m = m * 10 + (*p++ - '0'), digits++;
     return digits ? m : -1;
 }
 

@@ -10,8 +10,8 @@ Test(fds, fdinfo_pos_and_octal_flags)
 {
     uint32_t flags = 0;
     int64_t pos = -1;
-    cr_assert_eq(pk_fdinfo_parse("pos:\t4096\nflags:\t02100002\nmnt_id:\t24\nino:\t7\n", &flags,
-                                 &pos), 0);
+    cr_assert_eq(
+        pk_fdinfo_parse("pos:\t4096\nflags:\t02100002\nmnt_id:\t24\nino:\t7\n", &flags, &pos), 0);
     cr_assert_eq(pos, 4096);
     cr_assert_eq(flags, 02100002u);
 }
@@ -29,14 +29,17 @@ Test(fds, fdinfo_refuses_garbage)
 Test(fds, limits_line)
 {
     int64_t soft, hard;
-    const char *text = "Limit                     Soft Limit           Hard Limit           Units     \n"
-                       "Max processes             63556                63556                processes \n"
-                       "Max open files            1024                 524288               files     \n";
+    const char *text =
+        "Limit                     Soft Limit           Hard Limit           Units     \n"
+        "Max processes             63556                63556                processes \n"
+        "Max open files            1024                 524288               files     \n";
     cr_assert_eq(pk_fds_limits_parse(text, &soft, &hard), 0);
     cr_assert_eq(soft, 1024);
     cr_assert_eq(hard, 524288);
-    cr_assert_eq(pk_fds_limits_parse("Max open files            unlimited            unlimited            files\n",
-                                     &soft, &hard), 0);
+    cr_assert_eq(pk_fds_limits_parse(
+                     "Max open files            unlimited            unlimited            files\n",
+                     &soft, &hard),
+                 0);
     cr_assert_eq(soft, -1);
     cr_assert_eq(pk_fds_limits_parse("Max open files  12a  3\n", &soft, &hard), -1);
     cr_assert_eq(pk_fds_limits_parse("Max processes 1 2\n", &soft, &hard), -1);
@@ -79,14 +82,16 @@ Test(net, tcp_v4_listen_and_established)
     cr_assert_eq(pk_net_parse_inet("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 "
                                    "00:00000000 00000000  1000        0 12345 1 "
                                    "0000000023ce3799 100 0 0 10 0",
-                                   PK_FD_TCP, &s), 0);
+                                   PK_FD_TCP, &s),
+                 0);
     cr_assert_str_eq(s.local, "127.0.0.1:8080");
     cr_assert_str_eq(s.remote, "");
     cr_assert_str_eq(s.state, "LISTEN");
     cr_assert_eq(s.inode, 12345);
     cr_assert_eq(pk_net_parse_inet("  12: 0100007F:D8F4 0100007F:1F90 01 00000000:00000000 "
                                    "00:00000000 00000000  1000        0 999 1 0 20 4 30 10 -1",
-                                   PK_FD_TCP, &s), 0);
+                                   PK_FD_TCP, &s),
+                 0);
     cr_assert_str_eq(s.remote, "127.0.0.1:8080");
     cr_assert_str_eq(s.state, "ESTABLISHED");
 }
@@ -97,12 +102,14 @@ Test(net, tcp_v6_and_udp)
     cr_assert_eq(pk_net_parse_inet("   0: 00000000000000000000000001000000:01BB "
                                    "00000000000000000000000000000000:0000 0A 00000000:00000000 "
                                    "00:00000000 00000000     0        0 4242 1 0 100 0 0 10 0",
-                                   PK_FD_TCP6, &s), 0);
+                                   PK_FD_TCP6, &s),
+                 0);
     cr_assert_str_eq(s.local, "[::1]:443");
     cr_assert_eq(s.inode, 4242);
     cr_assert_eq(pk_net_parse_inet(" 1234: 0100007F:0035 00000000:0000 07 00000000:00000000 "
                                    "00:00000000 00000000   101        0 555 2 0 0",
-                                   PK_FD_UDP, &s), 0);
+                                   PK_FD_UDP, &s),
+                 0);
     cr_assert_str_eq(s.state, "UNCONN");
     cr_assert_eq(s.kind, PK_FD_UDP);
 }
@@ -112,12 +119,15 @@ Test(net, refuses_headers_and_truncated_lines)
     struct pk_net_sock s;
     cr_assert_eq(pk_net_parse_inet("  sl  local_address rem_address   st tx_queue rx_queue tr "
                                    "tm->when retrnsmt   uid  timeout inode",
-                                   PK_FD_TCP, &s), -1);
-    cr_assert_eq(pk_net_parse_inet("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000",
-                                   PK_FD_TCP, &s), -1);
+                                   PK_FD_TCP, &s),
+                 -1);
+    cr_assert_eq(
+        pk_net_parse_inet("   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000", PK_FD_TCP, &s),
+        -1);
     cr_assert_eq(pk_net_parse_inet("   0: 0100007F:1F9 00000000:0000 0A", PK_FD_TCP, &s), -1);
     cr_assert_eq(pk_net_parse_inet("   0: 0100007F", PK_FD_TCP6, &s), -1);
-    cr_assert_eq(pk_net_parse_unix("Num       RefCount Protocol Flags    Type St Inode Path", &s), -1);
+    cr_assert_eq(pk_net_parse_unix("Num       RefCount Protocol Flags    Type St Inode Path", &s),
+                 -1);
     cr_assert_eq(pk_net_parse_netlink("sk               Eth Pid        Groups   Rmem     Wmem", &s),
                  -1);
 }
@@ -127,12 +137,13 @@ Test(net, unix_lines)
     struct pk_net_sock s;
     cr_assert_eq(pk_net_parse_unix("0000000091a5a37f: 00000002 00000000 00010000 0001 01 12345 "
                                    "/run/my app.sock",
-                                   &s), 0);
+                                   &s),
+                 0);
     cr_assert_str_eq(s.local, "/run/my app.sock");
     cr_assert_str_eq(s.state, "LISTEN");
     cr_assert_eq(s.inode, 12345);
-    cr_assert_eq(pk_net_parse_unix("0000000091a5a37f: 00000003 00000000 00000000 0001 03   648", &s),
-                 0);
+    cr_assert_eq(
+        pk_net_parse_unix("0000000091a5a37f: 00000003 00000000 00000000 0001 03   648", &s), 0);
     cr_assert_str_eq(s.local, "");
     cr_assert_str_eq(s.state, "CONNECTED");
     cr_assert_eq(s.inode, 648);
@@ -143,7 +154,8 @@ Test(net, netlink_line)
     struct pk_net_sock s;
     cr_assert_eq(pk_net_parse_netlink("0000000081002edf 0   4242       00000000 0        0        "
                                       "0     2        0        565     ",
-                                      &s), 0);
+                                      &s),
+                 0);
     cr_assert_eq(s.inode, 565);
     cr_assert_eq(s.kind, PK_FD_NETLINK);
 }

@@ -36,7 +36,8 @@ struct pk_err {
 /* Records the first failure (later ones are kept only if none was recorded) and returns -code. */
 int pk_fail(struct pk_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Like pk_fail but always overwrites: for adding context to a lower layer's message. */
-int pk_refail(struct pk_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pk_refail(struct pk_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void pk_err_clear(struct pk_err *e);
 int pk_exit_code(int code);
 const char *pk_errcode_text(int code);

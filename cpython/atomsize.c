@@ -30,8 +30,9 @@ static int str_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj,
         data = obj + PK_F(l, compact_unicode_size).size;
     } else {
         /* legacy (str subclasses): sizeof(PyUnicodeObject) + the data block if any */
-        s = PK_HAS(l, unicode_data) ? (uint64_t)PK_OFF(l, unicode_data) + 8
-                                    : PK_F(l, compact_unicode_size).size + 8;
+        s = PK_HAS(l, unicode_data)
+                ? (uint64_t)PK_OFF(l, unicode_data) + PK_F(l, unicode_data).size
+                : (uint64_t)PK_F(l, compact_unicode_size).size + PK_F(l, object_type).size;
         if (PK_HAS(l, unicode_data) &&
             (r = pk_mem_read_u64(m, obj + PK_OFF(l, unicode_data), &data)) < 0)
             return r;

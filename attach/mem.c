@@ -32,6 +32,7 @@ struct pk_mem {
     unsigned char *buf; /* nslots frames, handed out in first-use order */
     size_t buf_bytes;
     uint32_t frames_used;
+    int direct; /* no cache: reads go to the source */
     uint64_t clock;
     struct chunk *last, *prev; /* chunks of the two previous reads: most reads hit one */
     struct pk_mem_stats stats;
@@ -77,6 +78,11 @@ struct pk_mem *pk_mem_new(pk_mem_source_fn fn, void *ctx, pk_mem_ctx_free_fn ctx
 void pk_mem_set_vsource(struct pk_mem *m, pk_mem_vsource_fn vfn)
 {
     m->vfn = vfn;
+}
+
+void pk_mem_set_direct(struct pk_mem *m)
+{
+    m->direct = 1;
 }
 
 void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes)
@@ -220,6 +226,13 @@ long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
     unsigned char *out = buf;
     size_t done = 0;
     m->stats.reads++;
+    if (m->direct) {
+        if (len == 0 || !readable_region(m, addr)) return 0;
+        m->stats.source_calls++;
+        long got = m->fn(m->ctx, addr, buf, len);
+        if (got > 0) m->stats.source_bytes += (uint64_t)got;
+        return got;
+    }
     while (done < len) {
         uint64_t a = addr + done;
         if (a < addr) break; /* wrapped around the address space */
@@ -263,7 +276,7 @@ int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
         return 0;
     }
     /* Large arrays bypass the cache: one source call, must be complete. */
-    if (len > 4 * CHUNK_SIZE) return pk_mem_read_uncached(m, addr, buf, len);
+    if (len > 4 * CHUNK_SIZE || m->direct) return pk_mem_read_uncached(m, addr, buf, len);
     long got = pk_mem_read_upto(m, addr, buf, len);
     if (got < 0) return (int)got;
     return (size_t)got == len ? 0 : -PK_E_UNMAPPED;

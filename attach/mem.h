@@ -39,6 +39,9 @@ struct pk_mem *pk_mem_new(pk_mem_source_fn fn, void *ctx, pk_mem_ctx_free_fn ctx
                           const struct pk_maps *maps, size_t cache_bytes);
 /* Lets scatter reads batch many spans into one call of the vector source. */
 void pk_mem_set_vsource(struct pk_mem *m, pk_mem_vsource_fn vfn);
+/* Every read goes straight to the source, never through the cache: for sources that are
+   themselves memory (a copied image), where the cache would only add a copy. */
+void pk_mem_set_direct(struct pk_mem *m);
 /* Faults in the cache for about expect_bytes of target memory (bounded by the cache size), so
    that reads made later (while the target is stopped) do not page-fault pypeek. */
 void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes);

@@ -43,9 +43,12 @@ static const char usage_text[] =
     "  --limit K          why: print K chains (default 10)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
-    "  --graph-pause MS   report: longest the object graph may add to the pause (default\n"
-    "                     250; 0 = no limit); past it the report has no graph, says so,\n"
-    "                     and the target is resumed. snapshot and why take no limit\n"
+    "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
+    "                     (default 250; 0 = no limit); past it the report has no graph, says\n"
+    "                     so, and the target is resumed. snapshot and why take no limit\n"
+    "  --streaming        walk the heap while the target is stopped instead of copying its\n"
+    "                     writable memory and reading the copy after resuming it (the default\n"
+    "                     when that memory fits 768 MiB and half the available RAM)\n"
     "  --nonblocking      never stop the target; validate as it reads instead\n"
     "  --max-pause MS     resume the target and give up if it would stay stopped longer\n"
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
@@ -84,6 +87,7 @@ enum {
     OPT_LIMIT,
     OPT_NO_GRAPH,
     OPT_GRAPH_PAUSE,
+    OPT_STREAMING,
     OPT_LAYOUT_RECORD,
     OPT_OUTPUT = 'o',
 };
@@ -145,6 +149,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
         {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
+        {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
@@ -169,6 +174,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
+        {OPT_STREAMING, "--streaming", live},
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};
@@ -243,6 +249,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             break;
         case OPT_NO_GRAPH:
             o->no_graph = 1;
+            break;
+        case OPT_STREAMING:
+            o->streaming = 1;
             break;
         case OPT_GRAPH_PAUSE: {
             long n = strcmp(optarg, "0") == 0 ? 0 : pk_parse_id(optarg, 3600 * 1000);

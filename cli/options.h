@@ -43,6 +43,7 @@ struct pk_opts {
     unsigned limit;                  /* why: --limit K chains (default 10) */
     int no_graph;                    /* --no-graph: the tracked census only */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
+    int streaming;                   /* --streaming: walk the heap frozen, never copy it */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

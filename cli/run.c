@@ -10,6 +10,7 @@
 #include "attach/freeze.h"
 #include "attach/maps.h"
 #include "attach/mem.h"
+#include "attach/mem_image.h"
 #include "attach/proc.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
@@ -80,6 +81,39 @@ static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t
                    (int)t->pid, t->module);
 }
 
+/* Before freezing: room for a copy of the target's writable memory when it fits the budget
+   (the maps are read again frozen), else NULL: the heap is walked while frozen. */
+static struct pk_image *image_reserve(const struct pk_opts *o, int procfd)
+{
+    if (o->nonblocking || o->streaming) return NULL;
+    struct pk_maps maps = {0};
+    struct pk_err ignored = {0};
+    if (pk_maps_read(procfd, &maps, &ignored) < 0) return NULL;
+    uint64_t size = pk_image_size(&maps), budget = pk_image_budget();
+    pk_maps_free(&maps);
+    if (size == UINT64_MAX || size > budget) return NULL;
+    uint64_t cap = size + size / 8 + ((uint64_t)16 << 20); /* arenas mapped meanwhile */
+    return pk_image_new(cap < budget ? cap : budget);
+}
+
+/* After resume: the census, the object graph and fd owners, read from the image. */
+static int collect_image(const struct pk_opts *o, const struct pk_target *t,
+                         const volatile sig_atomic_t *cancel, struct pk_mem *mem,
+                         const struct pk_maps *maps, struct pk_fd_list *fds, int have_fds,
+                         struct pk_snapshot *s, struct pk_err *e)
+{
+    /* The target runs: no pause to bound, --graph-pause included. */
+    struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
+    int r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH)
+        r = pk_heap_take(mem, t, &lim, s, e);
+    if (r == 0 && have_fds)
+        pk_fd_table_join(fds, s);
+    else if (have_fds)
+        pk_fds_free(fds);
+    return r;
+}
+
 /* One frozen (or nonblocking) read of the whole interpreter. */
 static int collect_once(const struct pk_opts *o, int procfd, const struct pk_target *t,
                         const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
@@ -90,13 +124,18 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_mem *mem = NULL;
     int r = 0;
     uint64_t deadline = o->max_pause_ms ? mono_us() + (uint64_t)o->max_pause_ms * 1000u : 0;
-    /* The reader's cache is faulted in before the target stops (sized by its RSS, bounded):
-       pypeek's own page faults are no part of the pause. The maps are read into it frozen. */
-    if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps)))
+    /* The reader's cache (or the image) is faulted in before the target stops (sized by its
+       RSS, bounded): pypeek's own page faults are no part of the pause. The maps are read into
+       it frozen. */
+    struct pk_image *img = image_reserve(o, procfd);
+    if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps))) {
+        pk_image_free(img);
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    }
     struct pk_proc_status before;
     struct pk_err ignored = {0};
-    if (pk_proc_read_status(procfd, &before, &ignored) == 0) pk_mem_prepare(mem, before.rss_bytes);
+    if (!img && pk_proc_read_status(procfd, &before, &ignored) == 0)
+        pk_mem_prepare(mem, before.rss_bytes);
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
@@ -107,6 +146,41 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     /* The maps are read while frozen: arenas mapped since resolving the target count. */
     if ((r = pk_maps_read(procfd, &maps, e)) < 0) goto out;
     if ((r = check_not_execd(&maps, t, e)) < 0) goto out;
+    s->attach.read = "streaming";
+    s->attach.image_bytes = 0;
+    if (img) {
+        /* Copy the writable memory, list the fds (kernel state), resume, then read. */
+        r = pk_image_copy(img, t->pid, &maps, deadline, cancel, e);
+        if (r < 0) goto out;
+        if (r > 0) { /* it grew past the room reserved: walk it frozen after all */
+            pk_image_free(img);
+            img = NULL;
+            r = 0;
+        }
+    }
+    if (img) {
+        struct pk_fd_list fds;
+        int have_fds = pk_fd_table_read(procfd, &fds, s) == 0;
+        s->attach.threads = pk_freeze_thread_count(fz);
+        s->attach.pause_us = pk_freeze_end(fz);
+        fz = NULL;
+        s->attach.read = "image";
+        s->attach.image_bytes = pk_image_bytes(img);
+        pk_mem_free(mem);
+        struct pk_image *owned = img;
+        img = NULL;
+        if (!(mem = pk_mem_open_image(owned, t->pid, &maps))) {
+            if (have_fds) pk_fds_free(&fds);
+            r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+            goto resumed;
+        }
+        r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
+        if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
+        /* What crossed from the target: the copy and the live reads of read-only memory. */
+        s->attach.bytes_read = pk_image_bytes(owned);
+        s->attach.read_calls = pk_image_calls(owned);
+        goto resumed;
+    }
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
@@ -133,6 +207,8 @@ out:
         s->attach.bytes_read = st.source_bytes;
         s->attach.read_calls = st.source_calls;
     }
+resumed:
+    pk_image_free(img);
     pk_mem_free(mem);
     pk_maps_free(&maps);
     if (r == 0) pk_fd_table_finish(procfd, s); /* fd limits, socket endpoints: after resume */

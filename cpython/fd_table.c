@@ -8,16 +8,29 @@
 #include "attach/fds.h"
 #include "attach/net.h"
 
+int pk_fd_table_read(int procfd, struct pk_fd_list *list, struct pk_snapshot *s)
+{
+    struct pk_err e = {0};
+    memset(list, 0, sizeof *list);
+    s->fds.limit_soft = s->fds.limit_hard = -2;
+    if (pk_fds_read(procfd, list, &e) < 0) {
+        pk_snapshot_warn(s, "open fds unavailable: %s", e.msg);
+        return -1;
+    }
+    return 0;
+}
+
 void pk_fd_table_collect(int procfd, struct pk_snapshot *s)
 {
-    struct pk_fds_snap *f = &s->fds;
     struct pk_fd_list list;
-    struct pk_err e = {0};
-    f->limit_soft = f->limit_hard = -2;
-    if (pk_fds_read(procfd, &list, &e) < 0) {
-        pk_snapshot_warn(s, "open fds unavailable: %s", e.msg);
-        return;
-    }
+    if (pk_fd_table_read(procfd, &list, s) == 0) pk_fd_table_join(&list, s);
+}
+
+void pk_fd_table_join(struct pk_fd_list *owned, struct pk_snapshot *s)
+{
+    struct pk_fds_snap *f = &s->fds;
+    struct pk_fd_list list = *owned;
+    memset(owned, 0, sizeof *owned);
     f->items = calloc(list.n ? list.n : 1, sizeof *f->items);
     if (!f->items) {
         pk_fds_free(&list);

@@ -140,6 +140,8 @@ struct pk_snapshot {
         int consistent;
         int threads; /* OS threads stopped */
         uint64_t bytes_read, read_calls;
+        const char *read;     /* "image" (copied, then read resumed) or "streaming" */
+        uint64_t image_bytes; /* bytes of the copy */
     } attach;
     struct {
         uint64_t rss_bytes, hwm_bytes, swap_bytes; /* /proc/PID/status */

@@ -87,6 +87,11 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                   "consistent", s->attach.consistent, "threads", s->attach.threads,
                                   "bytes_read", pk_json_u64(s->attach.bytes_read), "read_calls",
                                   pk_json_u64(s->attach.read_calls)));
+    json_t *att = json_object_get(root, "attach");
+    if (att && s->attach.read) {
+        json_object_set_new(att, "read", json_string(s->attach.read));
+        json_object_set_new(att, "image_bytes", pk_json_u64(s->attach.image_bytes));
+    }
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
         json_object_set_new(root, "gc", gc_json(main));

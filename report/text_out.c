@@ -153,9 +153,17 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     fprintf(f, "pypeek %s: pid %d (%s), CPython %s\n", PYPEEK_VERSION, (int)s->target.pid, exe,
             ver);
     fprintf(f, "layout: %s\n", src);
-    fprintf(f, "paused %" PRIu64 " us (%d threads stopped%s), read %s in %s calls, %s\n",
+    char how[64] = "";
+    if (s->attach.read && !strcmp(s->attach.read, "image")) {
+        char ib[32];
+        pk_fmt_bytes(s->attach.image_bytes, ib, sizeof ib);
+        snprintf(how, sizeof how, " (image copy of %s, read resumed)", ib);
+    } else if (s->attach.read) {
+        snprintf(how, sizeof how, " (%s)", s->attach.read);
+    }
+    fprintf(f, "paused %" PRIu64 " us (%d threads stopped%s), read %s in %s calls%s, %s\n",
             s->attach.pause_us, s->attach.threads,
-            s->attach.retries ? ", retried while GC ran" : "", rb, calls,
+            s->attach.retries ? ", retried while GC ran" : "", rb, calls, how,
             s->attach.consistent ? "consistent" : "INCONSISTENT");
     for (size_t i = 0; i < s->nwarnings; i++) {
         fputs("warning: ", f);

@@ -4,7 +4,8 @@ every minor version present; absent interpreters are skipped with the reason pri
 import os
 import re
 
-from harness import Skip, check, check_eq, type_entry
+from census_check import check_census
+from harness import Skip, check, check_eq
 from pyenv import pyenv_python
 
 # Versions that fail for a reason not fixed yet: {minor: reason}. They still run their test
@@ -33,24 +34,7 @@ def census_on_pyenv(ctx, minor):
         snap = ctx.snapshot(t.pid)
         check_eq(os.path.realpath(snap["target"]["module"]), os.path.realpath(lib),
                  "module defining _PyRuntime")
-        gens = [g["objects"] for g in snap["gc"]["generations"]]
-        check_eq(gens, truth["gc_generations"], "objects per generation")
-        check_eq(snap["gc"]["permanent_objects"], truth["gc_permanent"], "permanent objects")
-        check_eq(snap["objects"]["total"], sum(truth["gc_generations"]), "total tracked objects")
-        for name in ("__main__.User", "__main__.Slotted", "list"):
-            check_eq(type_entry(snap, name)["count"], truth["types"][name]["count"],
-                     name + " count")
-        for name in ("__main__.User", "list"):
-            check_eq(type_entry(snap, name)["bytes"], truth["types"][name]["bytes"],
-                     name + " bytes")
-        check_eq(snap["attach"]["threads"], truth["threads"], "threads stopped")
-        check(snap["attach"]["consistent"] is True, "snapshot not consistent")
-        states = t.thread_states()
-        check(all(s not in "tT" for s in states.values()),
-              "threads left stopped after pypeek exited: %s" % states)
-        t.release()
-        after = t.read_line()
-        check(after["progress"] is True, "worker threads made no progress after pypeek")
+        check_census(t, snap, truth)
 
 
 def test_pyenv_3_9(ctx):

@@ -224,16 +224,3 @@ int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e)
     if (r < 0) return pk_fail(e, PK_E_NO_PROCESS, "process exited (unreadable status)");
     return 0;
 }
-
-char pk_proc_task_state(int procfd, pid_t tid)
-{
-    char name[64];
-    snprintf(name, sizeof name, "task/%d/status", (int)tid);
-    char *text;
-    struct pk_err e = {0};
-    if (pk_proc_read_file(procfd, name, 1 << 16, &text, NULL, &e) < 0) return '?';
-    struct pk_proc_status st;
-    pk_proc_status_parse(text, &st);
-    free(text);
-    return st.state;
-}

@@ -33,9 +33,6 @@ struct pk_proc_status {
 int pk_proc_status_parse(const char *text, struct pk_proc_status *st);
 int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e);
 
-/* The state letter of one thread (R, S, D, t, T, Z, ...) or '?' when it cannot be read. */
-char pk_proc_task_state(int procfd, pid_t tid);
-
 /* Parses a decimal id in [1, max]: the whole string must be digits. Returns -1 if invalid. */
 long pk_parse_id(const char *s, long max);
 

@@ -11,12 +11,6 @@ static const int exit_codes[] = {
 #undef PK_X
 };
 
-static const char *const texts[] = {
-#define PK_X(name, code, text) text,
-    PK_ERRORS(PK_X)
-#undef PK_X
-};
-
 static int vfail(struct pk_err *e, int code, const char *fmt, va_list ap)
 {
     if (code <= 0 || code >= PK_E_COUNT) code = PK_E_INTERNAL;
@@ -57,11 +51,4 @@ int pk_exit_code(int code)
     if (code < 0) code = -code;
     if (code >= PK_E_COUNT) return exit_codes[PK_E_INTERNAL];
     return exit_codes[code];
-}
-
-const char *pk_errcode_text(int code)
-{
-    if (code < 0) code = -code;
-    if (code >= PK_E_COUNT) return "unknown error";
-    return texts[code];
 }

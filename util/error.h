@@ -40,6 +40,5 @@ int pk_refail(struct pk_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void pk_err_clear(struct pk_err *e);
 int pk_exit_code(int code);
-const char *pk_errcode_text(int code);
 
 #endif

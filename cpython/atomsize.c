@@ -94,6 +94,9 @@ int pk_atom_sizeof(struct pk_mem *m, const struct pk_layout *l, int size_kind, u
         if ((r = pk_mem_read(m, obj + PK_OFF(l, bytearray_alloc), &alloc, 8)) < 0) return r;
         if (alloc < 0 || alloc > (INT64_C(1) << 44)) return -PK_E_INCONSISTENT;
         *size = basicsize + (uint64_t)alloc;
+        /* 3.15+: the buffer is a bytes object whose header __sizeof__ counts too */
+        if (alloc > 0 && PK_HAS(l, bytearray_bytes_object) && PK_HAS(l, bytes_sval))
+            *size += PK_OFF(l, bytes_sval) + 1;
         return 0;
     }
     }

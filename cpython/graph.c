@@ -541,7 +541,10 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     }
     /* every tracked object: the generations and the permanent generation */
     const struct pk_layout *l = b.l;
-    uint64_t gc = interp + PK_OFF(l, interp_gc), gsz = PK_F(l, gen_size).size;
+    /* 3.8: one GC state per process, in _PyRuntime */
+    uint64_t gc =
+        l->gc_in_runtime ? t->runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
+    uint64_t gsz = PK_F(l, gen_size).size;
     uint64_t heads[4];
     int nh = 0;
     if (l->gc_kind == PK_GC_GENERATIONAL) {

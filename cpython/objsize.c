@@ -55,6 +55,15 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
     case PK_SIZE_BYTEARRAY:
         if ((r = pk_atom_sizeof(m, l, ti->size_kind, obj, s, &s)) < 0) return r;
         break;
+    case PK_SIZE_CODE:
+        /* 3.11+: _PyObject_VAR_SIZE rounds to the pointer size; <= 3.10: not var-sized */
+        if (ti->itemsize > 0) {
+            int64_t n;
+            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
+            if (n < 0 || n > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            s = (s + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
+        }
+        break;
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

@@ -156,6 +156,7 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
         [PK_BT_COROUTINE] = PK_SIZE_BASIC, [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
         [PK_BT_FRAME] = PK_SIZE_BASIC,     [PK_BT_STR] = PK_SIZE_STR,
         [PK_BT_LONG] = PK_SIZE_LONG,       [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
+        [PK_BT_CODE] = PK_SIZE_CODE,
     };
     /* Builtins known for the object graph only: their sizes come from the inherited rules. */
     static const char graph_only[PK_BT_COUNT] = {
@@ -175,7 +176,8 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
         for (int b = 0; b < PK_BT_COUNT; b++) {
             if (t->builtin[b] && cur == t->builtin[b] && !graph_only[b]) {
                 ti->size_kind = kinds[b];
-                ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC;
+                ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC &&
+                                 kinds[b] != PK_SIZE_CODE; /* co_extra: not read */
                 return;
             }
         }

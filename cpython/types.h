@@ -21,7 +21,8 @@ enum pk_size_kind {
                           own __sizeof__ adds the frame's slots, so an estimate) */
     PK_SIZE_STR,       /* unicode_sizeof: compact ascii / compact / legacy, + utf8 and wstr */
     PK_SIZE_LONG,      /* int___sizeof__: digits from ob_size (<= 3.11) or lv_tag (3.12+) */
-    PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc */
+    PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc (3.15+: + the bytes header) */
+    PK_SIZE_CODE,      /* code_sizeof (3.11+): _PyObject_VAR_SIZE, rounded to 8 (+ co_extra) */
 };
 
 struct pk_type_info {

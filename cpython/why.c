@@ -23,12 +23,14 @@ static int type_matches(const char *name, const char *q)
 
 struct cand {
     uint32_t node, depth;
+    uint64_t edge; /* the BFS edge into it: among equal depths, the order the walk met them */
 };
 
 static int cmp_cand(const void *x, const void *y)
 {
     const struct cand *a = x, *b = y;
     if (a->depth != b->depth) return a->depth < b->depth ? -1 : 1;
+    if (a->edge != b->edge) return a->edge < b->edge ? -1 : 1;
     return (a->node > b->node) - (a->node < b->node);
 }
 
@@ -132,7 +134,7 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
         } else {
             w->unknown++;
         }
-        cands[nc++] = (struct cand){v, depth};
+        cands[nc++] = (struct cand){v, depth, pedge[v]};
     }
     qsort(cands, nc, sizeof *cands, cmp_cand);
     /* roots, by instances held */

@@ -161,6 +161,7 @@
     X(func_qualname, "PyFunctionObject", "func_qualname")                                          \
     X(func_typeparams, "PyFunctionObject", "func_typeparams")                                      \
     X(bytearray_alloc, "PyByteArrayObject", "ob_alloc")                                            \
+    X(bytearray_bytes_object, "PyByteArrayObject", "ob_bytes_object") /* 3.15+ */                  \
     X(long_lv_tag, "PyLongObject|_longobject", "long_value.lv_tag")                                \
     X(ascii_wstr, "PyASCIIObject", "wstr")                                                         \
     X(compact_utf8_length, "PyCompactUnicodeObject", "utf8_length")                                \

@@ -24,6 +24,7 @@ static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyFrozenSet_Type",  "PyType_Type",    "PyGen_Type",    "PyCoro_Type",      "PyAsyncGen_Type",
     "PyFrame_Type",      "PyUnicode_Type", "PyBytes_Type",  "PyByteArray_Type", "PyLong_Type",
     "PyFloat_Type",      "PyCell_Type",    "PyModule_Type", "PyFunction_Type",  "PyMethod_Type",
+    "PyCode_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else

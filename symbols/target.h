@@ -36,6 +36,7 @@ enum pk_builtin_type {
     PK_BT_MODULE,
     PK_BT_FUNCTION,
     PK_BT_METHOD,
+    PK_BT_CODE,
     PK_BT_COUNT
 };
 

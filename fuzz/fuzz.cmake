@@ -13,6 +13,11 @@ target_compile_options(fuzz_walkers PRIVATE -g ${PK_FUZZ_FLAGS})
 target_link_options(fuzz_walkers PRIVATE ${PK_FUZZ_FLAGS})
 target_link_libraries(fuzz_walkers PRIVATE pk_fuzz_support pk_report)
 
+add_executable(fuzz_graph fuzz/fuzz_graph.c)
+target_compile_options(fuzz_graph PRIVATE -g ${PK_FUZZ_FLAGS})
+target_link_options(fuzz_graph PRIVATE ${PK_FUZZ_FLAGS})
+target_link_libraries(fuzz_graph PRIVATE pk_fuzz_support pk_report)
+
 if(EXISTS ${CMAKE_SOURCE_DIR}/report/snapshot_read.c AND EXISTS ${CMAKE_SOURCE_DIR}/report/diff.c)
   add_executable(fuzz_snapshot_file fuzz/fuzz_snapshot_file.c)
   target_compile_options(fuzz_snapshot_file PRIVATE -g ${PK_FUZZ_FLAGS})

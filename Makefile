@@ -31,8 +31,8 @@ integration: build pythons
 
 test: deps format-check build unit integration fuzz
 
-# libFuzzer harnesses (fuzz/) over the cpython/ walkers, the object graph and snapshot files, clang-built in
-# build-fuzz/; FUZZ_SECONDS in all (longer on demand: make fuzz FUZZ_SECONDS=3600).
+# libFuzzer harnesses (fuzz/) over the cpython/ walkers, the object graph and snapshot files,
+# clang-built in build-fuzz/; FUZZ_SECONDS in all (longer on demand: make fuzz FUZZ_SECONDS=3600).
 FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run-fuzz --seconds $(FUZZ_SECONDS) -j 2

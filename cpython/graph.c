@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpython/census.h"
+#include "cpython/frames.h"
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 #include "cpython/referents.h"
@@ -103,6 +104,17 @@ struct builder {
     size_t nmods, mods_cap;
     uint32_t *slot_ids; /* slot nodes in the order made; mods[] index into it */
     size_t nslots, slot_cap;
+    /* thread frames: the root's edges to threads, and (parent, child) virtual edges of the
+       thread -> frame -> local slot tree, sorted by parent once the walk is done */
+    uint32_t *thread_ids;
+    size_t nthreads, thread_cap;
+    struct tree_edge {
+        uint32_t parent, child;
+    } * tree;
+    size_t ntree, tree_cap;
+    uint32_t cur_thread, cur_frame; /* NONE32 until the thread/frame has a local */
+    char thread_label[64], frame_label[MAX_LABEL_CHARS * 4 + 96];
+    char func[MAX_LABEL_CHARS * 4 + 8];
     uint32_t cur; /* node being read */
     const struct pk_walk_limits *lim;
     struct pk_err *e;
@@ -312,6 +324,30 @@ static int modict_entry(uint64_t key, uint64_t value, void *arg)
     return 0;
 }
 
+static int cmp_tree_edge(const void *x, const void *y)
+{
+    const struct tree_edge *a = x, *b = y;
+    if (a->parent != b->parent) return a->parent < b->parent ? -1 : 1;
+    return (a->child > b->child) - (a->child < b->child);
+}
+
+/* A thread or frame node's children, from the sorted tree edges. */
+static int tree_children(struct builder *b, uint32_t i)
+{
+    size_t lo = 0, hi = b->ntree;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->tree[mid].parent < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < b->ntree && b->tree[lo].parent == i; lo++)
+        if (add_edge(b, b->tree[lo].child, PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
+            return -PK_E_INTERNAL;
+    return 0;
+}
+
 static int read_node(struct builder *b, uint32_t i)
 {
     struct pk_graph *g = b->g;
@@ -320,7 +356,12 @@ static int read_node(struct builder *b, uint32_t i)
             for (size_t k = 0; k < b->nroot; k++)
                 if (add_edge(b, b->root_dst[k], PK_EDGE(PK_EK_MODULE, b->root_name[k])) < 0)
                     return -PK_E_INTERNAL;
-        } else if (g->addr[i] != NONE32) { /* a slot: addr holds its value's node */
+            for (size_t k = 0; k < b->nthreads; k++)
+                if (add_edge(b, b->thread_ids[k], PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
+                    return -PK_E_INTERNAL;
+        } else if (g->addr[i] == NONE32) { /* a thread or a frame (or an empty slot) */
+            return tree_children(b, i);
+        } else { /* a slot: addr holds its value's node */
             if (add_edge(b, (uint32_t)g->addr[i], PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
                 return -PK_E_INTERNAL;
         }
@@ -339,7 +380,9 @@ static int read_node(struct builder *b, uint32_t i)
     g->size[i] = size;
     uint32_t mi = b->modict.cap ? map_get(&b->modict, g->addr[i]) : NONE32;
     if (mi != NONE32) {
-        struct modict_walk w = {b, b->slot_ids + b->mods[mi].first_slot, b->mods[mi].nslots, 0};
+        /* no globals read yet: slot_ids may still be NULL */
+        const uint32_t *slots = b->mods[mi].nslots ? b->slot_ids + b->mods[mi].first_slot : NULL;
+        struct modict_walk w = {b, slots, b->mods[mi].nslots, 0};
         rc = pk_pydict_foreach(b->m, b->l, g->addr[i], modict_entry, &w);
         if (rc == -PK_E_NO_PROCESS || rc == -PK_E_INTERNAL) return rc;
         return 0;
@@ -497,6 +540,72 @@ static int read_roots(struct builder *b, uint64_t interp)
     return 0;
 }
 
+/* A virtual node of the frame tree, with its label. */
+static uint32_t frame_node(struct builder *b, const char *label)
+{
+    uint32_t id = new_node(b, 0, NONE32, PK_GN_VIRTUAL | PK_GN_FRAME);
+    if (id >= NONE32 - 1) return id;
+    b->g->addr[id] = NONE32;
+    b->g->text[id] = pool_add(b, label);
+    return id;
+}
+
+static int tree_add(struct builder *b, uint32_t parent, uint32_t child)
+{
+    struct tree_edge te = {parent, child};
+    PUSH(b->tree, b->ntree, b->tree_cap, te);
+    return 0;
+}
+
+/* Thread frame locals as roots: root -> "thread N" -> "thread N frame F" -> a slot per bound
+   local ("thread N frame F local x"), the same depth as a module global's slot. */
+static int on_frame(const struct pk_frame_visit *v, void *arg)
+{
+    struct builder *b = arg;
+    switch (v->kind) {
+    case PK_FE_THREAD:
+        snprintf(b->thread_label, sizeof b->thread_label,
+                 v->native ? "thread %llu" : "thread ident %llu", (unsigned long long)v->thread_id);
+        b->cur_thread = b->cur_frame = NONE32;
+        return 0;
+    case PK_FE_FRAME:
+        snprintf(b->func, sizeof b->func, "%s", v->func);
+        b->cur_frame = NONE32;
+        return 0;
+    case PK_FE_LOCAL:
+        break;
+    }
+    if (b->cur_thread == NONE32) {
+        uint32_t th = frame_node(b, b->thread_label);
+        if (th >= NONE32 - 1) return th == NONE32 ? 1 : -PK_E_INTERNAL;
+        PUSH(b->thread_ids, b->nthreads, b->thread_cap, th);
+        b->cur_thread = th;
+    }
+    if (b->cur_frame == NONE32) {
+        snprintf(b->frame_label, sizeof b->frame_label, "%s frame %s", b->thread_label, b->func);
+        uint32_t fr = frame_node(b, b->frame_label);
+        if (fr >= NONE32 - 1) return fr == NONE32 ? 1 : -PK_E_INTERNAL;
+        if (tree_add(b, b->cur_thread, fr) < 0) return -PK_E_INTERNAL;
+        b->cur_frame = fr;
+    }
+    char label[sizeof b->frame_label + MAX_LABEL_CHARS * 4 + 16];
+    snprintf(label, sizeof label, "%s local %s", b->frame_label, v->name);
+    uint32_t slot = frame_node(b, label);
+    if (slot >= NONE32 - 1) return slot == NONE32 ? 1 : -PK_E_INTERNAL;
+    uint32_t dst = node_of(b, v->value);
+    if (dst == NONE32 - 1) return -PK_E_INTERNAL;
+    b->g->addr[slot] = dst;
+    return tree_add(b, b->cur_frame, slot);
+}
+
+static int read_frames(struct builder *b, uint64_t interp)
+{
+    int rc = pk_frames_walk(b->m, b->t, interp, on_frame, b);
+    if (rc == -PK_E_NO_PROCESS || rc == -PK_E_INTERNAL) return rc;
+    if (b->ntree) qsort(b->tree, b->ntree, sizeof *b->tree, cmp_tree_edge);
+    return 0;
+}
+
 static void copy_types(struct builder *b)
 {
     struct pk_graph *g = b->g;
@@ -562,7 +671,7 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
         if (r < 0) goto out;
     }
     g->ntracked = g->n - 1;
-    if ((r = read_roots(&b, interp)) < 0) {
+    if ((r = read_roots(&b, interp)) < 0 || (r = read_frames(&b, interp)) < 0) {
         r = pk_fail(e, -r, r == -PK_E_NO_PROCESS ? "the target exited" : "out of memory");
         goto out;
     }
@@ -599,6 +708,8 @@ out:
     free(b.root_name);
     free(b.mods);
     free(b.slot_ids);
+    free(b.thread_ids);
+    free(b.tree);
     return r;
 }
 

@@ -22,6 +22,7 @@ enum {
     PK_GN_UNTRAVERSED = 4, /* a GC type whose references pypeek cannot read (all or some) */
     PK_GN_UNREADABLE = 8,  /* its memory could not be read: no size, no references */
     PK_GN_KEYSTR = 16,     /* a str used as a dict key: its text is kept for labels */
+    PK_GN_FRAME = 32,      /* virtual: a thread, one of its frames, or a frame-local slot */
 };
 
 /* Edge labels: kind in the top 4 bits, an argument in the low 28. */
@@ -41,7 +42,9 @@ enum pk_edge_kind {
 #define PK_EDGE_ARG_NONE 0x0fffffffu
 
 struct pk_graph {
-    /* nodes: 0 is the virtual root (sys.modules); then every tracked object, then the rest */
+    /* nodes: 0 is the virtual root (sys.modules and the threads); then every tracked object,
+       the virtual threads, frames and frame-local slots, then the rest. Thread and frame nodes
+       have addr NONE; a slot's addr is its value's node (module globals' slots too). */
     uint64_t *addr;
     uint32_t *type; /* index into type_names; UINT32_MAX for virtual nodes */
     uint64_t *size; /* sys.getsizeof */

@@ -476,7 +476,8 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         rt->len = container_len(g, val);
         rt->retained_bytes = ret[slot];
         rt->retained_count = rcnt[slot];
-        rt->is_global = 1;
+        rt->is_frame_local = (g->flags[slot] & PK_GN_FRAME) != 0;
+        rt->is_global = !rt->is_frame_local;
         if (subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
     }
     /* containers: lists, dicts, sets, tuples that are not a global's value nor a module dict */

@@ -21,14 +21,16 @@ struct pk_type_stat {
     uint64_t untracked_count, untracked_bytes;
 };
 
-/* A module global (or a large container) and the bytes only it keeps alive: the nodes its
-   slot dominates in the object graph rooted at sys.modules (cpython/retained.c). */
+/* A module global or thread frame local (or a large container) and the bytes only it keeps
+   alive: the nodes its slot dominates in the object graph rooted at sys.modules and the
+   threads' frames (cpython/retained.c). */
 struct pk_retainer {
-    char *root;  /* "__main__._cache", or a container's shortest path */
+    char *root;  /* "__main__._cache", "thread 812 frame main local x", or a container's path */
     char *type;  /* the type of the object it names */
     int64_t len; /* items of a list/tuple/dict/set, else -1 */
     uint64_t retained_bytes, retained_count;
-    int is_global;
+    int is_global;              /* a module global's slot */
+    int is_frame_local;         /* a thread frame local's slot */
     struct pk_type_stat *types; /* what it retains, by type (count/bytes), bytes descending */
     size_t ntypes;
 };

@@ -1,5 +1,5 @@
-/* Reference chains to instances of a type: breadth-first from sys.modules, predecessors for
-   objects no module global reaches. */
+/* Reference chains to instances of a type: breadth-first from sys.modules and the threads'
+   frame locals, predecessors for objects no root reaches. */
 #include "cpython/why.h"
 
 #include <stdio.h>
@@ -171,7 +171,8 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
         }
         uint32_t depth, slot = slot_of(g, parent, v, &depth);
         size_t nh = pk_graph_path(g, parent, pedge, v, hops, MAX_HOPS, HOP_CAP);
-        c->from_global = slot != NONE32;
+        c->from_frame = slot != NONE32 && (g->flags[slot] & PK_GN_FRAME);
+        c->from_global = slot != NONE32 && !c->from_frame;
         c->root = strdup(slot != NONE32 ? pk_graph_str(g, g->text[slot]) : "sys.modules");
         c->root_retained = slot != NONE32 ? ret[slot] : 0;
         c->hops = calloc(nh ? nh : 1, sizeof *c->hops);

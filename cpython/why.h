@@ -1,5 +1,6 @@
-/* `pypeek why`: shortest reference chains from module globals (or "held from C / unknown")
-   to instances of a type, computed on the object graph after the target was resumed. */
+/* `pypeek why`: shortest reference chains from module globals or thread frame locals (or
+   "held from C / unknown") to instances of a type, computed on the object graph after the
+   target was resumed. */
 #ifndef PK_WHY_H
 #define PK_WHY_H
 
@@ -11,13 +12,14 @@
 struct pk_graph;
 
 struct pk_why_chain {
-    char *root;  /* "__main__._cache", or "held from C / unknown" */
+    char *root;  /* "__main__._cache", "thread 812 frame main local x", "held from C / unknown" */
     char **hops; /* "__main__._cache[998]", "__main__.LargeObject.data"; the target excluded */
     size_t nhops;
     char *target_type;
     uint64_t target_addr, target_size, target_retained;
     uint64_t root_retained; /* bytes only this root keeps alive (0 for unknown holders) */
-    int from_global;
+    int from_global;        /* the root is a module global */
+    int from_frame;         /* the root is a thread frame local */
 };
 
 struct pk_why_root {

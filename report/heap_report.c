@@ -50,13 +50,16 @@ json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
                                                    pk_json_str(r->types[k].name), "count",
                                                    pk_json_u64(r->types[k].count), "bytes",
                                                    pk_json_u64(r->types[k].bytes)));
-        json_array_append_new(
-            arr,
-            json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root", pk_json_str(r->root), "kind",
-                      r->is_global ? "global" : "container", "type", pk_json_str(r->type), "len",
-                      r->len >= 0 ? json_integer(r->len) : json_null(), "retained_bytes",
-                      pk_json_u64(r->retained_bytes), "retained_count",
-                      pk_json_u64(r->retained_count), "types", types));
+        json_array_append_new(arr, json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:o}", "root",
+                                             pk_json_str(r->root), "kind",
+                                             r->is_global        ? "global"
+                                             : r->is_frame_local ? "frame_local"
+                                                                 : "container",
+                                             "type", pk_json_str(r->type), "len",
+                                             r->len >= 0 ? json_integer(r->len) : json_null(),
+                                             "retained_bytes", pk_json_u64(r->retained_bytes),
+                                             "retained_count", pk_json_u64(r->retained_count),
+                                             "types", types));
     }
     return arr;
 }
@@ -88,14 +91,16 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
         fputs("  PARTIAL: the graph hit its memory budget; retained sizes are lower bounds\n", f);
     size_t shown = 0;
     for (size_t i = 0; i < h->nretainers; i++)
-        shown += h->retainers[i].is_global;
+        shown += h->retainers[i].is_global || h->retainers[i].is_frame_local;
     if (!shown) return;
     if (top && shown > top) shown = top;
-    fprintf(f, "\nRetained by module globals (bytes only reachable through them), top %zu:\n",
+    fprintf(f,
+            "\nRetained by module globals and thread frame locals (bytes only reachable "
+            "through them), top %zu:\n",
             shown);
     for (size_t i = 0, k = 0; i < h->nretainers && k < shown; i++) {
         const struct pk_retainer *r = &h->retainers[i];
-        if (!r->is_global) continue;
+        if (!r->is_global && !r->is_frame_local) continue;
         k++;
         char root[200], type[120], len[48], rb[32];
         pk_escape(r->root, root, sizeof root);
@@ -112,7 +117,7 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
     int any = 0;
     for (size_t i = 0; i < h->nretainers; i++) {
         const struct pk_retainer *r = &h->retainers[i];
-        if (r->is_global) continue;
+        if (r->is_global || r->is_frame_local) continue;
         if (!any++) fputs("\nLargest containers inside them (by retained bytes):\n", f);
         char root[300], type[120], rb[32];
         pk_escape(r->root, root, sizeof root);

@@ -27,13 +27,13 @@ int pk_why_json(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
             json_array_append_new(path, pk_json_str(c->hops[k]));
         char addr[32];
         snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)c->target_addr);
-        json_array_append_new(chains,
-                              json_pack("{s:o, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root",
-                                        pk_json_str(c->root), "from_global", c->from_global,
-                                        "retained_bytes", pk_json_u64(c->root_retained), "path",
-                                        path, "target", "type", pk_json_str(c->target_type),
-                                        "address", addr, "bytes", pk_json_u64(c->target_size),
-                                        "retained_bytes", pk_json_u64(c->target_retained)));
+        json_array_append_new(
+            chains, json_pack("{s:o, s:b, s:b, s:o, s:o, s:{s:o, s:s, s:o, s:o}}", "root",
+                              pk_json_str(c->root), "from_global", c->from_global, "from_frame",
+                              c->from_frame, "retained_bytes", pk_json_u64(c->root_retained),
+                              "path", path, "target", "type", pk_json_str(c->target_type),
+                              "address", addr, "bytes", pk_json_u64(c->target_size),
+                              "retained_bytes", pk_json_u64(c->target_retained)));
     }
     json_t *doc = json_pack(
         "{s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema", "pypeek.why/1", "pid", pid,
@@ -66,11 +66,11 @@ int pk_why_text(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
         fprintf(f, "%s%s", i ? ", " : " of ", tn);
     }
     fprintf(f,
-            "\n  %s reachable from module globals, %s held from C / unknown (frames, C "
-            "code, or references pypeek cannot read)\n",
+            "\n  %s reachable from module globals or thread frame locals, %s held from C / "
+            "unknown (C code, or references pypeek cannot read)\n",
             c2, c3);
     if (w->nroots) {
-        fputs("\nHeld through (instances, bytes retained by the global):\n", f);
+        fputs("\nHeld through (instances, bytes retained by the root):\n", f);
         for (size_t i = 0; i < w->nroots && i < 10; i++) {
             char rn[256], n[32], rb[32];
             pk_escape(w->roots[i].root, rn, sizeof rn);
@@ -85,7 +85,7 @@ int pk_why_text(FILE *f, const struct pk_why *w, int pid, struct pk_err *e)
     for (size_t i = 0; i < w->nchains; i++) {
         const struct pk_why_chain *c = &w->chains[i];
         fputs("  ", f);
-        if (!c->from_global) {
+        if (!c->from_global && !c->from_frame) {
             pk_fputs_escaped(f, c->root, 200);
             fputs(" -> ", f);
         }

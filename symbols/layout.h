@@ -168,7 +168,30 @@
     X(compact_utf8, "PyCompactUnicodeObject", "utf8")                                              \
     X(compact_wstr_length, "PyCompactUnicodeObject", "wstr_length")                                \
     X(dictvalues_capacity, "PyDictValues|_dictvalues", "capacity")                                 \
-    X(dictvalues_valid, "PyDictValues|_dictvalues", "valid")
+    X(dictvalues_valid, "PyDictValues|_dictvalues", "valid")                                       \
+    /* thread frames (cpython/frames.c): frame locals as graph roots; all optional */              \
+    X(tstate_thread_id, "PyThreadState|_ts", "thread_id")                                          \
+    X(tstate_frame, "PyThreadState|_ts", "frame")   /* 3.9, 3.10: PyFrameObject* */                \
+    X(tstate_cframe, "PyThreadState|_ts", "cframe") /* 3.11, 3.12 */                               \
+    X(cframe_current_frame, "_PyCFrame", "current_frame")                                          \
+    X(tstate_current_frame, "PyThreadState|_ts", "current_frame") /* 3.13+ */                      \
+    X(iframe_code, "_PyInterpreterFrame", "f_code")               /* 3.11, 3.12 */                 \
+    X(iframe_executable, "_PyInterpreterFrame", "f_executable")   /* 3.13+ (3.14+: a stackref) */  \
+    X(iframe_previous, "_PyInterpreterFrame", "previous")                                          \
+    X(iframe_localsplus, "_PyInterpreterFrame", "localsplus")                                      \
+    X(iframe_stacktop, "_PyInterpreterFrame", "stacktop")         /* 3.11-3.13 */                  \
+    X(iframe_stackpointer, "_PyInterpreterFrame", "stackpointer") /* 3.14+ */                      \
+    X(frame_back, "PyFrameObject|_frame", "f_back")                                                \
+    X(frame_code, "PyFrameObject|_frame", "f_code") /* 3.9, 3.10 */                                \
+    X(frame_localsplus, "PyFrameObject|_frame", "f_localsplus")                                    \
+    X(code_name, "PyCodeObject", "co_name")                                                        \
+    X(code_qualname, "PyCodeObject", "co_qualname")                                                \
+    X(code_nlocalsplus, "PyCodeObject", "co_nlocalsplus")                                          \
+    X(code_localsplusnames, "PyCodeObject", "co_localsplusnames")                                  \
+    X(code_nlocals, "PyCodeObject", "co_nlocals")                                                  \
+    X(code_varnames, "PyCodeObject", "co_varnames")                                                \
+    X(code_cellvars, "PyCodeObject", "co_cellvars")                                                \
+    X(code_freevars, "PyCodeObject", "co_freevars")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -206,6 +229,9 @@ struct pk_layout {
     int managed_dict_tagged;
     /* structmember.h: T_OBJECT, T_OBJECT_EX (Py_T_OBJECT_EX in 3.12+). */
     int member_t_object, member_t_object_ex;
+    /* 3.14+: frame slots are _PyStackRefs whose low bits are tags (pycore_stackref.h:
+       Py_TAG_BITS 3; all bits set is a tagged int, not a pointer); 0 before 3.14. */
+    uint64_t stackref_tag_bits;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

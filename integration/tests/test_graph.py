@@ -95,3 +95,37 @@ def test_leaky_service_cache_is_top_retainer(ctx):
             if t.proc.poll() is None:
                 t.proc.terminate()
                 t.proc.wait(timeout=60)
+
+
+def frame_root_name(truth):
+    """How pypeek names a frame local, from the target's own facts: the native thread id from
+    3.11 (PyThreadState.native_thread_id), threading.get_ident() before."""
+    tid = ("%d" % truth["native_id"] if truth["version"] >= [3, 11]
+           else "ident %d" % truth["ident"])
+    return "thread %s frame %s local %s" % (tid, truth["func"], truth["local"])
+
+
+def test_frame_locals_are_roots(ctx):
+    """Objects held only by a blocked thread's local variable are reached from that frame
+    local (not "held from C / unknown"), and the local retains what the target's walk says."""
+    with ctx.start_target("frame_roots_fixture.py") as t:
+        truth = t.read_line()
+        root = frame_root_name(truth)
+        snap = ctx.snapshot(t.pid)
+        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+        got = retainer(snap, root)
+        check_eq(got.get("kind"), "frame_local", root + " kind")
+        check_eq(got["retained_bytes"], truth["retained"]["bytes"], root + " retained bytes")
+        check_eq(got["retained_count"], truth["retained"]["count"], root + " retained objects")
+        rc, out, err = ctx.run_pypeek("why", "--json", "--limit", "3", t.pid, "Held")
+        check(rc == 0, "pypeek why exited %d: %s" % (rc, err))
+        why = json.loads(out)
+        check_eq(why["instances"], truth["instances"], "Held instances")
+        check_eq(why["held_from_unknown"], 0, "Held instances held from C / unknown")
+        check_eq(why["roots"][0]["root"], root, "root holding the Held instances")
+        check_eq(why["roots"][0]["instances"], truth["instances"], "instances under the root")
+        check_eq(why["chains"][0]["path"], [root + "[0]"], "chain to a Held")
+        check(why["chains"][0]["from_frame"], "the chain starts at a frame local")
+        rc, out, err = ctx.run_pypeek("why", "--limit", "1", t.pid, "Held")
+        check(rc == 0 and (root + "[0] -> __main__.Held (") in out, "why text: %s %s" % (out, err))
+        t.release()

@@ -1,0 +1,252 @@
+/* Thread frames and their named locals, read through the layout; bounded and validated. */
+#include "cpython/frames.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/pystr.h"
+
+#define NAME_CAP 200
+#define CHUNK 1024 /* slots read per call */
+
+static int aligned(uint64_t a)
+{
+    return a && !(a & 7);
+}
+
+static int is_code(struct pk_mem *m, const struct pk_target *t, uint64_t obj)
+{
+    uint64_t type = 0, code_type = t->builtin_types[PK_BT_CODE];
+    return code_type && aligned(obj) &&
+           pk_mem_read_u64(m, obj + PK_OFF(&t->layout, object_type), &type) == 0 &&
+           type == code_type;
+}
+
+/* A tuple's length and items address, or -1 when it is not readable as one. */
+static int64_t tuple_view(struct pk_mem *m, const struct pk_layout *l, uint64_t tup,
+                          uint64_t *items)
+{
+    int64_t n;
+    if (!aligned(tup) || !PK_HAS(l, tuple_item) ||
+        pk_mem_read(m, tup + PK_OFF(l, varobject_size), &n, 8) < 0 || n < 0 ||
+        n > PK_FRAMES_MAX_LOCALS)
+        return -1;
+    *items = tup + PK_OFF(l, tuple_item);
+    return n;
+}
+
+static void str_at(struct pk_mem *m, const struct pk_layout *l, uint64_t items, int64_t n,
+                   int64_t i, char *out, size_t cap)
+{
+    uint64_t s = 0;
+    if (i < 0 || i >= n || pk_mem_read_u64(m, items + (uint64_t)i * 8, &s) < 0 || !aligned(s) ||
+        pk_pystr_read(m, l, s, out, cap) < 0)
+        snprintf(out, cap, "?");
+}
+
+/* The name of local slot i: co_localsplusnames (3.11+), else varnames + cellvars + freevars. */
+struct code_names {
+    uint64_t items[3];
+    int64_t n[3];
+    int nparts;
+};
+
+static int code_names_read(struct pk_mem *m, const struct pk_layout *l, uint64_t code,
+                           struct code_names *cn, int64_t *nslots)
+{
+    memset(cn, 0, sizeof *cn);
+    uint64_t tup;
+    if (PK_HAS(l, code_localsplusnames) && PK_HAS(l, code_nlocalsplus)) {
+        int32_t n;
+        if (pk_mem_read_u64(m, code + PK_OFF(l, code_localsplusnames), &tup) < 0 ||
+            pk_mem_read(m, code + PK_OFF(l, code_nlocalsplus), &n, 4) < 0 || n < 0 ||
+            n > PK_FRAMES_MAX_LOCALS)
+            return -PK_E_INCONSISTENT;
+        cn->n[0] = tuple_view(m, l, tup, &cn->items[0]);
+        if (cn->n[0] != n) return -PK_E_INCONSISTENT;
+        cn->nparts = 1;
+        *nslots = n;
+        return 0;
+    }
+    if (!PK_HAS(l, code_varnames) || !PK_HAS(l, code_cellvars) || !PK_HAS(l, code_freevars) ||
+        !PK_HAS(l, code_nlocals))
+        return -PK_E_INCONSISTENT;
+    int32_t nlocals;
+    if (pk_mem_read(m, code + PK_OFF(l, code_nlocals), &nlocals, 4) < 0 || nlocals < 0)
+        return -PK_E_INCONSISTENT;
+    const struct pk_field parts[3] = {PK_F(l, code_varnames), PK_F(l, code_cellvars),
+                                      PK_F(l, code_freevars)};
+    *nslots = 0;
+    for (int k = 0; k < 3; k++) {
+        if (pk_mem_read_u64(m, code + (uint64_t)parts[k].off, &tup) < 0) return -PK_E_INCONSISTENT;
+        cn->n[k] = tuple_view(m, l, tup, &cn->items[k]);
+        if (cn->n[k] < 0) return -PK_E_INCONSISTENT;
+        *nslots += cn->n[k];
+    }
+    if (cn->n[0] != nlocals || *nslots > PK_FRAMES_MAX_LOCALS) return -PK_E_INCONSISTENT;
+    cn->nparts = 3;
+    return 0;
+}
+
+static void code_name_of(struct pk_mem *m, const struct pk_layout *l, const struct code_names *cn,
+                         int64_t i, char *out, size_t cap)
+{
+    for (int k = 0; k < cn->nparts; k++) {
+        if (i < cn->n[k]) {
+            str_at(m, l, cn->items[k], cn->n[k], i, out, cap);
+            return;
+        }
+        i -= cn->n[k];
+    }
+    snprintf(out, cap, "?");
+}
+
+static void func_name_of(struct pk_mem *m, const struct pk_layout *l, uint64_t code, char *out,
+                         size_t cap)
+{
+    uint64_t s = 0;
+    struct pk_field f = PK_HAS(l, code_qualname) ? PK_F(l, code_qualname) : PK_F(l, code_name);
+    if (!pk_field_ok(f) || pk_mem_read_u64(m, code + (uint64_t)f.off, &s) < 0 || !aligned(s) ||
+        pk_pystr_read(m, l, s, out, cap) < 0)
+        snprintf(out, cap, "?");
+}
+
+/* The code object of a 3.11+ interpreter frame (f_code, or f_executable minus its tag). */
+static uint64_t iframe_code(struct pk_mem *m, const struct pk_layout *l, uint64_t iframe)
+{
+    uint64_t code = 0;
+    struct pk_field f = PK_HAS(l, iframe_code) ? PK_F(l, iframe_code) : PK_F(l, iframe_executable);
+    if (!pk_field_ok(f) || pk_mem_read_u64(m, iframe + (uint64_t)f.off, &code) < 0) return 0;
+    return code & ~l->stackref_tag_bits;
+}
+
+int64_t pk_frame_live_slots(struct pk_mem *m, const struct pk_layout *l, uint64_t iframe)
+{
+    if (PK_HAS(l, iframe_stacktop)) {
+        int32_t top;
+        int r = pk_mem_read(m, iframe + PK_OFF(l, iframe_stacktop), &top, 4);
+        if (r < 0) return r;
+        return top < 0 ? 0 : top;
+    }
+    if (PK_HAS(l, iframe_stackpointer) && PK_HAS(l, iframe_localsplus)) {
+        uint64_t sp, base = iframe + PK_OFF(l, iframe_localsplus);
+        int r = pk_mem_read_u64(m, iframe + PK_OFF(l, iframe_stackpointer), &sp);
+        if (r < 0) return r;
+        if (sp < base || (sp - base) % 8 || (sp - base) / 8 > PK_FRAMES_MAX_LOCALS) return 0;
+        return (int64_t)((sp - base) / 8);
+    }
+    return -PK_E_INCONSISTENT;
+}
+
+int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe, uint64_t frame,
+                    int64_t nslots_live, pk_frame_fn fn, void *arg)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t code = 0, base;
+    if (iframe) {
+        if (!PK_HAS(l, iframe_localsplus)) return -PK_E_INCONSISTENT;
+        code = iframe_code(m, l, iframe);
+        base = iframe + PK_OFF(l, iframe_localsplus);
+    } else {
+        if (!PK_HAS(l, frame_code) || !PK_HAS(l, frame_localsplus)) return -PK_E_INCONSISTENT;
+        if (pk_mem_read_u64(m, frame + PK_OFF(l, frame_code), &code) < 0) return -PK_E_UNMAPPED;
+        base = frame + PK_OFF(l, frame_localsplus);
+    }
+    if (!is_code(m, t, code)) return -PK_E_INCONSISTENT;
+    struct code_names cn;
+    int64_t n;
+    int rc = code_names_read(m, l, code, &cn, &n);
+    if (rc < 0) return rc;
+    if (nslots_live >= 0 && nslots_live < n) n = nslots_live;
+    uint64_t buf[CHUNK];
+    char name[NAME_CAP];
+    for (int64_t i = 0; i < n; i += CHUNK) {
+        int64_t k = n - i < CHUNK ? n - i : CHUNK;
+        if ((rc = pk_mem_read(m, base + (uint64_t)i * 8, buf, (size_t)k * 8)) < 0) return rc;
+        for (int64_t j = 0; j < k; j++) {
+            uint64_t v = buf[j];
+            uint64_t tag = l->stackref_tag_bits;
+            if (tag && (v & tag) == tag) continue; /* a tagged int, not an object */
+            v &= ~tag;
+            if (!aligned(v)) continue; /* unbound */
+            code_name_of(m, l, &cn, i + j, name, sizeof name);
+            struct pk_frame_visit fv = {.kind = PK_FE_LOCAL, .name = name, .value = v};
+            if ((rc = fn(&fv, arg)) != 0) return rc;
+        }
+    }
+    return 0;
+}
+
+/* One thread's frames, innermost first. */
+static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
+                       struct pk_frame_visit *tv, pk_frame_fn fn, void *arg)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t f = 0;
+    int legacy = PK_HAS(l, tstate_frame); /* 3.9, 3.10: PyFrameObject chain */
+    if (legacy) {
+        pk_mem_read_u64(m, ts + PK_OFF(l, tstate_frame), &f);
+    } else if (PK_HAS(l, tstate_current_frame)) {
+        pk_mem_read_u64(m, ts + PK_OFF(l, tstate_current_frame), &f);
+    } else if (PK_HAS(l, tstate_cframe) && PK_HAS(l, cframe_current_frame)) {
+        uint64_t cf = 0;
+        if (pk_mem_read_u64(m, ts + PK_OFF(l, tstate_cframe), &cf) == 0 && aligned(cf))
+            pk_mem_read_u64(m, cf + PK_OFF(l, cframe_current_frame), &f);
+    }
+    struct pk_field next = legacy ? PK_F(l, frame_back) : PK_F(l, iframe_previous);
+    if (!pk_field_ok(next)) return 0;
+    char func[NAME_CAP];
+    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH; depth++) {
+        uint64_t code = 0;
+        if (legacy)
+            pk_mem_read_u64(m, f + PK_OFF(l, frame_code), &code);
+        else
+            code = iframe_code(m, l, f);
+        if (is_code(m, t, code)) { /* entry frames (3.12+) hold no code: skipped */
+            func_name_of(m, l, code, func, sizeof func);
+            struct pk_frame_visit fv = *tv;
+            fv.kind = PK_FE_FRAME;
+            fv.func = func;
+            int rc = fn(&fv, arg);
+            if (rc == 0) rc = pk_frame_locals(m, t, legacy ? 0 : f, legacy ? f : 0, -1, fn, arg);
+            if (rc == -PK_E_NO_PROCESS || rc > 0) return rc;
+        }
+        if (pk_mem_read_u64(m, f + (uint64_t)next.off, &f) < 0) break;
+    }
+    return 0;
+}
+
+int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp, pk_frame_fn fn,
+                   void *arg)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t ts = 0;
+    if (PK_HAS(l, interp_threads_head))
+        pk_mem_read_u64(m, interp + PK_OFF(l, interp_threads_head), &ts);
+    else if (PK_HAS(l, interp_tstate_head))
+        pk_mem_read_u64(m, interp + PK_OFF(l, interp_tstate_head), &ts);
+    if (!PK_HAS(l, tstate_next)) return 0;
+    uint64_t *seen = malloc(PK_FRAMES_MAX_THREADS * sizeof *seen);
+    if (!seen) return -PK_E_INTERNAL;
+    int rc = 0;
+    for (size_t n = 0; aligned(ts) && n < PK_FRAMES_MAX_THREADS; n++) {
+        int dup = 0;
+        for (size_t k = 0; k < n && !dup; k++)
+            dup = seen[k] == ts;
+        if (dup) break; /* a cycle in the thread list */
+        seen[n] = ts;
+        struct pk_frame_visit tv = {.kind = PK_FE_THREAD};
+        if (PK_HAS(l, tstate_native_thread_id)) {
+            tv.native = 1;
+            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_native_thread_id), &tv.thread_id);
+        } else if (PK_HAS(l, tstate_thread_id)) {
+            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_thread_id), &tv.thread_id);
+        }
+        if ((rc = fn(&tv, arg)) != 0) break;
+        if ((rc = walk_thread(m, t, ts, &tv, fn, arg)) != 0) break;
+        if (pk_mem_read_u64(m, ts + PK_OFF(l, tstate_next), &ts) < 0) break;
+    }
+    free(seen);
+    return rc;
+}

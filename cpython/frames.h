@@ -1,0 +1,50 @@
+/* Thread frames and their locals, read through the layout: the frame chain of every thread
+   state (3.9/3.10 PyFrameObject, 3.11+ _PyInterpreterFrame) and a frame's named local slots,
+   also used for the frame embedded in a suspended generator or coroutine. */
+#ifndef PK_FRAMES_H
+#define PK_FRAMES_H
+
+#include <stdint.h>
+
+#include "attach/mem.h"
+#include "symbols/target.h"
+
+#define PK_FRAMES_MAX_THREADS 4096
+#define PK_FRAMES_MAX_DEPTH 4096 /* frames per thread */
+#define PK_FRAMES_MAX_LOCALS 65536
+
+enum pk_frame_event {
+    PK_FE_THREAD, /* a thread state: id, native */
+    PK_FE_FRAME,  /* a frame of the current thread, innermost first: func */
+    PK_FE_LOCAL,  /* a bound local of the current frame: name, value */
+};
+
+struct pk_frame_visit {
+    enum pk_frame_event kind;
+    uint64_t thread_id; /* native thread id (3.11+), else the pthread ident (threading.get_ident) */
+    int native;         /* 1 when thread_id is the native (kernel) id */
+    const char *func;   /* the code's qualname (co_name before 3.11) */
+    const char *name;   /* the local's name */
+    uint64_t value;     /* the local's object */
+};
+
+/* Receives each event; non-zero stops the walk with that value. */
+typedef int (*pk_frame_fn)(const struct pk_frame_visit *v, void *arg);
+
+/* Walks every thread state of the interpreter at interp, innermost frame first, reporting the
+   bound locals (cells included) of each frame running Python code. Returns 0, fn's value, or
+   -PK_E_NO_PROCESS; unreadable or inconsistent parts are skipped. */
+int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp, pk_frame_fn fn,
+                   void *arg);
+
+/* The bound locals of one frame, PK_FE_LOCAL events only: a 3.11+ _PyInterpreterFrame at
+   iframe (nslots_live: how many slots hold live references, or -1 for "all locals"), or a
+   3.9/3.10 PyFrameObject at frame (iframe 0). Returns 0, fn's value or -PK_E_*. */
+int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe, uint64_t frame,
+                    int64_t nslots_live, pk_frame_fn fn, void *arg);
+
+/* The number of live slots of a suspended 3.11+ frame: stacktop (3.11-3.13) or
+   stackpointer - localsplus (3.14+); 0 for a cleared frame, -PK_E_* when unreadable. */
+int64_t pk_frame_live_slots(struct pk_mem *m, const struct pk_layout *l, uint64_t iframe);
+
+#endif

@@ -78,13 +78,21 @@ static struct pk_target target;
 static unsigned char *template_buf; /* the well-formed image every input patches */
 static size_t template_used;
 static uint64_t interp_addr;
+static uint64_t objs[256]; /* every object of the template, for patches that point at one */
+static size_t nobjs;
 static FILE *devnull;
 
 /* The types of the template heap. */
 struct types {
     uint64_t meta, object, str, bytes, intt, list, tuple, dict, set, module, func, cell, method;
-    uint64_t code;
+    uint64_t code, frozenset, ctype;
 };
+
+static uint64_t keep(uint64_t a)
+{
+    if (nobjs < sizeof objs / sizeof *objs) objs[nobjs++] = a;
+    return a;
+}
 
 static uint64_t new_str(struct img *im, const struct types *ty, const char *s)
 {
@@ -102,7 +110,7 @@ static uint64_t new_str(struct img *im, const struct types *ty, const char *s)
     o.state.ready = 1;
     img_put(im, a, &o, sizeof o);
     img_put(im, a + sizeof o, s, n + 1);
-    return a;
+    return keep(a);
 }
 
 static uint64_t new_bytes(struct img *im, const struct types *ty, const char *s)
@@ -114,7 +122,7 @@ static uint64_t new_bytes(struct img *im, const struct types *ty, const char *s)
     img_put_u64(im, a + offsetof(PyVarObject, ob_size), n);
     img_put_u64(im, a + offsetof(PyBytesObject, ob_shash), UINT64_MAX);
     img_put(im, a + offsetof(PyBytesObject, ob_sval), s, n + 1);
-    return a;
+    return keep(a);
 }
 
 static uint64_t new_int(struct img *im, const struct types *ty, uint32_t digit)
@@ -124,7 +132,7 @@ static uint64_t new_int(struct img *im, const struct types *ty, uint32_t digit)
     img_put_u64(im, a + offsetof(PyObject, ob_type), ty->intt);
     img_put_u64(im, a + offsetof(PyVarObject, ob_size), 1);
     img_put(im, a + sizeof(PyVarObject), &digit, 4);
-    return a;
+    return keep(a);
 }
 
 /* A keys object of n entries (unicode-keyed or general), sized like CPython's: the smallest
@@ -176,7 +184,7 @@ static uint64_t gc_obj(struct img *im, struct gcs *g, size_t basicsize, uint64_t
 {
     uint64_t gc = heap_new_gc_object(im, basicsize, type);
     if (g->n < sizeof g->a / sizeof *g->a) g->a[g->n++] = gc;
-    return heap_obj(gc);
+    return keep(heap_obj(gc));
 }
 
 static uint64_t new_dict(struct img *im, struct gcs *g, const struct types *ty, const uint64_t *k,
@@ -268,6 +276,12 @@ static void build_template(void)
     ty.cell = heap_new_type(im, ty.meta, "cell", gcf, sizeof(PyCellObject), 0);
     ty.method = heap_new_type(im, ty.meta, "method", gcf, sizeof(PyMethodObject), 0);
     ty.code = heap_new_type(im, ty.meta, "code", 0, 64, 0);
+    ty.frozenset = heap_new_type(im, ty.meta, "frozenset", gcf, sizeof(PySetObject), 0);
+    /* a GC C type pypeek does not know: its references are not read */
+    ty.ctype = heap_new_type(im, ty.meta, "_asyncio.Task", gcf, 48, 0);
+    const uint64_t *tys = &ty.meta;
+    for (size_t i = 0; i < sizeof ty / sizeof ty.meta; i++)
+        keep(tys[i]);
     uint64_t *bt = target.builtin_types;
     bt[PK_BT_OBJECT] = ty.object;
     bt[PK_BT_STR] = ty.str;
@@ -277,7 +291,7 @@ static void build_template(void)
     bt[PK_BT_TUPLE] = ty.tuple;
     bt[PK_BT_DICT] = ty.dict;
     bt[PK_BT_SET] = ty.set;
-    bt[PK_BT_FROZENSET] = ty.set;
+    bt[PK_BT_FROZENSET] = ty.frozenset;
     bt[PK_BT_TYPE] = ty.meta;
     bt[PK_BT_MODULE] = ty.module;
     bt[PK_BT_FUNCTION] = ty.func;
@@ -347,8 +361,37 @@ static void build_template(void)
     img_put_u64(im, set + offsetof(PySetObject, table), set + offsetof(PySetObject, smalltable));
     img_put_u64(im, set + offsetof(PySetObject, smalltable) + 16, s_hello);
     img_put_u64(im, set + offsetof(PySetObject, smalltable) + 5 * 16, tup);
-    uint64_t gk[2] = {i_42, tup}, gv[2] = {u1, sl};
-    uint64_t gdict = new_dict(im, &g, &ty, gk, gv, 2, 0); /* general keys */
+    uint64_t name_cls =
+        new_class(im, &g, &ty, ty.str, "app", "Name", 1ul << 28, (Py_ssize_t)sizeof(PyASCIIObject));
+    uint64_t s_sub = new_str(im, &ty, "subkey");
+    img_put_u64(im, s_sub + offsetof(PyObject, ob_type), name_cls);
+    uint64_t gk[3] = {i_42, tup, s_sub}, gv[3] = {u1, sl, b_blob};
+    uint64_t gdict = new_dict(im, &g, &ty, gk, gv, 3, 0); /* general keys */
+    /* a Managed instance whose dict was materialized: split, sharing the class's keys */
+    uint64_t pre2 = img_alloc(im, 16 + sizeof(PyGC_Head) + 16);
+    uint64_t m2 = keep(pre2 + 16 + sizeof(PyGC_Head));
+    img_put_u64(im, m2 + offsetof(PyObject, ob_refcnt), 1);
+    img_put_u64(im, m2 + offsetof(PyObject, ob_type), managed);
+    uint64_t vals2 = img_alloc(im, 4 * 8);
+    img_put_u64(im, vals2, tup);
+    img_put_u64(im, vals2 + 8, m1);
+    uint64_t split = gc_obj(im, &g, sizeof(PyDictObject), ty.dict);
+    uint64_t cached;
+    memcpy(&cached, img_ptr(im, managed + offsetof(PyHeapTypeObject, ht_cached_keys)), 8);
+    img_put_u64(im, split + offsetof(PyDictObject, ma_used), 2);
+    img_put_u64(im, split + offsetof(PyDictObject, ma_keys), cached);
+    img_put_u64(im, split + offsetof(PyDictObject, ma_values), vals2);
+    img_put_u64(im, pre2 + 8, split);
+    g.a[g.n++] = pre2 + 16;
+    uint64_t fs = gc_obj(im, &g, sizeof(PySetObject), ty.frozenset);
+    img_put_u64(im, fs + offsetof(PySetObject, mask), 31);
+    img_put_u64(im, fs + offsetof(PySetObject, used), 3);
+    uint64_t fs_table = img_alloc(im, 32 * 16);
+    img_put_u64(im, fs + offsetof(PySetObject, table), fs_table);
+    img_put_u64(im, fs_table + 3 * 16, s_sub);
+    img_put_u64(im, fs_table + 17 * 16, i_42);
+    img_put_u64(im, fs_table + 31 * 16, m2);
+    uint64_t task = gc_obj(im, &g, 48, ty.ctype);
     uint64_t cyc = new_list(im, &g, &ty, NULL, 0);
     uint64_t cyc_arr;
     memcpy(&cyc_arr, img_ptr(im, cyc + offsetof(PyListObject, ob_item)), 8);
@@ -356,6 +399,7 @@ static void build_template(void)
     img_put_u64(im, cyc + offsetof(PyVarObject, ob_size), 1);
     uint64_t cache_items[6] = {s_hello, b_blob, tup, u_dict, u1, ul};
     uint64_t cache = new_list(im, &g, &ty, cache_items, 6);
+    img_put_u64(im, task + 16, cache);
 
     /* Modules: __main__ and app; a function with a closure cell and a bound method. */
     uint64_t main_keys[9], main_vals[9];
@@ -384,10 +428,12 @@ static void build_template(void)
     img_put_u64(im, main_dict + offsetof(PyDictObject, ma_used), 9);
     img_put_u64(im, main_dict + offsetof(PyDictObject, ma_keys),
                 new_keys(im, main_keys, main_vals, 9, 1));
-    uint64_t app_k[4] = {new_str(im, &ty, "shared"), new_str(im, &ty, "Managed"),
-                         new_str(im, &ty, "Slotted"), new_str(im, &ty, "UList")};
-    uint64_t app_v[4] = {cache, managed, slotted, ulist};
-    uint64_t app_dict = new_dict(im, &g, &ty, app_k, app_v, 4, 1);
+    uint64_t app_k[7] = {new_str(im, &ty, "shared"),  new_str(im, &ty, "Managed"),
+                         new_str(im, &ty, "Slotted"), new_str(im, &ty, "UList"),
+                         new_str(im, &ty, "task"),    new_str(im, &ty, "m2"),
+                         new_str(im, &ty, "fs")};
+    uint64_t app_v[7] = {cache, managed, slotted, ulist, task, m2, fs};
+    uint64_t app_dict = new_dict(im, &g, &ty, app_k, app_v, 7, 1);
     uint64_t mod_main = new_module(im, &g, &ty, main_dict, "__main__");
     uint64_t mod_app = new_module(im, &g, &ty, app_dict, "app");
     uint64_t mods_k[2] = {new_str(im, &ty, "__main__"), new_str(im, &ty, "app")};
@@ -462,14 +508,15 @@ static uint64_t rd(const uint8_t **p, const uint8_t *end, int n)
 /* Input: patches applied to the template, each [op][offset:2][payload] (as fuzz_walkers):
    op%7 = 0: a pointer into the image, 1: a small signed integer, 2: 8 raw bytes, 3: NULL, an
    unmapped pointer or one near the image's end, 4: one raw byte, 5: copy the rest of the input
-   over the image, 6: a pointer to another 8-byte word of the template's used part (object
-   addresses: swaps types, items, keys). Offsets are 8-aligned in the used part (4: exact). */
+   over the image, 6: a pointer to another 8-byte word of the template's used part, 7: the
+   address of one of the template's objects (or 8 to 56 bytes into it): types, items, keys
+   and dicts swapped for others. Offsets are 8-aligned in the used part (4: exact). */
 static void apply_patches(struct img *im, const uint8_t *p, size_t size)
 {
     const uint8_t *end = p + size;
     size_t span = template_used / 8 ? template_used / 8 : 1;
     while (p < end) {
-        unsigned op = (unsigned)rd(&p, end, 1) % 7;
+        unsigned op = (unsigned)rd(&p, end, 1) % 8;
         uint64_t off = (rd(&p, end, 2) % span) * 8;
         unsigned char *at = im->buf + off;
         uint64_t v;
@@ -506,6 +553,12 @@ static void apply_patches(struct img *im, const uint8_t *p, size_t size)
             v = im->base + (rd(&p, end, 2) % span) * 8;
             memcpy(at, &v, 8);
             break;
+        case 7: {
+            uint64_t k = rd(&p, end, 1), d = rd(&p, end, 1);
+            v = objs[k % nobjs] + (d >= 0x80 ? (d & 7) * 8 : 0);
+            memcpy(at, &v, 8);
+            break;
+        }
         }
     }
     pk_mem_invalidate(im->mem);

@@ -64,6 +64,19 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
             s = (s + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
         }
         break;
+    case PK_SIZE_DEQUE: {
+        /* deque___sizeof__: (leftindex + len + BLOCKLEN - 1) / BLOCKLEN blocks */
+        int64_t n, left;
+        uint64_t blocklen = PK_F(l, block_data).size / 8;
+        uint64_t blocksize = PK_OFF(l, block_rightlink) + PK_F(l, block_rightlink).size;
+        if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
+            (r = pk_mem_read(m, obj + PK_OFF(l, deque_leftindex), &left, 8)) < 0)
+            return r;
+        if (n < 0 || left < 0 || !blocklen || (uint64_t)left >= blocklen || n > (INT64_C(1) << 40))
+            return -PK_E_INCONSISTENT;
+        s += ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * blocksize;
+        break;
+    }
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

@@ -28,6 +28,7 @@ enum ref_kind {
     RK_FUNCTION,
     RK_CELL,
     RK_METHOD,
+    RK_DEQUE,
 };
 
 struct member {
@@ -184,6 +185,7 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     uint64_t cur = ti->addr;
     for (int d = 0; cur && d < MAX_BASE_DEPTH; d++) {
         enum ref_kind k = builtin_kind(r, cur, &tr->is_str);
+        if (k == RK_UNKNOWN && pk_types_is_deque(r->types, cur)) k = RK_DEQUE;
         if (k != RK_UNKNOWN) {
             tr->kind = k;
             break;
@@ -360,6 +362,40 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
     return 0;
 }
 
+/* collections.deque: Py_SIZE items from leftblock[leftindex], BLOCKLEN to a block, linked by
+   rightlink; labelled [i] like a list. */
+static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t blocklen = PK_F(l, block_data).size / 8, block;
+    int64_t n, index;
+    int rc;
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
+        (rc = pk_mem_read(r->m, obj + PK_OFF(l, deque_leftindex), &index, 8)) < 0 ||
+        (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, deque_leftblock), &block)) < 0)
+        return rc;
+    if (!blocklen || blocklen > CHUNK || n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || index < 0 ||
+        (uint64_t)index >= blocklen)
+        return -PK_E_INCONSISTENT;
+    uint64_t buf[CHUNK];
+    for (uint64_t i = 0; i < (uint64_t)n;) {
+        if (!block || (block & 7)) return -PK_E_INCONSISTENT;
+        uint64_t k = blocklen - (uint64_t)index;
+        if (k > (uint64_t)n - i) k = (uint64_t)n - i;
+        if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * 8, buf,
+                              k * 8)) < 0)
+            return rc;
+        for (uint64_t j = 0; j < k; j++)
+            if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
+        i += k;
+        index = 0;
+        if (i < (uint64_t)n &&
+            (rc = pk_mem_read_u64(r->m, block + PK_OFF(l, block_rightlink), &block)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
                     pk_ref_fn fn, void *arg, int *complete)
 {
@@ -466,6 +502,9 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
         if ((rc = field(r, obj, PK_F(l, method_func), "__func__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, method_self), "__self__", fn, arg)) != 0)
             return rc;
+        break;
+    case RK_DEQUE:
+        if ((rc = deque_items(r, obj, fn, arg)) != 0) return rc;
         break;
     case RK_OBJECT:
     case RK_UNKNOWN:

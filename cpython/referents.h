@@ -1,6 +1,7 @@
 /* What an object refers to, read through the layout: list, tuple, dict (every table kind),
-   set/frozenset, type, module, function, cell, bound method, and instances (instance dict,
-   3.11+ managed dicts and values, 3.13+ inline values, __slots__ and other T_OBJECT members). */
+   set/frozenset, collections.deque, type, module, function, cell, bound method, and instances
+   (instance dict, 3.11+ managed dicts and values, 3.13+ inline values, __slots__ and other
+   T_OBJECT members). */
 #ifndef PK_REFERENTS_H
 #define PK_REFERENTS_H
 

@@ -278,7 +278,7 @@ static int cmp_stat_count(const void *x, const void *y)
 static int64_t container_len(const struct pk_graph *g, uint32_t v)
 {
     const char *t = pk_graph_type_name(g, v);
-    int seq = !strcmp(t, "list") || !strcmp(t, "tuple");
+    int seq = !strcmp(t, "list") || !strcmp(t, "tuple") || !strcmp(t, "collections.deque");
     int map = !strcmp(t, "dict");
     int set = !strcmp(t, "set") || !strcmp(t, "frozenset");
     if (!seq && !map && !set) return -1;

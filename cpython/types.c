@@ -58,6 +58,24 @@ void pk_types_free(struct pk_types *t)
     free(t);
 }
 
+int pk_types_is_deque(struct pk_types *t, uint64_t addr)
+{
+    static const char want[] = "collections.deque";
+    const struct pk_layout *l = t->l;
+    uint64_t np = 0;
+    int64_t basicsize = 0;
+    char buf[sizeof want + 1];
+    if (!PK_HAS(l, deque_size) || !PK_HAS(l, deque_leftblock) || !PK_HAS(l, block_data) ||
+        !PK_HAS(l, block_rightlink))
+        return 0;
+    if (pk_mem_read(t->m, addr + PK_OFF(l, type_basicsize), &basicsize, 8) < 0 ||
+        basicsize != (int64_t)PK_F(l, deque_size).size ||
+        pk_mem_read_u64(t->m, addr + PK_OFF(l, type_name), &np) < 0 || !np)
+        return 0;
+    long n = pk_mem_read_upto(t->m, np, buf, sizeof buf);
+    return n >= (long)sizeof want && !memcmp(buf, want, sizeof want);
+}
+
 size_t pk_types_count(const struct pk_types *t)
 {
     return t->n;
@@ -173,6 +191,11 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
        (3.12+ keeps static builtin types' dicts elsewhere, so those stay estimates). */
     int own_sizeof_unknown = 0;
     for (int depth = 0; cur && depth < MAX_BASE_DEPTH; depth++) {
+        if (pk_types_is_deque(t, cur)) {
+            ti->size_kind = PK_SIZE_DEQUE;
+            ti->size_exact = !own_sizeof_unknown;
+            return;
+        }
         for (int b = 0; b < PK_BT_COUNT; b++) {
             if (t->builtin[b] && cur == t->builtin[b] && !graph_only[b]) {
                 ti->size_kind = kinds[b];

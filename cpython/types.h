@@ -23,6 +23,7 @@ enum pk_size_kind {
     PK_SIZE_LONG,      /* int___sizeof__: digits from ob_size (<= 3.11) or lv_tag (3.12+) */
     PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc (3.15+: + the bytes header) */
     PK_SIZE_CODE,      /* code_sizeof (3.11+): _PyObject_VAR_SIZE, rounded to 8 (+ co_extra) */
+    PK_SIZE_DEQUE,     /* deque___sizeof__: basicsize + blocks in use * sizeof(block) */
 };
 
 struct pk_type_info {
@@ -46,6 +47,9 @@ void pk_types_free(struct pk_types *t);
    NULL with *rc = -PK_E_INCONSISTENT when addr is not a type object. */
 const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *rc);
 size_t pk_types_count(const struct pk_types *t);
+/* 1 when the type at addr is collections.deque itself (by tp_name, with the basic size of the
+   layout's dequeobject), not a subclass. */
+int pk_types_is_deque(struct pk_types *t, uint64_t addr);
 const struct pk_type_info *pk_types_at(const struct pk_types *t, size_t index);
 
 #endif

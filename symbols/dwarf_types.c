@@ -191,23 +191,35 @@ static int find_member(Dwarf_Die *agg, const char *name, size_t nlen, Dwarf_Word
     return 0;
 }
 
+/* A member path: "a.b" descends into a nested struct (offsets add up); "a->b" follows the
+   pointer member a to the struct it points to (b's offset is from that struct's start), for
+   types only reachable through one, like _collectionsmodule.c's block ("leftblock->data"). */
 static struct pk_field resolve_path(Dwarf_Die *agg, const char *path)
 {
     Dwarf_Die cur = *agg, m;
     Dwarf_Word off = 0;
     const char *p = path;
     for (int depth = 0; depth < MAX_MEMBER_DEPTH; depth++) {
-        const char *dot = strchr(p, '.');
+        const char *dot = strchr(p, '.'), *arrow = strstr(p, "->");
+        if (arrow && (!dot || arrow < dot)) dot = arrow;
         size_t len = dot ? (size_t)(dot - p) : strlen(p);
         Dwarf_Word moff;
         if (!find_member(&cur, p, len, off, &m, &moff, 0)) return PK_FIELD_MISSING;
         off = moff;
         if (!dot) break;
         Dwarf_Die t;
-        if (!dwarf_attr_die(&m, DW_AT_type, &t) || dwarf_peel_type(&t, &cur) != 0 ||
-            !is_aggregate(dwarf_tag(&cur)))
+        if (!dwarf_attr_die(&m, DW_AT_type, &t) || dwarf_peel_type(&t, &cur) != 0)
             return PK_FIELD_MISSING;
-        p = dot + 1;
+        if (dot == arrow) {
+            Dwarf_Die pointee;
+            if (dwarf_tag(&cur) != DW_TAG_pointer_type || !dwarf_attr_die(&cur, DW_AT_type, &t) ||
+                dwarf_peel_type(&t, &pointee) != 0)
+                return PK_FIELD_MISSING;
+            cur = pointee;
+            off = 0;
+        }
+        if (!is_aggregate(dwarf_tag(&cur)) || !is_complete(&cur)) return PK_FIELD_MISSING;
+        p = dot + (dot == arrow ? 2 : 1);
     }
     struct pk_field f = {(int32_t)off, 0, 0, 0};
     Dwarf_Attribute a;

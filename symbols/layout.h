@@ -191,7 +191,17 @@
     X(code_nlocals, "PyCodeObject", "co_nlocals")                                                  \
     X(code_varnames, "PyCodeObject", "co_varnames")                                                \
     X(code_cellvars, "PyCodeObject", "co_cellvars")                                                \
-    X(code_freevars, "PyCodeObject", "co_freevars")
+    X(code_freevars, "PyCodeObject", "co_freevars")                                                \
+    /* collections.deque (Modules/_collectionsmodule.c, built into the interpreter) */             \
+    X(deque_size, "dequeobject", NULL)                                                             \
+    X(deque_leftblock, "dequeobject", "leftblock")                                                 \
+    X(deque_rightblock, "dequeobject", "rightblock")                                               \
+    X(deque_leftindex, "dequeobject", "leftindex")                                                 \
+    X(deque_rightindex, "dequeobject", "rightindex")                                               \
+    /* block is only reachable through the deque's pointers (other CUs have unrelated blocks); */  \
+    /* BLOCKLEN = data's size / 8; rightlink is its last member, so sizeof(block) ends there */    \
+    X(block_data, "dequeobject", "leftblock->data")                                                \
+    X(block_rightlink, "dequeobject", "leftblock->rightlink")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -2,7 +2,7 @@
 target's own walk with gc.get_referents and sys.getsizeof."""
 import json
 
-from harness import check, check_eq
+from harness import check, check_eq, type_entry
 
 ATOMS = ("str", "bytes", "bytearray", "int", "float")
 
@@ -128,4 +128,27 @@ def test_frame_locals_are_roots(ctx):
         check(why["chains"][0]["from_frame"], "the chain starts at a frame local")
         rc, out, err = ctx.run_pypeek("why", "--limit", "1", t.pid, "Held")
         check(rc == 0 and (root + "[0] -> __main__.Held (") in out, "why text: %s %s" % (out, err))
+        t.release()
+
+
+def test_deque_items_are_referents(ctx):
+    """collections.deque: its items (across blocks, from a mid-block start) are referents
+    labelled [i], its size is deque.__sizeof__, and a subclass instance's attributes count."""
+    with ctx.start_target("deque_fixture.py") as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+        for root, want in truth["retained"].items():
+            got = retainer(snap, root)
+            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
+            check_eq(got["retained_count"], want["count"], root + " retained objects")
+        check_eq(retainer(snap, "__main__._queue").get("len"),
+                 truth["retained"]["__main__._queue"]["items"], "the deque's items")
+        dq = type_entry(snap, "collections.deque")
+        check(dq is not None and dq["bytes_exact"], "deque sizes exact: %s" % dq)
+        rc, out, err = ctx.run_pypeek("why", "--json", "--limit", "2", t.pid, "Item")
+        check(rc == 0, "pypeek why exited %d: %s" % (rc, err))
+        why = json.loads(out)
+        check_eq(why["held_from_unknown"], 0, "Items held from C / unknown")
+        check_eq(why["chains"][0]["path"], ["__main__._queue[0]"], "chain to an Item")
         t.release()

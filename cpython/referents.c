@@ -378,8 +378,17 @@ static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void 
         (uint64_t)index >= blocklen)
         return -PK_E_INCONSISTENT;
     uint64_t buf[CHUNK];
+    /* Brent's cycle check: a block list that loops (corrupt) would repeat its items up to
+       MAX_SEQ_ITEMS times */
+    uint64_t saved = 0, power = 1, steps = 0;
     for (uint64_t i = 0; i < (uint64_t)n;) {
         if (!block || (block & 7)) return -PK_E_INCONSISTENT;
+        if (block == saved) return -PK_E_INCONSISTENT;
+        if (++steps == power) {
+            saved = block;
+            power *= 2;
+            steps = 0;
+        }
         uint64_t k = blocklen - (uint64_t)index;
         if (k > (uint64_t)n - i) k = (uint64_t)n - i;
         if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * 8, buf,

@@ -58,6 +58,23 @@ typedef struct PyMemberDef {
     int flags;
     const char *doc;
 } PyMemberDef;
+/* Modules/_collectionsmodule.c */
+#define BLOCKLEN 64
+typedef struct BLOCK {
+    struct BLOCK *leftlink;
+    PyObject *data[BLOCKLEN];
+    struct BLOCK *rightlink;
+} block;
+typedef struct {
+    PyVarObject ob_base;
+    block *leftblock, *rightblock;
+    Py_ssize_t leftindex, rightindex;
+    size_t state;
+    Py_ssize_t maxlen, numfreeblocks;
+    block *freeblocks[16];
+    PyObject *weakreflist;
+} dequeobject;
+__attribute__((used)) dequeobject fg_deque;
 __attribute__((used)) PyModuleObject fg_module;
 __attribute__((used)) PyFunctionObject fg_function;
 __attribute__((used)) PyCellObject fg_cell;
@@ -85,7 +102,7 @@ static FILE *devnull;
 /* The types of the template heap. */
 struct types {
     uint64_t meta, object, str, bytes, intt, list, tuple, dict, set, module, func, cell, method;
-    uint64_t code, frozenset, ctype;
+    uint64_t code, frozenset, ctype, deque;
 };
 
 static uint64_t keep(uint64_t a)
@@ -279,6 +296,7 @@ static void build_template(void)
     ty.frozenset = heap_new_type(im, ty.meta, "frozenset", gcf, sizeof(PySetObject), 0);
     /* a GC C type pypeek does not know: its references are not read */
     ty.ctype = heap_new_type(im, ty.meta, "_asyncio.Task", gcf, 48, 0);
+    ty.deque = heap_new_type(im, ty.meta, "collections.deque", gcf, sizeof(dequeobject), 0);
     const uint64_t *tys = &ty.meta;
     for (size_t i = 0; i < sizeof ty / sizeof ty.meta; i++)
         keep(tys[i]);
@@ -392,6 +410,23 @@ static void build_template(void)
     img_put_u64(im, fs_table + 17 * 16, i_42);
     img_put_u64(im, fs_table + 31 * 16, m2);
     uint64_t task = gc_obj(im, &g, 48, ty.ctype);
+    /* a deque of 70 items over two blocks, from leftindex 30 */
+    uint64_t dq = gc_obj(im, &g, sizeof(dequeobject), ty.deque);
+    uint64_t blk[2] = {img_alloc(im, sizeof(block)), img_alloc(im, sizeof(block))};
+    img_put_u64(im, blk[0] + offsetof(block, rightlink), blk[1]);
+    img_put_u64(im, blk[1] + offsetof(block, leftlink), blk[0]);
+    for (int i = 0; i < 70; i++) {
+        uint64_t item = i % 3 == 0 ? s_sub : i % 3 == 1 ? i_42 : u2;
+        int at = 30 + i;
+        img_put_u64(im, blk[at / BLOCKLEN] + offsetof(block, data) + (uint64_t)(at % BLOCKLEN) * 8,
+                    item);
+    }
+    img_put_u64(im, dq + offsetof(PyVarObject, ob_size), 70);
+    img_put_u64(im, dq + offsetof(dequeobject, leftblock), blk[0]);
+    img_put_u64(im, dq + offsetof(dequeobject, rightblock), blk[1]);
+    img_put_u64(im, dq + offsetof(dequeobject, leftindex), 30);
+    img_put_u64(im, dq + offsetof(dequeobject, rightindex), (30 + 70 - 1) % BLOCKLEN);
+    img_put_u64(im, dq + offsetof(dequeobject, maxlen), UINT64_MAX);
     uint64_t cyc = new_list(im, &g, &ty, NULL, 0);
     uint64_t cyc_arr;
     memcpy(&cyc_arr, img_ptr(im, cyc + offsetof(PyListObject, ob_item)), 8);
@@ -428,12 +463,12 @@ static void build_template(void)
     img_put_u64(im, main_dict + offsetof(PyDictObject, ma_used), 9);
     img_put_u64(im, main_dict + offsetof(PyDictObject, ma_keys),
                 new_keys(im, main_keys, main_vals, 9, 1));
-    uint64_t app_k[7] = {new_str(im, &ty, "shared"),  new_str(im, &ty, "Managed"),
+    uint64_t app_k[8] = {new_str(im, &ty, "shared"),  new_str(im, &ty, "Managed"),
                          new_str(im, &ty, "Slotted"), new_str(im, &ty, "UList"),
                          new_str(im, &ty, "task"),    new_str(im, &ty, "m2"),
-                         new_str(im, &ty, "fs")};
-    uint64_t app_v[7] = {cache, managed, slotted, ulist, task, m2, fs};
-    uint64_t app_dict = new_dict(im, &g, &ty, app_k, app_v, 7, 1);
+                         new_str(im, &ty, "fs"),      new_str(im, &ty, "dq")};
+    uint64_t app_v[8] = {cache, managed, slotted, ulist, task, m2, fs, dq};
+    uint64_t app_dict = new_dict(im, &g, &ty, app_k, app_v, 8, 1);
     uint64_t mod_main = new_module(im, &g, &ty, main_dict, "__main__");
     uint64_t mod_app = new_module(im, &g, &ty, app_dict, "app");
     uint64_t mods_k[2] = {new_str(im, &ty, "__main__"), new_str(im, &ty, "app")};
@@ -487,7 +522,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     PK_F(l, type_bases) = (struct pk_field){(int32_t)OFF_TP_BASES, 8, 0, 0};
     PK_F(l, type_mro) = (struct pk_field){(int32_t)OFF_TP_MRO, 8, 0, 0};
     if (!PK_HAS(l, module_dict) || !PK_HAS(l, cell_ref) || !PK_HAS(l, func_closure) ||
-        !PK_HAS(l, method_self) || !PK_HAS(l, memberdef_offset) || !PK_HAS(l, interp_modules))
+        !PK_HAS(l, method_self) || !PK_HAS(l, memberdef_offset) || !PK_HAS(l, interp_modules) ||
+        !PK_HAS(l, block_rightlink))
         abort(); /* the harness's own structs must be in its layout */
     target.py_version_hex = 0x030b02f0;
     build_template();

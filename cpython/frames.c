@@ -197,7 +197,15 @@ static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
     struct pk_field next = legacy ? PK_F(l, frame_back) : PK_F(l, iframe_previous);
     if (!pk_field_ok(next)) return 0;
     char func[NAME_CAP];
-    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH; depth++) {
+    /* Brent's cycle check: a frame chain that loops (corrupt) would repeat its locals up to
+       PK_FRAMES_MAX_DEPTH times */
+    uint64_t saved = 0, power = 1, steps = 0;
+    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH && f != saved; depth++) {
+        if (++steps == power) {
+            saved = f;
+            power *= 2;
+            steps = 0;
+        }
         uint64_t code = 0;
         if (legacy)
             pk_mem_read_u64(m, f + PK_OFF(l, frame_code), &code);

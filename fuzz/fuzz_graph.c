@@ -75,6 +75,32 @@ typedef struct {
     PyObject *weakreflist;
 } dequeobject;
 __attribute__((used)) dequeobject fg_deque;
+/* 3.11 thread frames: PyThreadState.cframe->current_frame, a chain of interpreter frames. */
+typedef struct {
+    PyVarObject ob_base;
+    PyObject *co_consts, *co_names, *co_exceptiontable;
+    int co_flags, co_nlocalsplus, co_nlocals, co_nplaincellvars, co_ncellvars, co_nfreevars;
+    PyObject *co_localsplusnames, *co_localspluskinds, *co_filename, *co_name, *co_qualname;
+} PyCodeObject;
+typedef struct _PyInterpreterFrame {
+    PyFunctionObject *f_func;
+    PyObject *f_globals, *f_builtins, *f_locals;
+    PyCodeObject *f_code;
+    void *frame_obj;
+    struct _PyInterpreterFrame *previous;
+    void *prev_instr;
+    int stacktop;
+    char is_entry, owner;
+    PyObject *localsplus[1];
+} _PyInterpreterFrame;
+typedef struct _PyCFrame {
+    uint8_t use_tracing;
+    _PyInterpreterFrame *current_frame;
+    struct _PyCFrame *previous;
+} _PyCFrame;
+__attribute__((used)) _PyInterpreterFrame fg_iframe;
+__attribute__((used)) _PyCFrame fg_cframe;
+__attribute__((used)) PyCodeObject fg_code;
 __attribute__((used)) PyModuleObject fg_module;
 __attribute__((used)) PyFunctionObject fg_function;
 __attribute__((used)) PyCellObject fg_cell;
@@ -90,6 +116,8 @@ __attribute__((used)) PyMemberDef fg_memberdef;
 #define OFF_TP_DICTOFFSET (offsetof(PyTypeObject, tp_slots_c) + 2 * 8)
 #define OFF_TP_BASES (offsetof(PyTypeObject, tp_slots_c) + 8 * 8)
 #define OFF_TP_MRO (offsetof(PyTypeObject, tp_slots_c) + 9 * 8)
+/* nor PyThreadState.cframe: the template's thread states have it after their end */
+#define OFF_TS_CFRAME sizeof(PyThreadState)
 
 static struct pk_target target;
 static unsigned char *template_buf; /* the well-formed image every input patches */
@@ -292,7 +320,7 @@ static void build_template(void)
     ty.func = heap_new_type(im, ty.meta, "function", gcf, sizeof(PyFunctionObject), 0);
     ty.cell = heap_new_type(im, ty.meta, "cell", gcf, sizeof(PyCellObject), 0);
     ty.method = heap_new_type(im, ty.meta, "method", gcf, sizeof(PyMethodObject), 0);
-    ty.code = heap_new_type(im, ty.meta, "code", 0, 64, 0);
+    ty.code = heap_new_type(im, ty.meta, "code", 0, sizeof(PyCodeObject), 1);
     ty.frozenset = heap_new_type(im, ty.meta, "frozenset", gcf, sizeof(PySetObject), 0);
     /* a GC C type pypeek does not know: its references are not read */
     ty.ctype = heap_new_type(im, ty.meta, "_asyncio.Task", gcf, 48, 0);
@@ -315,6 +343,7 @@ static void build_template(void)
     bt[PK_BT_FUNCTION] = ty.func;
     bt[PK_BT_CELL] = ty.cell;
     bt[PK_BT_METHOD] = ty.method;
+    bt[PK_BT_CODE] = ty.code;
 
     /* Classes: User (instance dict at tp_dictoffset), Managed (3.11 managed values named by
        ht_cached_keys), Slotted (a __slots__ member through tp_members), UList(list). */
@@ -445,9 +474,19 @@ static void build_template(void)
     uint64_t cell = gc_obj(im, &g, sizeof(PyCellObject), ty.cell);
     img_put_u64(im, cell + offsetof(PyCellObject, ob_ref), inner);
     uint64_t closure = new_tuple(im, &g, &ty, &cell, 1);
-    uint64_t code = img_alloc(im, 64);
+    uint64_t code = keep(img_alloc(im, sizeof(PyCodeObject)));
     img_put_u64(im, code + offsetof(PyObject, ob_refcnt), 1);
     img_put_u64(im, code + offsetof(PyObject, ob_type), ty.code);
+    uint64_t lnames[3] = {new_str(im, &ty, "x"), new_str(im, &ty, "buf"), new_str(im, &ty, "n")};
+    uint64_t lnames_tup = new_tuple(im, &g, &ty, lnames, 3);
+    PyCodeObject co;
+    memset(&co, 0, sizeof co);
+    memcpy(&co.ob_base, img_ptr(im, code), sizeof co.ob_base);
+    co.co_nlocalsplus = 3;
+    co.co_nlocals = 3;
+    co.co_localsplusnames = (PyObject *)(uintptr_t)lnames_tup;
+    co.co_name = co.co_qualname = (PyObject *)(uintptr_t)main_keys[6];
+    img_put(im, code, &co, sizeof co);
     uint64_t f = gc_obj(im, &g, sizeof(PyFunctionObject), ty.func);
     img_put_u64(im, f + offsetof(PyFunctionObject, func_globals), main_dict);
     img_put_u64(im, f + offsetof(PyFunctionObject, func_name), main_keys[6]);
@@ -475,12 +514,33 @@ static void build_template(void)
     uint64_t mods_v[2] = {mod_main, mod_app};
     uint64_t modules = new_dict(im, &g, &ty, mods_k, mods_v, 2, 1);
 
+    /* One thread: f(x=inner, buf=unbound, n=42) called from f(x=cache). */
+    uint64_t fr[2];
+    for (int i = 0; i < 2; i++) {
+        fr[i] = img_alloc(im, sizeof(_PyInterpreterFrame) + 2 * 8);
+        img_put_u64(im, fr[i] + offsetof(_PyInterpreterFrame, f_code), code);
+        img_put_u64(im, fr[i] + offsetof(_PyInterpreterFrame, f_func), f);
+        int32_t top = 3;
+        img_put(im, fr[i] + offsetof(_PyInterpreterFrame, stacktop), &top, 4);
+    }
+    img_put_u64(im, fr[0] + offsetof(_PyInterpreterFrame, previous), fr[1]);
+    img_put_u64(im, fr[0] + offsetof(_PyInterpreterFrame, localsplus), inner);
+    img_put_u64(im, fr[0] + offsetof(_PyInterpreterFrame, localsplus) + 16, i_42);
+    img_put_u64(im, fr[1] + offsetof(_PyInterpreterFrame, localsplus), cache);
+    uint64_t cframe = img_alloc(im, sizeof(_PyCFrame));
+    img_put_u64(im, cframe + offsetof(_PyCFrame, current_frame), fr[0]);
+    uint64_t ts = img_alloc(im, sizeof(PyThreadState) + 8);
+    img_put_u64(im, ts + offsetof(PyThreadState, native_thread_id), 4242);
+    img_put_u64(im, ts + OFF_TS_CFRAME, cframe);
+
     /* Runtime, interpreter, GC generations. */
     uint64_t runtime = img_alloc(im, sizeof(_PyRuntimeState));
     uint64_t interp = img_alloc(im, sizeof(PyInterpreterState));
     img_put_u64(im, runtime + offsetof(_PyRuntimeState, interpreters.head), interp);
     img_put_u64(im, runtime + offsetof(_PyRuntimeState, interpreters.main), interp);
     img_put_u64(im, interp + offsetof(PyInterpreterState, modules), modules);
+    img_put_u64(im, interp + offsetof(PyInterpreterState, threads.head), ts);
+    img_put_u64(im, ts + offsetof(PyThreadState, interp), interp);
     target.runtime_addr = runtime;
     interp_addr = interp;
     uint64_t gcs = interp + offsetof(PyInterpreterState, gc);
@@ -521,9 +581,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     PK_F(l, type_dictoffset) = (struct pk_field){(int32_t)OFF_TP_DICTOFFSET, 8, 0, 0};
     PK_F(l, type_bases) = (struct pk_field){(int32_t)OFF_TP_BASES, 8, 0, 0};
     PK_F(l, type_mro) = (struct pk_field){(int32_t)OFF_TP_MRO, 8, 0, 0};
+    PK_F(l, tstate_cframe) = (struct pk_field){(int32_t)OFF_TS_CFRAME, 8, 0, 0};
     if (!PK_HAS(l, module_dict) || !PK_HAS(l, cell_ref) || !PK_HAS(l, func_closure) ||
         !PK_HAS(l, method_self) || !PK_HAS(l, memberdef_offset) || !PK_HAS(l, interp_modules) ||
-        !PK_HAS(l, block_rightlink))
+        !PK_HAS(l, block_rightlink) || !PK_HAS(l, cframe_current_frame) ||
+        !PK_HAS(l, iframe_localsplus) || !PK_HAS(l, code_localsplusnames))
         abort(); /* the harness's own structs must be in its layout */
     target.py_version_hex = 0x030b02f0;
     build_template();

@@ -720,6 +720,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (g->edge_dst[k] >= g->n) abort();
         why(g, "User");
         why(g, "list");
+        why(g, "module"); /* held by the root itself */
     }
     if (census) {
         struct pk_report_opts ro = {10};

@@ -143,3 +143,11 @@ const struct pk_map *pk_maps_find(const struct pk_maps *m, uint64_t addr)
     }
     return NULL;
 }
+
+uint64_t pk_maps_writable_bytes(const struct pk_maps *m)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (m->v[i].perms & PK_MAP_W) bytes += m->v[i].end - m->v[i].start;
+    return bytes;
+}

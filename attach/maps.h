@@ -32,5 +32,7 @@ int pk_maps_read(int procfd, struct pk_maps *out, struct pk_err *e);
 void pk_maps_free(struct pk_maps *m);
 /* The region containing addr, or NULL. Binary search. */
 const struct pk_map *pk_maps_find(const struct pk_maps *m, uint64_t addr);
+/* Bytes of all writable mappings: a bound on what the target's heap can hold. */
+uint64_t pk_maps_writable_bytes(const struct pk_maps *m);
 
 #endif

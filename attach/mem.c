@@ -1,4 +1,5 @@
-/* The memory reader: a bounded set-associative chunk cache over a source of target memory. */
+/* The memory reader: a bounded set-associative chunk cache over a source of target memory
+   (read-ahead on a second thread lives in attach/mem_ahead.c). */
 #include "attach/mem.h"
 
 #include <stdlib.h>
@@ -6,37 +7,7 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 
-#define CHUNK_SHIFT 14 /* 16 KiB: one pymalloc pool (3.10+) per chunk */
-#define CHUNK_SIZE ((uint64_t)1 << CHUNK_SHIFT)
-#define WAYS 8 /* chunks per set: heaps walked in a few interleaved sweeps rarely collide */
-#define DEFAULT_CACHE_BYTES ((size_t)64 << 20)
-#define MAX_CACHE_BYTES ((size_t)160 << 20) /* keeps pypeek's RSS bounded on any heap */
-#define SCATTER_BATCH 1024                  /* iovecs per vector source call (IOV_MAX) */
-#define NO_FRAME UINT32_MAX
-
-struct chunk {
-    uint64_t base;   /* chunk-aligned address; UINT64_MAX when empty */
-    uint64_t stamp;  /* last use, for LRU within the set */
-    uint32_t lo, hi; /* valid bytes are [base+lo, base+hi) */
-    uint32_t frame;  /* index of the chunk's 16 KiB in buf, NO_FRAME before first use */
-};
-
-struct pk_mem {
-    pk_mem_source_fn fn;
-    pk_mem_vsource_fn vfn;
-    void *ctx;
-    pk_mem_ctx_free_fn ctx_free;
-    const struct pk_maps *maps;
-    struct chunk *slots;
-    size_t nslots, nsets;
-    unsigned char *buf; /* nslots frames, handed out in first-use order */
-    size_t buf_bytes;
-    uint32_t frames_used;
-    int direct; /* no cache: reads go to the source */
-    uint64_t clock;
-    struct chunk *last, *prev; /* chunks of the two previous reads: most reads hit one */
-    struct pk_mem_stats stats;
-};
+#include "attach/mem_internal.h"
 
 static size_t clamp_cache(size_t bytes)
 {
@@ -72,6 +43,7 @@ struct pk_mem *pk_mem_new(pk_mem_source_fn fn, void *ctx, pk_mem_ctx_free_fn ctx
         m->slots[i].base = UINT64_MAX;
         m->slots[i].frame = NO_FRAME;
     }
+    pk_chunk_classes_init(&m->classes, CHUNK_SHIFT);
     return m;
 }
 
@@ -101,6 +73,8 @@ void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes)
 void pk_mem_free(struct pk_mem *m)
 {
     if (!m) return;
+    pk_mem_stop_read_ahead(m);
+    pk_chunk_classes_free(&m->classes);
     munmap(m->buf, m->buf_bytes);
     free(m->slots);
     if (m->ctx_free) m->ctx_free(m->ctx);
@@ -109,8 +83,11 @@ void pk_mem_free(struct pk_mem *m)
 
 void pk_mem_invalidate(struct pk_mem *m)
 {
-    for (size_t i = 0; i < m->nslots; i++)
+    pk_mem_settle(m);
+    for (size_t i = 0; i < m->nslots; i++) {
         m->slots[i].base = UINT64_MAX;
+        m->slots[i].ahead = 0;
+    }
     m->last = m->prev = NULL;
 }
 
@@ -119,10 +96,9 @@ void pk_mem_get_stats(const struct pk_mem *m, struct pk_mem_stats *st)
     *st = m->stats;
 }
 
-static const struct pk_map *readable_region(const struct pk_mem *m, uint64_t addr)
+const struct pk_maps *pk_mem_maps(const struct pk_mem *m)
 {
-    const struct pk_map *r = pk_maps_find(m->maps, addr);
-    return r && (r->perms & PK_MAP_R) ? r : NULL;
+    return m->maps;
 }
 
 int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len)
@@ -137,19 +113,6 @@ int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len)
     return 1;
 }
 
-static struct chunk *set_of(const struct pk_mem *m, uint64_t base)
-{
-    uint64_t k = base >> CHUNK_SHIFT;
-    k ^= k >> 17;
-    k *= 0x9E3779B97F4A7C15ull;
-    return &m->slots[(size_t)(k >> 20) % m->nsets * WAYS];
-}
-
-static unsigned char *frame_data(const struct pk_mem *m, const struct chunk *c)
-{
-    return m->buf + (size_t)c->frame * CHUNK_SIZE;
-}
-
 /* The cached chunk holding addr, or NULL. */
 static struct chunk *lookup(struct pk_mem *m, uint64_t addr)
 {
@@ -162,12 +125,17 @@ static struct chunk *lookup(struct pk_mem *m, uint64_t addr)
         return m->last = c;
     }
     c = set_of(m, base);
-    for (int w = 0; w < WAYS; w++)
+    for (int w = 0; w < WAYS; w++) {
+        if (c[w].base != base) continue;
+        if (c[w].pending) pk_mem_take_in(m, &c[w]);
         if (c[w].base == base && addr >= base + c[w].lo && addr < base + c[w].hi) {
             c[w].stamp = ++m->clock;
             m->prev = m->last;
-            return m->last = &c[w];
+            m->last = &c[w];
+            if (c[w].unused || c[w].ahead) pk_mem_ahead_hit(m, &c[w]);
+            return &c[w];
         }
+    }
     return NULL;
 }
 
@@ -188,14 +156,21 @@ static struct chunk *get_chunk(struct pk_mem *m, uint64_t addr, int *rc)
     /* Victim: an empty way, else the least recently used. A way already holding this base
        (valid range not covering addr) is reused so a base is never cached twice. */
     struct chunk *set = set_of(m, base);
-    c = &set[0];
+    c = NULL;
     for (int w = 0; w < WAYS; w++) {
         if (set[w].base == base || set[w].base == UINT64_MAX) {
             c = &set[w];
             break;
         }
-        if (set[w].stamp < c->stamp) c = &set[w];
+        if (!set[w].pending && (!c || set[w].stamp < c->stamp)) c = &set[w];
     }
+    if (!c) { /* every way in flight: take the oldest in and reuse it */
+        c = &set[0];
+        for (int w = 1; w < WAYS; w++)
+            if (set[w].stamp < c->stamp) c = &set[w];
+        pk_mem_take_in(m, c);
+    }
+    c->ahead = c->unused = 0;
     if (c->frame == NO_FRAME) c->frame = m->frames_used++;
     uint64_t lo = base > r->start ? base : r->start;
     uint64_t hi = base + CHUNK_SIZE < r->end ? base + CHUNK_SIZE : r->end;
@@ -218,7 +193,9 @@ static struct chunk *get_chunk(struct pk_mem *m, uint64_t addr, int *rc)
     c->hi = (uint32_t)(lo - base + (uint64_t)got);
     c->stamp = ++m->clock;
     m->prev = m->last;
-    return m->last = c;
+    m->last = c;
+    pk_mem_ahead_miss(m, base);
+    return c;
 }
 
 long pk_mem_read_upto(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
@@ -267,11 +244,21 @@ int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (addr + len < addr) return -PK_E_UNMAPPED;
-    /* Fast path: the whole range in the chunk of the previous read. */
+    /* Fast path: the whole range in the chunk of one of the two previous reads (a walk reads
+       an object, then what it points to, in turn). */
     struct chunk *c = m->last;
     if (c && addr >= c->base + c->lo && addr + len <= c->base + c->hi) {
         m->stats.reads++;
         m->stats.cache_hits++;
+        memcpy(buf, frame_data(m, c) + (addr - c->base), len);
+        return 0;
+    }
+    c = m->prev;
+    if (c && addr >= c->base + c->lo && addr + len <= c->base + c->hi) {
+        m->stats.reads++;
+        m->stats.cache_hits++;
+        m->prev = m->last;
+        m->last = c;
         memcpy(buf, frame_data(m, c) + (addr - c->base), len);
         return 0;
     }
@@ -299,11 +286,35 @@ static int scatter_batch(struct pk_mem *m, const uint64_t *addrs, const size_t *
         remote[k].iov_base = (void *)(uintptr_t)addrs[idx[k]];
         remote[k].iov_len = len;
     }
+    /* With read-ahead's thread at hand, it copies the first half while this thread copies the
+       rest: pinning the target's pages, not copying, is what such a batch costs. */
+    size_t half = m->fetcher && n >= 64 ? n / 2 : 0;
+    struct pk_fetch_job *j = &m->scatter_job;
+    if (half) {
+        j->liov = local;
+        j->riov = remote;
+        j->niov = half;
+        if (pk_fetch_submit(m->fetcher, j) < 0)
+            half = 0;
+        else
+            pk_fetch_kick(m->fetcher);
+    }
     m->stats.source_calls++;
-    long got = m->vfn(m->ctx, local, remote, n);
+    long got = m->vfn(m->ctx, local + half, remote + half, n - half);
+    if (half) {
+        pk_fetch_wait(m->fetcher, j);
+        m->stats.source_calls++;
+        if (j->got > 0) m->stats.source_bytes += (uint64_t)j->got;
+        /* A short copy is retried here, where errors are told apart. */
+        if (got >= 0 && (uint64_t)j->got != (uint64_t)half * len) {
+            long again = m->vfn(m->ctx, local, remote, half);
+            if (again < 0) return (int)again;
+            if ((uint64_t)again != (uint64_t)half * len) return -PK_E_UNMAPPED;
+        }
+    }
     if (got < 0) return (int)got;
     m->stats.source_bytes += (uint64_t)got;
-    return (uint64_t)got == (uint64_t)n * len ? 0 : -PK_E_UNMAPPED;
+    return (uint64_t)got == (uint64_t)(n - half) * len ? 0 : -PK_E_UNMAPPED;
 }
 
 int pk_mem_read_scatter(struct pk_mem *m, const uint64_t *addrs, size_t n, size_t len, void *out)

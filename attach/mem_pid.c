@@ -8,6 +8,11 @@
 
 #include "attach/mem.h"
 
+/* A walk of a live heap runs forward through pools in a few streams at once: a few MiB hold
+   what it comes back to, and stay in the CPU's cache. A cache sized for the heap's working set
+   was slower (copies into cold memory) and can never hold a large heap anyway. */
+#define LIVE_CACHE_BYTES ((size_t)4 << 20)
+
 struct pid_source {
     pid_t pid;
     int procfd;
@@ -85,6 +90,19 @@ static long pid_source_readv(void *ctx, const struct iovec *local, const struct 
     return done;
 }
 
+/* Read-ahead's copy, run on the fetcher thread: process_vm_readv only, touching nothing the
+   reader's thread writes (pid is set once). Any failure is 0: the reader retries the chunk
+   itself through pid_source_read, which tells the errors apart and falls back. */
+static long pid_source_fetch(void *ctx, const struct iovec *local, const struct iovec *remote,
+                             size_t n)
+{
+    const struct pid_source *s = ctx;
+    for (;;) {
+        ssize_t r = process_vm_readv(s->pid, local, n, remote, n, 0);
+        if (r >= 0 || errno != EINTR) return r > 0 ? (long)r : 0;
+    }
+}
+
 static void pid_source_free(void *ctx)
 {
     struct pid_source *s = ctx;
@@ -99,10 +117,12 @@ struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps
     s->pid = pid;
     s->procfd = procfd;
     s->memfd = -1;
-    struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, SIZE_MAX);
+    struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, LIVE_CACHE_BYTES);
     if (!m)
         free(s);
-    else
+    else {
         pk_mem_set_vsource(m, pid_source_readv);
+        pk_mem_set_fetch(m, pid_source_fetch);
+    }
     return m;
 }

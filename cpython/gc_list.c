@@ -15,9 +15,7 @@ uint64_t pk_monotonic_us(void)
 
 uint64_t pk_gc_max_nodes(const struct pk_maps *maps, const struct pk_layout *l)
 {
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < maps->n; i++)
-        if (maps->v[i].perms & PK_MAP_W) bytes += maps->v[i].end - maps->v[i].start;
+    uint64_t bytes = pk_maps_writable_bytes(maps);
     uint64_t per = PK_F(l, gchead_size).size + PK_F(l, object_size).size;
     return bytes / (per ? per : 32) + 1;
 }

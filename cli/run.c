@@ -136,6 +136,13 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_err ignored = {0};
     if (!img && pk_proc_read_status(procfd, &before, &ignored) == 0)
         pk_mem_prepare(mem, before.rss_bytes);
+    /* Walking the live heap: copy ahead of the walk on the other core, guided by where
+       pymalloc keeps what (read now, before stopping the target: only hints). */
+    if (!img && pk_mem_start_read_ahead(mem) == 0 && pk_maps_read(procfd, &maps, &ignored) == 0) {
+        pk_collect_hints(mem, t);
+        pk_mem_invalidate(mem);
+        pk_maps_free(&maps);
+    }
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
@@ -198,6 +205,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     }
     if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
 out:
+    pk_mem_stop_read_ahead(mem); /* no read of a running target */
     s->attach.threads = pk_freeze_thread_count(fz);
     s->attach.pause_us = pk_freeze_end(fz);
     if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY); /* analysed resumed */

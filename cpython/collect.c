@@ -60,6 +60,20 @@ static int list_interpreters(struct pk_mem *m, const struct pk_layout *l, uint64
     return 0;
 }
 
+void pk_collect_hints(struct pk_mem *m, const struct pk_target *t)
+{
+    uint64_t *interps, main_interp;
+    size_t n;
+    struct pk_err ignored = {0};
+    if (list_interpreters(m, &t->layout, t->runtime_addr, &interps, &n, &main_interp, &ignored) <
+        0) {
+        pk_mem_seal_chunk_classes(m);
+        return;
+    }
+    pk_pymalloc_classify(m, t, main_interp);
+    free(interps);
+}
+
 int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
                             const struct pk_walk_limits *lim, struct pk_snapshot *s,
                             struct pk_err *e)
@@ -91,14 +105,18 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             is->id = -1;
             if (PK_HAS(l, interp_id)) pk_mem_read(m, interps[i] + PK_OFF(l, interp_id), &is->id, 8);
             /* 3.8: one GC state in _PyRuntime, read once, with the main interpreter */
+            /* pymalloc's pool headers are copied in the background during the census */
+            struct pk_pymalloc_scan *scan = NULL;
+            r = pk_pymalloc_begin(m, t, interps[i], &scan, e);
             uint64_t gc_owner = interps[i];
             if (l->gc_in_runtime) gc_owner = is_main ? t->runtime_addr + PK_OFF(l, runtime_gc) : 0;
-            if (gc_owner) {
+            if (gc_owner && r == 0) {
                 r = pk_gc_state_read(m, l, gc_owner, is, e);
                 if (r == 0) r = pk_census_collect_owners(m, l, types, gc_owner, lim, owners, is, e);
                 if (r == 0) r = pk_gc_garbage_read(m, l, types, gc_owner, is, e);
             }
-            if (r == 0) r = pk_pymalloc_read(m, t, interps[i], is, e);
+            if (r == 0) r = pk_pymalloc_end(m, t, scan, is, e);
+            pk_pymalloc_scan_free(m, scan);
         }
     }
     if (r == 0 && owners) {

@@ -10,6 +10,11 @@
 
 #define PK_MAX_INTERPRETERS 4096
 
+/* Before the target is stopped, with read-ahead on: reads where pymalloc keeps what, as hints
+   for read-ahead during the frozen census (pk_pymalloc_classify). The caller drops the cache
+   afterwards (the target was running). */
+void pk_collect_hints(struct pk_mem *m, const struct pk_target *t);
+
 /* Fills s->interps (main interpreter first). The caller frees s. */
 int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
                             const struct pk_walk_limits *lim, struct pk_snapshot *s,

@@ -14,4 +14,20 @@
 int pk_pymalloc_read(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
                      struct pk_interp_snap *out, struct pk_err *e);
 
+/* The same in two steps, so the pool headers are copied in the background (by read-ahead's
+   thread, when it runs) while the census walks: begin lists the arenas and starts the copy,
+   end waits for it and sums. *scan is set even on failure; free it after end (or after a
+   failed begin) with pk_pymalloc_scan_free. */
+struct pk_pymalloc_scan;
+int pk_pymalloc_begin(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
+                      struct pk_pymalloc_scan **scan, struct pk_err *e);
+int pk_pymalloc_end(struct pk_mem *m, const struct pk_target *t, struct pk_pymalloc_scan *scan,
+                    struct pk_interp_snap *out, struct pk_err *e);
+/* Waits for a copy still running (after a failed begin or when end is not called) and frees. */
+void pk_pymalloc_scan_free(struct pk_mem *m, struct pk_pymalloc_scan *scan);
+
+/* Before the target is stopped: tells the reader's read-ahead what each pool holds (a hint:
+   the target is running; errors are ignored) and seals it (pk_mem_note_chunk_run). */
+void pk_pymalloc_classify(struct pk_mem *m, const struct pk_target *t, uint64_t interp);
+
 #endif

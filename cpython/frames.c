@@ -36,13 +36,16 @@ static int64_t tuple_view(struct pk_mem *m, const struct pk_layout *l, uint64_t 
     return n;
 }
 
-static void str_at(struct pk_mem *m, const struct pk_layout *l, uint64_t items, int64_t n,
-                   int64_t i, char *out, size_t cap)
+static uint64_t str_at(struct pk_mem *m, const struct pk_layout *l, uint64_t items, int64_t n,
+                       int64_t i, char *out, size_t cap)
 {
     uint64_t s = 0;
     if (i < 0 || i >= n || pk_mem_read_u64(m, items + (uint64_t)i * 8, &s) < 0 || !aligned(s) ||
-        pk_pystr_read(m, l, s, out, cap) < 0)
+        pk_pystr_read(m, l, s, out, cap) < 0) {
         snprintf(out, cap, "?");
+        return 0;
+    }
+    return s;
 }
 
 /* The name of local slot i: co_localsplusnames (3.11+), else varnames + cellvars + freevars. */
@@ -89,17 +92,15 @@ static int code_names_read(struct pk_mem *m, const struct pk_layout *l, uint64_t
     return 0;
 }
 
-static void code_name_of(struct pk_mem *m, const struct pk_layout *l, const struct code_names *cn,
-                         int64_t i, char *out, size_t cap)
+static uint64_t code_name_of(struct pk_mem *m, const struct pk_layout *l,
+                             const struct code_names *cn, int64_t i, char *out, size_t cap)
 {
     for (int k = 0; k < cn->nparts; k++) {
-        if (i < cn->n[k]) {
-            str_at(m, l, cn->items[k], cn->n[k], i, out, cap);
-            return;
-        }
+        if (i < cn->n[k]) return str_at(m, l, cn->items[k], cn->n[k], i, out, cap);
         i -= cn->n[k];
     }
     snprintf(out, cap, "?");
+    return 0;
 }
 
 static void func_name_of(struct pk_mem *m, const struct pk_layout *l, uint64_t code, char *out,
@@ -139,6 +140,46 @@ int64_t pk_frame_live_slots(struct pk_mem *m, const struct pk_layout *l, uint64_
     return -PK_E_INCONSISTENT;
 }
 
+int pk_code_frame_slots(struct pk_mem *m, const struct pk_layout *l, uint64_t code,
+                        int64_t *nlocalsplus, int64_t *stacksize)
+{
+    struct code_names cn;
+    int32_t ss;
+    int rc;
+    if (!aligned(code) || !PK_HAS(l, code_stacksize)) return -PK_E_INCONSISTENT;
+    if ((rc = code_names_read(m, l, code, &cn, nlocalsplus)) < 0) return rc;
+    if ((rc = pk_mem_read(m, code + PK_OFF(l, code_stacksize), &ss, 4)) < 0) return rc;
+    if (ss < 0 || ss > PK_FRAMES_MAX_LOCALS) return -PK_E_INCONSISTENT;
+    *stacksize = ss;
+    return 0;
+}
+
+int64_t pk_frame_object_live_slots(struct pk_mem *m, const struct pk_target *t, uint64_t frame)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t code = 0, stack = 0;
+    struct code_names cn;
+    int64_t nlocals, depth = -1;
+    if (!PK_HAS(l, frame_code) || !PK_HAS(l, frame_localsplus) || !PK_HAS(l, frame_valuestack))
+        return -PK_E_INCONSISTENT;
+    if (pk_mem_read_u64(m, frame + PK_OFF(l, frame_code), &code) < 0 || !is_code(m, t, code) ||
+        code_names_read(m, l, code, &cn, &nlocals) < 0 ||
+        pk_mem_read_u64(m, frame + PK_OFF(l, frame_valuestack), &stack) < 0)
+        return -PK_E_INCONSISTENT;
+    if (stack != frame + PK_OFF(l, frame_localsplus) + (uint64_t)nlocals * 8) return -1;
+    if (PK_HAS(l, frame_stacktop)) {
+        uint64_t top = 0;
+        if (pk_mem_read_u64(m, frame + PK_OFF(l, frame_stacktop), &top) < 0) return -PK_E_UNMAPPED;
+        if (top && top >= stack && (top - stack) % 8 == 0) depth = (int64_t)((top - stack) / 8);
+    } else if (PK_HAS(l, frame_stackdepth)) {
+        int32_t d = -1;
+        if (pk_mem_read(m, frame + PK_OFF(l, frame_stackdepth), &d, 4) < 0) return -PK_E_UNMAPPED;
+        depth = d;
+    }
+    if (depth < 0 || depth > PK_FRAMES_MAX_LOCALS) return -1;
+    return nlocals + depth;
+}
+
 int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe, uint64_t frame,
                     int64_t nslots_live, pk_frame_fn fn, void *arg)
 {
@@ -155,10 +196,11 @@ int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe
     }
     if (!is_code(m, t, code)) return -PK_E_INCONSISTENT;
     struct code_names cn;
-    int64_t n;
-    int rc = code_names_read(m, l, code, &cn, &n);
+    int64_t nlocals, n;
+    int rc = code_names_read(m, l, code, &cn, &nlocals);
     if (rc < 0) return rc;
-    if (nslots_live >= 0 && nslots_live < n) n = nslots_live;
+    n = nslots_live < 0 ? nlocals : nslots_live;
+    if (n > PK_FRAMES_MAX_LOCALS) return -PK_E_INCONSISTENT;
     uint64_t buf[CHUNK];
     char name[NAME_CAP];
     for (int64_t i = 0; i < n; i += CHUNK) {
@@ -170,8 +212,11 @@ int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe
             if (tag && (v & tag) == tag) continue; /* a tagged int, not an object */
             v &= ~tag;
             if (!aligned(v)) continue; /* unbound */
-            code_name_of(m, l, &cn, i + j, name, sizeof name);
-            struct pk_frame_visit fv = {.kind = PK_FE_LOCAL, .name = name, .value = v};
+            struct pk_frame_visit fv = {.kind = PK_FE_LOCAL, .index = i + j, .value = v};
+            if (i + j < nlocals) {
+                fv.name_addr = code_name_of(m, l, &cn, i + j, name, sizeof name);
+                fv.name = name;
+            }
             if ((rc = fn(&fv, arg)) != 0) return rc;
         }
     }

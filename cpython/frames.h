@@ -16,7 +16,8 @@
 enum pk_frame_event {
     PK_FE_THREAD, /* a thread state: id, native */
     PK_FE_FRAME,  /* a frame of the current thread, innermost first: func */
-    PK_FE_LOCAL,  /* a bound local of the current frame: name, value */
+    PK_FE_LOCAL,  /* a bound local of the current frame: name, name_addr, value; or, past the
+                     locals of a suspended frame, a value stack slot: name NULL, index */
 };
 
 struct pk_frame_visit {
@@ -24,7 +25,9 @@ struct pk_frame_visit {
     uint64_t thread_id; /* native thread id (3.11+), else the pthread ident (threading.get_ident) */
     int native;         /* 1 when thread_id is the native (kernel) id */
     const char *func;   /* the code's qualname (co_name before 3.11) */
-    const char *name;   /* the local's name */
+    const char *name;   /* the local's name (NULL for a value stack slot) */
+    uint64_t name_addr; /* the name's str object, a stable key for it (0 if unreadable) */
+    int64_t index;      /* the slot's index in localsplus */
     uint64_t value;     /* the local's object */
 };
 
@@ -38,13 +41,25 @@ int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
                    void *arg);
 
 /* The bound locals of one frame, PK_FE_LOCAL events only: a 3.11+ _PyInterpreterFrame at
-   iframe (nslots_live: how many slots hold live references, or -1 for "all locals"), or a
-   3.9/3.10 PyFrameObject at frame (iframe 0). Returns 0, fn's value or -PK_E_*. */
+   iframe, or a 3.9/3.10 PyFrameObject at frame (iframe 0). nslots_live < 0: every local (a
+   running frame: its value stack is not kept in memory); else the first nslots_live slots,
+   value stack included (a suspended frame: _PyFrame_Traverse's stacktop). Returns 0, fn's
+   value or -PK_E_*. */
 int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe, uint64_t frame,
                     int64_t nslots_live, pk_frame_fn fn, void *arg);
 
 /* The number of live slots of a suspended 3.11+ frame: stacktop (3.11-3.13) or
    stackpointer - localsplus (3.14+); 0 for a cleared frame, -PK_E_* when unreadable. */
 int64_t pk_frame_live_slots(struct pk_mem *m, const struct pk_layout *l, uint64_t iframe);
+
+/* A code object's frame slots: locals (cells and free variables included) and value stack
+   (co_nlocalsplus, or co_nlocals + cellvars + freevars, and co_stacksize). 0 or -PK_E_*. */
+int pk_code_frame_slots(struct pk_mem *m, const struct pk_layout *l, uint64_t code,
+                        int64_t *nlocalsplus, int64_t *stacksize);
+
+/* The same for a 3.9/3.10 PyFrameObject (its value stack follows its locals): the locals plus
+   f_stacktop - f_valuestack (3.9) or f_stackdepth (3.10); -1 while it runs (only its locals
+   are valid), -PK_E_* when unreadable. */
+int64_t pk_frame_object_live_slots(struct pk_mem *m, const struct pk_target *t, uint64_t frame);
 
 #endif

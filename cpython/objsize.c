@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cpython/census.h"
+#include "cpython/frames.h"
 #include "cpython/pydict.h"
 
 int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,
@@ -77,6 +78,33 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         s += ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * blocksize;
         break;
     }
+    case PK_SIZE_GEN:
+        /* 3.11+ gen_sizeof: the frame up to localsplus, then co_nlocalsplus + co_stacksize
+           slots; the code is gi_code (3.11) or the frame's f_executable */
+        if (PK_HAS(l, gen_iframe) && PK_HAS(l, iframe_localsplus)) {
+            uint64_t fr = obj + PK_OFF(l, gen_iframe), code = 0;
+            struct pk_field cf = PK_HAS(l, gen_code)      ? PK_F(l, gen_code)
+                                 : PK_HAS(l, iframe_code) ? PK_F(l, iframe_code)
+                                                          : PK_F(l, iframe_executable);
+            uint64_t base = PK_HAS(l, gen_code) ? obj : fr;
+            int64_t nl, ss;
+            if (!pk_field_ok(cf)) return -PK_E_INCONSISTENT;
+            if ((r = pk_mem_read_u64(m, base + (uint64_t)cf.off, &code)) < 0) return r;
+            code &= ~l->stackref_tag_bits;
+            if ((r = pk_code_frame_slots(m, l, code, &nl, &ss)) < 0) return r;
+            s = PK_OFF(l, gen_iframe) + PK_OFF(l, iframe_localsplus) + (uint64_t)(nl + ss) * 8;
+        }
+        break;
+    case PK_SIZE_FRAME:
+        /* 3.9/3.10 frame_sizeof: sizeof(PyFrameObject) + (slots - 1) pointers */
+        if (PK_HAS(l, frame_code) && PK_HAS(l, frame_struct_size)) {
+            uint64_t code = 0;
+            int64_t nl, ss;
+            if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, frame_code), &code)) < 0) return r;
+            if ((r = pk_code_frame_slots(m, l, code, &nl, &ss)) < 0) return r;
+            s = PK_F(l, frame_struct_size).size + (uint64_t)(nl + ss - 1) * 8;
+        }
+        break;
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/frames.h"
 #include "cpython/graph.h"
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
@@ -29,6 +30,8 @@ enum ref_kind {
     RK_CELL,
     RK_METHOD,
     RK_DEQUE,
+    RK_GEN,   /* generator, coroutine, async generator: its frame's references */
+    RK_FRAME, /* a 3.9/3.10 frame object (3.11+ ones are not traversed) */
 };
 
 struct member {
@@ -105,12 +108,16 @@ static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, i
         int bt;
         enum ref_kind k;
     } map[] = {
-        {PK_BT_LIST, RK_LIST},     {PK_BT_TUPLE, RK_TUPLE},       {PK_BT_DICT, RK_DICT},
-        {PK_BT_SET, RK_SET},       {PK_BT_FROZENSET, RK_SET},     {PK_BT_TYPE, RK_TYPE},
-        {PK_BT_MODULE, RK_MODULE}, {PK_BT_FUNCTION, RK_FUNCTION}, {PK_BT_CELL, RK_CELL},
-        {PK_BT_METHOD, RK_METHOD}, {PK_BT_OBJECT, RK_OBJECT},     {PK_BT_STR, RK_LEAF},
-        {PK_BT_BYTES, RK_LEAF},    {PK_BT_BYTEARRAY, RK_LEAF},    {PK_BT_LONG, RK_LEAF},
-        {PK_BT_FLOAT, RK_LEAF},
+        {PK_BT_LIST, RK_LIST},           {PK_BT_TUPLE, RK_TUPLE},
+        {PK_BT_DICT, RK_DICT},           {PK_BT_SET, RK_SET},
+        {PK_BT_FROZENSET, RK_SET},       {PK_BT_TYPE, RK_TYPE},
+        {PK_BT_MODULE, RK_MODULE},       {PK_BT_FUNCTION, RK_FUNCTION},
+        {PK_BT_CELL, RK_CELL},           {PK_BT_METHOD, RK_METHOD},
+        {PK_BT_OBJECT, RK_OBJECT},       {PK_BT_STR, RK_LEAF},
+        {PK_BT_BYTES, RK_LEAF},          {PK_BT_BYTEARRAY, RK_LEAF},
+        {PK_BT_LONG, RK_LEAF},           {PK_BT_FLOAT, RK_LEAF},
+        {PK_BT_GENERATOR, RK_GEN},       {PK_BT_COROUTINE, RK_GEN},
+        {PK_BT_ASYNC_GENERATOR, RK_GEN}, {PK_BT_FRAME, RK_FRAME},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (bt[map[i].bt] && bt[map[i].bt] == type) {
@@ -202,7 +209,14 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         tr->complete = 1;
         return tr;
     }
+    if (tr->kind == RK_FRAME && !PK_HAS(l, frame_code)) tr->kind = RK_UNKNOWN; /* 3.11+ */
+    if (tr->kind == RK_GEN && !PK_HAS(l, gen_frame) && !PK_HAS(l, gen_iframe))
+        tr->kind = RK_UNKNOWN;
     tr->complete = all_heap && tr->kind != RK_UNKNOWN && tr->kind != RK_LEAF;
+    /* <= 3.10: an async generator's ag_finalizer is not in the layout */
+    if (tr->kind == RK_GEN && !PK_HAS(l, gen_origin_or_finalizer) &&
+        ti->addr == r->t->builtin_types[PK_BT_ASYNC_GENERATOR])
+        tr->complete = 0;
     if (tr->kind == RK_LEAF) tr->kind = RK_OBJECT; /* a GC subclass of an atom: its attributes */
     return tr;
 }
@@ -362,6 +376,89 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
     return 0;
 }
 
+/* A frame's locals and value stack as references: .name for a local, [i] for a stack slot. */
+struct frame_ctx {
+    pk_ref_fn fn;
+    void *arg;
+};
+
+static int frame_ref(const struct pk_frame_visit *v, void *arg)
+{
+    struct frame_ctx *c = arg;
+    if (v->kind != PK_FE_LOCAL) return 0;
+    if (!v->name) return emit(c->fn, c->arg, v->value, PK_EK_INDEX, (uint64_t)v->index, NULL, 0);
+    return emit(c->fn, c->arg, v->value, PK_EK_ATTR, 0, v->name, v->name_addr);
+}
+
+/* A field holding an object pointer or (3.14+) a _PyStackRef: the object, tags removed. */
+static int stackref_field(struct pk_referents *r, uint64_t obj, struct pk_field f, const char *name,
+                          pk_ref_fn fn, void *arg)
+{
+    if (!pk_field_ok(f)) return 0;
+    uint64_t v, tag = r->l->stackref_tag_bits;
+    int rc = pk_mem_read_u64(r->m, obj + (uint64_t)f.off, &v);
+    if (rc < 0) return rc;
+    if (tag && (v & tag) == tag) return 0;
+    return ATTR(v & ~tag, name);
+}
+
+/* gen_traverse: name, qualname, the code (<= 3.11), the exception state, and the frame: on
+   3.9/3.10 the gi_frame object, on 3.11+ the embedded _PyInterpreterFrame's references
+   (_PyFrame_Traverse) while the frame is not cleared. */
+static int gen_refs(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
+                    pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int rc;
+    if (ti->addr == r->t->builtin_types[PK_BT_ASYNC_GENERATOR] &&
+        (rc = field(r, obj, PK_F(l, gen_origin_or_finalizer), "ag_finalizer", fn, arg)) != 0)
+        return rc;
+    if ((rc = field(r, obj, PK_F(l, gen_code), "gi_code", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, gen_name), "__name__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, gen_qualname), "__qualname__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, gen_exc_type), "gi_exc_type", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, gen_exc_value), "gi_exc_value", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, gen_exc_traceback), "gi_exc_traceback", fn, arg)) != 0)
+        return rc;
+    if (PK_HAS(l, gen_frame)) return field(r, obj, PK_F(l, gen_frame), "gi_frame", fn, arg);
+    int8_t state = 0;
+    if (!PK_HAS(l, gen_frame_state) || !l->gen_frame_cleared) return -PK_E_INCONSISTENT;
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, gen_frame_state), &state, 1)) < 0) return rc;
+    if (state >= l->gen_frame_cleared) return 0;
+    uint64_t fr = obj + PK_OFF(l, gen_iframe);
+    struct pk_field code =
+        PK_HAS(l, iframe_code) ? PK_F(l, iframe_code) : PK_F(l, iframe_executable);
+    struct pk_field func = PK_HAS(l, iframe_func) ? PK_F(l, iframe_func) : PK_F(l, iframe_funcobj);
+    if ((rc = field(r, fr, PK_F(l, iframe_frame_obj), "gi_frame", fn, arg)) != 0 ||
+        (rc = field(r, fr, PK_F(l, iframe_locals), "f_locals", fn, arg)) != 0 ||
+        (rc = stackref_field(r, fr, func, "f_func", fn, arg)) != 0 ||
+        (rc = stackref_field(r, fr, code, "gi_code", fn, arg)) != 0)
+        return rc;
+    int64_t live = pk_frame_live_slots(r->m, l, fr);
+    if (live < 0) return (int)live;
+    struct frame_ctx c = {fn, arg};
+    return pk_frame_locals(r->m, r->t, fr, 0, live, frame_ref, &c);
+}
+
+/* frame_traverse of 3.9/3.10: back, code, builtins, globals, locals dict, trace, then the
+   locals and (when suspended) the value stack. */
+static int frame_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int rc;
+    if ((rc = field(r, obj, PK_F(l, frame_back), "f_back", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, frame_code), "f_code", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, frame_builtins), "f_builtins", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, frame_globals), "f_globals", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, frame_locals), "f_locals", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, frame_trace), "f_trace", fn, arg)) != 0)
+        return rc;
+    int64_t live = pk_frame_object_live_slots(r->m, r->t, obj);
+    if (live < -1) return (int)live;
+    struct frame_ctx c = {fn, arg};
+    return pk_frame_locals(r->m, r->t, 0, obj, live, frame_ref, &c);
+}
+
 /* collections.deque: Py_SIZE items from leftblock[leftindex], BLOCKLEN to a block, linked by
    rightlink; labelled [i] like a list. */
 static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
@@ -514,6 +611,12 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
         break;
     case RK_DEQUE:
         if ((rc = deque_items(r, obj, fn, arg)) != 0) return rc;
+        break;
+    case RK_GEN:
+        if ((rc = gen_refs(r, obj, ti, fn, arg)) != 0) return rc;
+        break;
+    case RK_FRAME:
+        if ((rc = frame_refs(r, obj, fn, arg)) != 0) return rc;
         break;
     case RK_OBJECT:
     case RK_UNKNOWN:

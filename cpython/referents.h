@@ -1,7 +1,8 @@
 /* What an object refers to, read through the layout: list, tuple, dict (every table kind),
-   set/frozenset, collections.deque, type, module, function, cell, bound method, and instances
-   (instance dict, 3.11+ managed dicts and values, 3.13+ inline values, __slots__ and other
-   T_OBJECT members). */
+   set/frozenset, collections.deque, type, module, function, cell, bound method, generators,
+   coroutines and async generators (their frame's locals and value stack while suspended),
+   3.9/3.10 frame objects, and instances (instance dict, 3.11+ managed dicts and values, 3.13+
+   inline values, __slots__ and other T_OBJECT members). */
 #ifndef PK_REFERENTS_H
 #define PK_REFERENTS_H
 

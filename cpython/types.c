@@ -168,12 +168,12 @@ static char *type_name(struct pk_types *t, uint64_t addr, uint64_t flags)
 static void classify(struct pk_types *t, struct pk_type_info *ti)
 {
     static const enum pk_size_kind kinds[PK_BT_COUNT] = {
-        [PK_BT_LIST] = PK_SIZE_LIST,       [PK_BT_DICT] = PK_SIZE_DICT,
-        [PK_BT_SET] = PK_SIZE_SET,         [PK_BT_FROZENSET] = PK_SIZE_SET,
-        [PK_BT_TYPE] = PK_SIZE_TYPE,       [PK_BT_GENERATOR] = PK_SIZE_BASIC,
-        [PK_BT_COROUTINE] = PK_SIZE_BASIC, [PK_BT_ASYNC_GENERATOR] = PK_SIZE_BASIC,
-        [PK_BT_FRAME] = PK_SIZE_BASIC,     [PK_BT_STR] = PK_SIZE_STR,
-        [PK_BT_LONG] = PK_SIZE_LONG,       [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
+        [PK_BT_LIST] = PK_SIZE_LIST,     [PK_BT_DICT] = PK_SIZE_DICT,
+        [PK_BT_SET] = PK_SIZE_SET,       [PK_BT_FROZENSET] = PK_SIZE_SET,
+        [PK_BT_TYPE] = PK_SIZE_TYPE,     [PK_BT_GENERATOR] = PK_SIZE_GEN,
+        [PK_BT_COROUTINE] = PK_SIZE_GEN, [PK_BT_ASYNC_GENERATOR] = PK_SIZE_GEN,
+        [PK_BT_FRAME] = PK_SIZE_FRAME,   [PK_BT_STR] = PK_SIZE_STR,
+        [PK_BT_LONG] = PK_SIZE_LONG,     [PK_BT_BYTEARRAY] = PK_SIZE_BYTEARRAY,
         [PK_BT_CODE] = PK_SIZE_CODE,
     };
     /* Builtins known for the object graph only: their sizes come from the inherited rules. */
@@ -200,7 +200,8 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
             if (t->builtin[b] && cur == t->builtin[b] && !graph_only[b]) {
                 ti->size_kind = kinds[b];
                 ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC &&
-                                 kinds[b] != PK_SIZE_CODE; /* co_extra: not read */
+                                 kinds[b] != PK_SIZE_CODE && /* co_extra: not read */
+                                 (kinds[b] != PK_SIZE_FRAME || PK_HAS(t->l, frame_code));
                 return;
             }
         }

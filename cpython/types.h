@@ -24,6 +24,8 @@ enum pk_size_kind {
     PK_SIZE_BYTEARRAY, /* bytearray_sizeof: basicsize + ob_alloc (3.15+: + the bytes header) */
     PK_SIZE_CODE,      /* code_sizeof (3.11+): _PyObject_VAR_SIZE, rounded to 8 (+ co_extra) */
     PK_SIZE_DEQUE,     /* deque___sizeof__: basicsize + blocks in use * sizeof(block) */
+    PK_SIZE_GEN,       /* gen_sizeof (3.11+): the frame's slots; basicsize before */
+    PK_SIZE_FRAME,     /* frame_sizeof (3.9/3.10): the slots; 3.11+ an estimate (basicsize) */
 };
 
 struct pk_type_info {

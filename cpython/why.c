@@ -23,15 +23,43 @@ static int type_matches(const char *name, const char *q)
 
 struct cand {
     uint32_t node, depth;
-    uint64_t edge; /* the BFS edge into it: among equal depths, the order the walk met them */
+    uint32_t rank; /* among equal depths, the order the breadth-first walk met them */
 };
 
 static int cmp_cand(const void *x, const void *y)
 {
     const struct cand *a = x, *b = y;
     if (a->depth != b->depth) return a->depth < b->depth ? -1 : 1;
-    if (a->edge != b->edge) return a->edge < b->edge ? -1 : 1;
+    if (a->rank != b->rank) return a->rank < b->rank ? -1 : 1;
     return (a->node > b->node) - (a->node < b->node);
+}
+
+/* rank[v]: when the breadth-first walk from the root (the one pk_graph_bfs makes) met v;
+   NONE32 when it did not. */
+static uint32_t *bfs_rank(const struct pk_graph *g)
+{
+    uint32_t *rank = malloc(((size_t)g->n ? g->n : 1) * sizeof *rank);
+    uint32_t *queue = malloc(((size_t)g->n ? g->n : 1) * sizeof *queue);
+    if (!rank || !queue) {
+        free(rank);
+        free(queue);
+        return NULL;
+    }
+    for (uint32_t v = 0; v < g->n; v++)
+        rank[v] = NONE32;
+    uint32_t qh = 0, qt = 0;
+    if (g->n) rank[0] = 0, queue[qt++] = 0;
+    while (qh < qt) {
+        uint32_t v = queue[qh++];
+        for (uint64_t e = g->edge_first[v]; e < g->edge_first[v + 1]; e++) {
+            uint32_t w = g->edge_dst[e];
+            if (rank[w] != NONE32) continue;
+            rank[w] = qt;
+            queue[qt++] = w;
+        }
+    }
+    free(queue);
+    return rank;
 }
 
 static int cmp_root(const void *x, const void *y)
@@ -97,7 +125,7 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
                    struct pk_err *e)
 {
     memset(w, 0, sizeof *w);
-    uint32_t *parent = NULL, *idom = NULL, *ps = NULL;
+    uint32_t *parent = NULL, *idom = NULL, *ps = NULL, *rank = NULL;
     uint64_t *pedge = NULL, *ret = NULL, *rcnt = NULL, *pf = NULL, *per_slot = NULL;
     uint8_t *match = NULL;
     struct cand *cands = NULL;
@@ -115,7 +143,7 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
             w->types[w->ntypes++] = strdup(g->type_names[t]);
         }
     if (pk_graph_bfs(g, &parent, &pedge) < 0 || pk_graph_retained(g, &idom, &ret, &rcnt) < 0 ||
-        pk_graph_predecessors(g, &pf, &ps) < 0)
+        pk_graph_predecessors(g, &pf, &ps) < 0 || !(rank = bfs_rank(g)))
         goto out;
     per_slot = calloc(g->n, sizeof *per_slot);
     cands = malloc(((size_t)g->n ? g->n : 1) * sizeof *cands);
@@ -134,7 +162,7 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
         } else {
             w->unknown++;
         }
-        cands[nc++] = (struct cand){v, depth, pedge[v]};
+        cands[nc++] = (struct cand){v, depth, rank[v]};
     }
     qsort(cands, nc, sizeof *cands, cmp_cand);
     /* roots, by instances held */
@@ -188,6 +216,7 @@ out:
             free(hops[k]);
     free(hops);
     free(parent);
+    free(rank);
     free(pedge);
     free(idom);
     free(ret);

@@ -201,7 +201,32 @@
     /* block is only reachable through the deque's pointers (other CUs have unrelated blocks); */  \
     /* BLOCKLEN = data's size / 8; rightlink is its last member, so sizeof(block) ends there */    \
     X(block_data, "dequeobject", "leftblock->data")                                                \
-    X(block_rightlink, "dequeobject", "leftblock->rightlink")
+    X(block_rightlink, "dequeobject", "leftblock->rightlink")                                      \
+    /* generators, coroutines, async generators: one _PyGenObject_HEAD, so PyGenObject's */        \
+    /* offsets serve all three (gen_traverse, _PyFrame_Traverse / frame_traverse) */               \
+    X(gen_name, "PyGenObject", "gi_name")                                                          \
+    X(gen_qualname, "PyGenObject", "gi_qualname")                                                  \
+    X(gen_code, "PyGenObject", "gi_code")     /* 3.9-3.11 */                                       \
+    X(gen_frame, "PyGenObject", "gi_frame")   /* 3.9, 3.10: PyFrameObject* */                      \
+    X(gen_iframe, "PyGenObject", "gi_iframe") /* 3.11+: the embedded _PyInterpreterFrame */        \
+    X(gen_frame_state, "PyGenObject", "gi_frame_state")                                            \
+    X(gen_exc_type, "PyGenObject", "gi_exc_state.exc_type")                                        \
+    X(gen_exc_value, "PyGenObject", "gi_exc_state.exc_value")                                      \
+    X(gen_exc_traceback, "PyGenObject", "gi_exc_state.exc_traceback")                              \
+    X(gen_origin_or_finalizer, "PyGenObject", "gi_origin_or_finalizer")                            \
+    X(iframe_func, "_PyInterpreterFrame", "f_func")       /* 3.11 */                               \
+    X(iframe_funcobj, "_PyInterpreterFrame", "f_funcobj") /* 3.12+ (3.14+: a stackref) */          \
+    X(iframe_locals, "_PyInterpreterFrame", "f_locals")                                            \
+    X(iframe_frame_obj, "_PyInterpreterFrame", "frame_obj")                                        \
+    X(frame_builtins, "PyFrameObject|_frame", "f_builtins")                                        \
+    X(frame_globals, "PyFrameObject|_frame", "f_globals")                                          \
+    X(frame_locals, "PyFrameObject|_frame", "f_locals")                                            \
+    X(frame_trace, "PyFrameObject|_frame", "f_trace")                                              \
+    X(frame_valuestack, "PyFrameObject|_frame", "f_valuestack")                                    \
+    X(frame_stacktop, "PyFrameObject|_frame", "f_stacktop")     /* 3.9 */                          \
+    X(frame_stackdepth, "PyFrameObject|_frame", "f_stackdepth") /* 3.10 */                         \
+    X(frame_struct_size, "PyFrameObject|_frame", NULL)                                             \
+    X(code_stacksize, "PyCodeObject", "co_stacksize")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -242,6 +267,9 @@ struct pk_layout {
     /* 3.14+: frame slots are _PyStackRefs whose low bits are tags (pycore_stackref.h:
        Py_TAG_BITS 3; all bits set is a tagged int, not a pointer); 0 before 3.14. */
     uint64_t stackref_tag_bits;
+    /* pycore_frame.h FRAME_CLEARED: a generator's frame is traversed while gi_frame_state is
+       below it (3.11-3.14: 4; 3.15 renumbered the states from 0: 5); 0 before 3.11. */
+    int gen_frame_cleared;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

@@ -152,3 +152,29 @@ def test_deque_items_are_referents(ctx):
         check_eq(why["held_from_unknown"], 0, "Items held from C / unknown")
         check_eq(why["chains"][0]["path"], ["__main__._queue[0]"], "chain to an Item")
         t.release()
+
+
+def test_suspended_generators_hold_their_frames(ctx):
+    """Suspended generators and coroutines refer to their frame's locals and value stack (an
+    unstarted one to its arguments, a finished one to nothing): retained sizes equal the
+    target's walk, generator sizes are gen.__sizeof__, and chains run through the local."""
+    with ctx.start_target("generators_fixture.py") as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid, "--top", "1000")
+        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+        for root, want in truth["retained"].items():
+            got = retainer(snap, root)
+            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
+            check_eq(got["retained_count"], want["count"], root + " retained objects")
+        for name in ("generator", "coroutine"):
+            e = type_entry(snap, name)
+            check(e is not None and e["bytes_exact"], "%s sizes exact: %s" % (name, e))
+        rc, out, err = ctx.run_pypeek("why", "--json", "--limit", "1", t.pid, "Payload")
+        check(rc == 0, "pypeek why exited %d: %s" % (rc, err))
+        why = json.loads(out)
+        check_eq(why["held_from_unknown"], 0, "Payloads held from C / unknown")
+        # the shortest: the loop variable of the first generator (3.9/3.10 through its frame)
+        want = (["__main__._gens[0]", "generator.item"] if truth["version"] >= [3, 11]
+                else ["__main__._gens[0]", "generator.gi_frame", "frame.item"])
+        check_eq(why["chains"][0]["path"], want, "chain to a Payload")
+        t.release()

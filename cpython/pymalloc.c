@@ -47,51 +47,14 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
 }
 
 #define POOL_HDR_MAX 64
+#define POOL_BATCH 1024         /* pool headers per source call when read in the foreground */
+#define BG_POOLS_MAX (1u << 20) /* more pools (16 GiB of arenas) are read in batches instead */
 
-/* A scan of pool headers: every pool carved out of an arena, grouped by arena, its header read
-   in the background (pk_mem_scatter_begin) while the census walks. */
-struct pk_pymalloc_scan {
-    struct pk_arena_state {
-        uint64_t base; /* first pool */
-        size_t first;  /* index of its first pool in pools[] */
-    } * arenas;
-    size_t narenas, arenas_cap;
-    uint64_t *pools;
-    size_t npools, pools_cap, max_pools;
-    unsigned char *hdr; /* npools headers of hlen bytes */
-    size_t hlen;
-    int64_t raw_blocks;
-    struct pk_mem_bg *bg;
-    int available;
-};
+/* The arena table as visited: one call per arena in use with its first pool and pool count. */
+typedef int (*arena_fn)(uint64_t base, uint64_t npools, void *arg);
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*v, nc * size);
-    if (!p) return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
-void pk_pymalloc_scan_free(struct pk_mem *m, struct pk_pymalloc_scan *s)
-{
-    if (!s) return;
-    pk_mem_scatter_end(m, s->bg);
-    free(s->arenas);
-    free(s->pools);
-    free(s->hdr);
-    free(s);
-}
-
-/* Lists the arenas and their pools (reading the arena table), then starts reading the pool
-   headers. */
-static int list_pools(struct pk_mem *m, const struct pk_layout *l, const struct arena_state *st,
-                      struct pk_pymalloc_scan *s, struct pk_err *e)
+static int walk_arenas(struct pk_mem *m, const struct pk_layout *l, const struct arena_state *st,
+                       arena_fn fn, void *arg, struct pk_err *e)
 {
     const uint64_t asz = PK_F(l, arena_size).size, pool = l->pool_size;
     const uint64_t pools_per_arena = l->arena_size_bytes / pool;
@@ -110,76 +73,182 @@ static int list_pools(struct pk_mem *m, const struct pk_layout *l, const struct 
         if (pool_address < base || pool_address - base > pools_per_arena * pool)
             return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena %llu has a bad pool pointer",
                            (unsigned long long)i);
-        uint64_t n = (pool_address - base) / pool;
-        if (s->npools + n > s->max_pools) /* more pools than the writable memory holds */
-            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table is corrupt");
-        if (grow((void **)&s->arenas, &s->arenas_cap, s->narenas + 1, sizeof *s->arenas) < 0 ||
-            grow((void **)&s->pools, &s->pools_cap, s->npools + n, sizeof *s->pools) < 0)
-            return pk_fail(e, PK_E_INTERNAL, "out of memory");
-        s->arenas[s->narenas++] = (struct pk_arena_state){base, s->npools};
-        for (uint64_t pa = base; pa < pool_address; pa += pool)
-            s->pools[s->npools++] = pa;
+        int r = fn(base, (pool_address - base) / pool, arg);
+        if (r < 0)
+            return r == -PK_E_INTERNAL
+                       ? pk_fail(e, PK_E_INTERNAL, "out of memory")
+                       : pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table is corrupt");
     }
-    if (!(s->hdr = malloc(s->npools ? s->npools * s->hlen : 1)))
-        return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    int r = pk_mem_scatter_begin(m, s->pools, s->npools, s->hlen, s->hdr, &s->bg);
-    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
-    if (r < 0) return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pools are unreadable");
     return 0;
+}
+
+/* A scan of pool headers. Up to BG_POOLS_MAX pools, every pool address is listed and the
+   headers are copied in the background while the census walks; beyond, the end call walks
+   the arena table again and reads the headers in batches (bounded memory). */
+struct pk_pymalloc_scan {
+    const struct pk_layout *l;
+    struct pk_mem *m;
+    struct arena_state st;
+    size_t hlen;
+    uint64_t narenas, npools, max_pools;
+    int available, background, notes;
+    /* background mode */
+    uint64_t *arena_base, *arena_first, *pools;
+    unsigned char *hdr;
+    size_t ia, ip;
+    struct pk_mem_bg *bg;
+    /* the sums */
+    uint64_t blocks, pools_used, used_bytes;
+    /* batch mode */
+    uint64_t batch_addr[POOL_BATCH];
+    unsigned char batch_hdr[POOL_BATCH * POOL_HDR_MAX];
+    size_t nbatch;
+    int err; /* -PK_E_* of a failed batch read */
+};
+
+void pk_pymalloc_scan_free(struct pk_mem *m, struct pk_pymalloc_scan *s)
+{
+    if (!s) return;
+    pk_mem_scatter_end(m, s->bg);
+    free(s->arena_base);
+    free(s->arena_first);
+    free(s->pools);
+    free(s->hdr);
+    free(s);
+}
+
+static int count_arena(uint64_t base, uint64_t npools, void *arg)
+{
+    struct pk_pymalloc_scan *s = arg;
+    (void)base;
+    s->narenas++;
+    s->npools += npools;
+    return s->npools > s->max_pools ? -PK_E_INCONSISTENT : 0; /* more than memory holds */
+}
+
+static int list_arena(uint64_t base, uint64_t npools, void *arg)
+{
+    struct pk_pymalloc_scan *s = arg;
+    if (s->ia >= s->narenas || s->ip + npools > s->npools) return -PK_E_INCONSISTENT;
+    s->arena_base[s->ia] = base;
+    s->arena_first[s->ia++] = s->ip;
+    for (uint64_t k = 0; k < npools; k++)
+        s->pools[s->ip++] = base + k * s->l->pool_size;
+    return 0;
+}
+
+/* Adds n pool headers to the sums (and, for read-ahead hints, notes their classes). */
+static int add_pools(struct pk_pymalloc_scan *s, const uint64_t *pools, const unsigned char *hdr,
+                     size_t n)
+{
+    const struct pk_layout *l = s->l;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t count, szidx;
+        memcpy(&count, hdr + k * s->hlen + PK_OFF(l, pool_count), 4);
+        memcpy(&szidx, hdr + k * s->hlen + PK_OFF(l, pool_szidx), 4);
+        if (s->notes)
+            pk_mem_note_chunk_class(s->m, pools[k], l->pool_size, count ? 1ull << (szidx & 63) : 0);
+        if (count > l->pool_size) return -(int)k - 1; /* more blocks than bytes: corrupt */
+        s->blocks += count;
+        if (count) {
+            s->pools_used++;
+            s->used_bytes += (uint64_t)count * (szidx + 1) * l->pymalloc_alignment;
+        }
+    }
+    return 0;
+}
+
+static int flush_batch(struct pk_pymalloc_scan *s)
+{
+    if (!s->nbatch || s->err) return s->err;
+    int r = pk_mem_read_scatter(s->m, s->batch_addr, s->nbatch, s->hlen, s->batch_hdr);
+    if (r == 0 && add_pools(s, s->batch_addr, s->batch_hdr, s->nbatch) < 0) r = -PK_E_INCONSISTENT;
+    s->nbatch = 0;
+    return s->err = r;
+}
+
+static int batch_arena(uint64_t base, uint64_t npools, void *arg)
+{
+    struct pk_pymalloc_scan *s = arg;
+    if (s->notes) pk_mem_note_chunk_run(s->m, base, s->l->arena_size_bytes);
+    s->narenas++;
+    for (uint64_t k = 0; k < npools; k++) {
+        s->batch_addr[s->nbatch++] = base + k * s->l->pool_size;
+        if (s->nbatch == POOL_BATCH && flush_batch(s) < 0) return 0; /* reported at the end */
+    }
+    return 0;
+}
+
+static int read_failed(int r, struct pk_err *e)
+{
+    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
+    return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pools are unreadable or corrupt");
 }
 
 int pk_pymalloc_begin(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
                       struct pk_pymalloc_scan **out, struct pk_err *e)
 {
     const struct pk_layout *l = &t->layout;
-    *out = NULL;
-    struct pk_pymalloc_scan *s = calloc(1, sizeof *s);
+    struct pk_pymalloc_scan *s = *out = calloc(1, sizeof *s);
     if (!s) return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    *out = s;
+    s->l = l;
+    s->m = m;
     if (!PK_HAS(l, arena_address) || !PK_HAS(l, pool_count) || !PK_HAS(l, pool_szidx)) return 0;
-    struct arena_state st;
-    int r = locate(m, t, interp, &st);
+    int r = locate(m, t, interp, &s->st);
     if (r == 1) return 0;
-    if (r < 0 || st.maxarenas > PK_MAX_ARENAS)
+    if (r < 0 || s->st.maxarenas > PK_MAX_ARENAS)
         return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table is unreadable");
     s->hlen = (size_t)PK_OFF(l, pool_szidx) + 4;
     if (s->hlen > POOL_HDR_MAX || PK_OFF(l, pool_count) + 4 > s->hlen || !l->pool_size)
         return pk_fail(e, PK_E_INTERNAL, "pymalloc pool header layout too large");
     s->max_pools = pk_maps_writable_bytes(pk_mem_maps(m)) / l->pool_size + 1;
-    s->raw_blocks = st.raw_blocks;
-    if ((r = list_pools(m, l, &st, s, e)) < 0) return r;
+    if ((r = walk_arenas(m, l, &s->st, count_arena, s, e)) < 0) return r;
     s->available = 1;
-    return 0;
+    if (s->npools > BG_POOLS_MAX) return 0; /* batches at the end */
+    s->background = 1;
+    size_t na = (size_t)s->narenas, np = (size_t)s->npools;
+    s->arena_base = malloc((na ? na : 1) * sizeof *s->arena_base);
+    s->arena_first = malloc((na ? na : 1) * sizeof *s->arena_first);
+    s->pools = malloc((np ? np : 1) * sizeof *s->pools);
+    s->hdr = malloc((np ? np : 1) * s->hlen);
+    if (!s->arena_base || !s->arena_first || !s->pools || !s->hdr)
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    if ((r = walk_arenas(m, l, &s->st, list_arena, s, e)) < 0) return r;
+    if (s->ia != na || s->ip != np) /* the table changed between the walks: a running target */
+        return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table changed while read");
+    r = pk_mem_scatter_begin(m, s->pools, np, s->hlen, s->hdr, &s->bg);
+    return r < 0 ? read_failed(r, e) : 0;
 }
 
-/* Waits for the headers. 0, or -PK_E_* with e set. */
-static int headers_read(struct pk_mem *m, struct pk_pymalloc_scan *s, struct pk_err *e)
+/* Reads (or waits for) every pool header and sums them, noting classes when asked. */
+static int finish(struct pk_pymalloc_scan *s, struct pk_err *e)
 {
-    int r = pk_mem_scatter_end(m, s->bg);
+    if (!s->background) {
+        s->narenas = 0;
+        int r = walk_arenas(s->m, s->l, &s->st, batch_arena, s, e);
+        if (r == 0) r = flush_batch(s);
+        return r < 0 && !e->code ? read_failed(r, e) : r;
+    }
+    int r = pk_mem_scatter_end(s->m, s->bg);
     s->bg = NULL;
-    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
-    if (r < 0) return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pools are unreadable");
+    if (r < 0) return read_failed(r, e);
+    for (size_t a = 0; a < s->ia; a++) {
+        size_t first = (size_t)s->arena_first[a];
+        size_t end = a + 1 < s->ia ? (size_t)s->arena_first[a + 1] : (size_t)s->ip;
+        if (s->notes) pk_mem_note_chunk_run(s->m, s->arena_base[a], s->l->arena_size_bytes);
+        if (add_pools(s, s->pools + first, s->hdr + first * s->hlen, end - first) < 0)
+            return read_failed(-PK_E_INCONSISTENT, e);
+    }
     return 0;
 }
 
 void pk_pymalloc_classify(struct pk_mem *m, const struct pk_target *t, uint64_t interp)
 {
-    const struct pk_layout *l = &t->layout;
     struct pk_err ignored = {0};
     struct pk_pymalloc_scan *s = NULL;
-    if (pk_pymalloc_begin(m, t, interp, &s, &ignored) == 0 && s->available &&
-        headers_read(m, s, &ignored) == 0) {
-        for (size_t a = 0; a < s->narenas; a++) {
-            size_t end = a + 1 < s->narenas ? s->arenas[a + 1].first : s->npools;
-            pk_mem_note_chunk_run(m, s->arenas[a].base, l->arena_size_bytes);
-            for (size_t k = s->arenas[a].first; k < end; k++) {
-                uint32_t count, szidx;
-                memcpy(&count, s->hdr + k * s->hlen + PK_OFF(l, pool_count), 4);
-                memcpy(&szidx, s->hdr + k * s->hlen + PK_OFF(l, pool_szidx), 4);
-                pk_mem_note_chunk_class(m, s->pools[k], l->pool_size,
-                                        count ? 1ull << (szidx & 63) : 0);
-            }
-        }
+    if (pk_pymalloc_begin(m, t, interp, &s, &ignored) == 0 && s->available) {
+        s->notes = 1;
+        finish(s, &ignored);
     }
     pk_mem_seal_chunk_classes(m);
     pk_pymalloc_scan_free(m, s);
@@ -192,25 +261,13 @@ int pk_pymalloc_end(struct pk_mem *m, const struct pk_target *t, struct pk_pymal
     struct pk_pymalloc_snap *p = &out->pymalloc;
     memset(p, 0, sizeof *p);
     if (!s->available) return 0;
-    int r = headers_read(m, s, e);
+    int r = finish(s, e);
     if (r < 0) return r;
-    uint64_t blocks = s->raw_blocks > 0 ? (uint64_t)s->raw_blocks : 0;
-    for (size_t k = 0; k < s->npools; k++) {
-        uint32_t count, szidx;
-        memcpy(&count, s->hdr + k * s->hlen + PK_OFF(l, pool_count), 4);
-        memcpy(&szidx, s->hdr + k * s->hlen + PK_OFF(l, pool_szidx), 4);
-        if (count > l->pool_size) /* more blocks than bytes in the pool */
-            return pk_fail(e, PK_E_INCONSISTENT, "pymalloc pool at 0x%llx is corrupt",
-                           (unsigned long long)s->pools[k]);
-        blocks += count;
-        if (count) {
-            p->pools++;
-            p->used_bytes += (uint64_t)count * (szidx + 1) * l->pymalloc_alignment;
-        }
-    }
     p->arenas = s->narenas;
     p->arena_bytes = p->arenas * l->arena_size_bytes;
-    p->allocated_blocks = blocks;
+    p->pools = s->pools_used;
+    p->used_bytes = s->used_bytes;
+    p->allocated_blocks = (s->st.raw_blocks > 0 ? (uint64_t)s->st.raw_blocks : 0) + s->blocks;
     int64_t counted;
     if (!t->obmalloc_syms.raw_allocated_blocks && t->obmalloc_syms.allocated_blocks &&
         !PK_HAS(l, interp_obmalloc)) {

@@ -56,10 +56,22 @@ union fx_union {
     int i;
     char s[13];
 };
+/* A struct only reachable through a pointer member, as _collectionsmodule.c's block is. */
+typedef struct fx_linked {
+    struct fx_linked *left;
+    long data[5];
+    struct fx_linked *right;
+} fx_linked_t;
+struct fx_holder {
+    long pad;
+    fx_linked_t *first;
+    struct fx_inner *inner;
+};
 
 __attribute__((used)) fx_outer_t fx_outer_instance;
 __attribute__((used)) fx_anon_typedef_t fx_anon_instance;
 __attribute__((used)) union fx_union fx_union_instance;
+__attribute__((used)) struct fx_holder fx_holder_instance;
 
 static struct pk_dwarf *open_self(void)
 {
@@ -146,6 +158,19 @@ Test(dwarf, missing_members_and_types)
     cr_assert_lt(query("fx_no_such_type", NULL).off, 0);
     cr_assert_lt(query("fx_no_such_type", "a").off, 0);
     cr_assert_lt(query("fx_deep", "in").off, 0, "member of another struct");
+}
+
+Test(dwarf, members_through_a_pointer)
+{
+    EXPECT_MEMBER("fx_holder", "first->data", offsetof(fx_linked_t, data), sizeof(long[5]));
+    EXPECT_MEMBER("fx_holder", "first->right", offsetof(fx_linked_t, right), sizeof(void *));
+    EXPECT_MEMBER("fx_holder", "first->right->data", offsetof(fx_linked_t, data), sizeof(long[5]));
+    EXPECT_MEMBER("fx_holder", "inner->deep.d", offsetof(struct fx_inner, deep.d), sizeof(long));
+    cr_assert_lt(query("fx_holder", "pad->x").off, 0, "-> through a long");
+    cr_assert_lt(query("fx_outer", "in->a").off, 0, "-> through a struct, not a pointer");
+    cr_assert_lt(query("fx_outer", "ptr->x").off, 0, "-> to a char");
+    cr_assert_lt(query("fx_holder", "first->").off, 0);
+    cr_assert_lt(query("fx_holder", "first->nope").off, 0);
 }
 
 /* Where the compiler put a bitfield: the bits that change when it is set, counted from the

@@ -212,11 +212,17 @@ size_t pk_graph_path(const struct pk_graph *g, const uint32_t *parent, const uin
         snprintf(hops[out++], cap, "%s", top == 0 ? "sys.modules" : pk_graph_str(g, g->text[top]));
         return out;
     }
-    /* chain[n-1] is a slot: its value chain[n-2] is named by the global */
+    /* chain[n-1] is a slot: its value chain[n-2] is named by the global; or the root: the
+       module chain[n-2] is named by its sys.modules entry */
+    char top_name[128];
+    if (top == 0)
+        pk_graph_edge_label(g, g->edge_label[pedge[chain[n - 2]]], top_name, sizeof top_name);
+    else
+        snprintf(top_name, sizeof top_name, "%s", pk_graph_str(g, g->text[top]));
     for (size_t k = n - 1; k-- > 0 && out + 1 < max;) {
         uint32_t node = chain[k];
-        const char *name = k == n - 2 && (g->flags[top] & PK_GN_VIRTUAL) && top != 0
-                               ? pk_graph_str(g, g->text[top])
+        const char *name = k == n - 2 && ((g->flags[top] & PK_GN_VIRTUAL) || top == 0)
+                               ? top_name
                                : pk_graph_type_name(g, node);
         if (k == 0) {
             if (k == n - 2 && out == 0) snprintf(hops[out++], cap, "%s", name);

@@ -78,7 +78,7 @@ static uint32_t slot_of(const struct pk_graph *g, const uint32_t *parent, uint32
         d++;
     }
     *depth = d;
-    return (g->flags[v] & PK_GN_VIRTUAL) ? v : NONE32;
+    return v != 0 && (g->flags[v] & PK_GN_VIRTUAL) ? v : NONE32; /* the root is no slot */
 }
 
 static char *fmt_hop(const struct pk_graph *g, uint32_t from, uint32_t to)

@@ -79,7 +79,8 @@ __attribute__((used)) dequeobject fg_deque;
 typedef struct {
     PyVarObject ob_base;
     PyObject *co_consts, *co_names, *co_exceptiontable;
-    int co_flags, co_nlocalsplus, co_nlocals, co_nplaincellvars, co_ncellvars, co_nfreevars;
+    int co_flags, co_stacksize, co_nlocalsplus, co_nlocals, co_nplaincellvars, co_ncellvars;
+    int co_nfreevars;
     PyObject *co_localsplusnames, *co_localspluskinds, *co_filename, *co_name, *co_qualname;
 } PyCodeObject;
 typedef struct _PyInterpreterFrame {
@@ -98,6 +99,22 @@ typedef struct _PyCFrame {
     _PyInterpreterFrame *current_frame;
     struct _PyCFrame *previous;
 } _PyCFrame;
+/* 3.11 generators: the frame is embedded at gi_iframe */
+typedef struct {
+    PyObject *exc_value;
+    void *previous_item;
+} _PyErr_StackItem;
+typedef struct {
+    PyObject ob_base;
+    PyCodeObject *gi_code;
+    PyObject *gi_weakreflist, *gi_name, *gi_qualname;
+    _PyErr_StackItem gi_exc_state;
+    PyObject *gi_origin_or_finalizer;
+    char gi_hooks_inited, gi_closed, gi_running_async;
+    int8_t gi_frame_state;
+    PyObject *gi_iframe[1];
+} PyGenObject;
+__attribute__((used)) PyGenObject fg_gen;
 __attribute__((used)) _PyInterpreterFrame fg_iframe;
 __attribute__((used)) _PyCFrame fg_cframe;
 __attribute__((used)) PyCodeObject fg_code;
@@ -130,7 +147,7 @@ static FILE *devnull;
 /* The types of the template heap. */
 struct types {
     uint64_t meta, object, str, bytes, intt, list, tuple, dict, set, module, func, cell, method;
-    uint64_t code, frozenset, ctype, deque;
+    uint64_t code, frozenset, ctype, deque, gen;
 };
 
 static uint64_t keep(uint64_t a)
@@ -324,6 +341,7 @@ static void build_template(void)
     ty.frozenset = heap_new_type(im, ty.meta, "frozenset", gcf, sizeof(PySetObject), 0);
     /* a GC C type pypeek does not know: its references are not read */
     ty.ctype = heap_new_type(im, ty.meta, "_asyncio.Task", gcf, 48, 0);
+    ty.gen = heap_new_type(im, ty.meta, "generator", gcf, offsetof(PyGenObject, gi_iframe), 8);
     ty.deque = heap_new_type(im, ty.meta, "collections.deque", gcf, sizeof(dequeobject), 0);
     const uint64_t *tys = &ty.meta;
     for (size_t i = 0; i < sizeof ty / sizeof ty.meta; i++)
@@ -344,6 +362,7 @@ static void build_template(void)
     bt[PK_BT_CELL] = ty.cell;
     bt[PK_BT_METHOD] = ty.method;
     bt[PK_BT_CODE] = ty.code;
+    bt[PK_BT_GENERATOR] = ty.gen;
 
     /* Classes: User (instance dict at tp_dictoffset), Managed (3.11 managed values named by
        ht_cached_keys), Slotted (a __slots__ member through tp_members), UList(list). */
@@ -484,6 +503,7 @@ static void build_template(void)
     memcpy(&co.ob_base, img_ptr(im, code), sizeof co.ob_base);
     co.co_nlocalsplus = 3;
     co.co_nlocals = 3;
+    co.co_stacksize = 2;
     co.co_localsplusnames = (PyObject *)(uintptr_t)lnames_tup;
     co.co_name = co.co_qualname = (PyObject *)(uintptr_t)main_keys[6];
     img_put(im, code, &co, sizeof co);
@@ -513,6 +533,24 @@ static void build_template(void)
     uint64_t mods_k[2] = {new_str(im, &ty, "__main__"), new_str(im, &ty, "app")};
     uint64_t mods_v[2] = {mod_main, mod_app};
     uint64_t modules = new_dict(im, &g, &ty, mods_k, mods_v, 2, 1);
+
+    /* A suspended generator of f: x=cache, buf=unbound, n=set, its exception an instance. */
+    uint64_t gen =
+        gc_obj(im, &g, offsetof(PyGenObject, gi_iframe) + sizeof(_PyInterpreterFrame) + 16, ty.gen);
+    img_put_u64(im, gen + offsetof(PyGenObject, gi_code), code);
+    img_put_u64(im, gen + offsetof(PyGenObject, gi_name), main_keys[6]);
+    img_put_u64(im, gen + offsetof(PyGenObject, gi_qualname), main_keys[6]);
+    img_put_u64(im, gen + offsetof(PyGenObject, gi_exc_state.exc_value), u2);
+    uint64_t gfr = gen + offsetof(PyGenObject, gi_iframe);
+    img_put_u64(im, gfr + offsetof(_PyInterpreterFrame, f_code), code);
+    img_put_u64(im, gfr + offsetof(_PyInterpreterFrame, f_func), f);
+    img_put_u64(im, gfr + offsetof(_PyInterpreterFrame, f_globals), main_dict);
+    int32_t gtop = 3;
+    img_put(im, gfr + offsetof(_PyInterpreterFrame, stacktop), &gtop, 4);
+    img_put_u64(im, gfr + offsetof(_PyInterpreterFrame, localsplus), cache);
+    img_put_u64(im, gfr + offsetof(_PyInterpreterFrame, localsplus) + 16, set);
+    img_put_u64(im, cyc_arr + 8, gen); /* cyc = [cyc, gen] */
+    img_put_u64(im, cyc + offsetof(PyVarObject, ob_size), 2);
 
     /* One thread: f(x=inner, buf=unbound, n=42) called from f(x=cache). */
     uint64_t fr[2];

@@ -4,7 +4,9 @@
    tuples, dicts, sets, instances (dict, managed values, __slots__), strs, bytes, functions with
    closures and bound methods. The fuzz input patches the image bytes; then the graph is copied,
    analysed (untracked census, dominators, retained sizes), `why` chains are searched and every
-   report is printed. Crashes, hangs, leaks and sanitizer reports are graph walker bugs. */
+   report is printed. Crashes, hangs, leaks and sanitizer reports are graph walker bugs.
+   The named reproducers in fuzz/corpus/fuzz_graph/ patch offsets of this template: a change to
+   build_template() moves them, so regenerate them with it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

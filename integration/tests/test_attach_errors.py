@@ -158,14 +158,16 @@ def test_target_execs_while_being_read(ctx):
 
 def test_target_killed_mid_read(ctx):
     """SIGKILL of the target while pypeek walks a 2M-object heap with every thread stopped:
-    exit 2 ('exited'), no crash, no hang."""
+    exit 2 ('exited'), no crash, no hang. --streaming: the walk (with read-ahead on its second
+    thread, and the object graph) happens while frozen, not on a copy after resuming, so the
+    freeze lasts long enough to be hit."""
     hits = 0
     messages = set()
     for attempt in range(6):
         with ctx.start_target("threads_fixture.py", 2000000) as t:
             t.read_line(timeout=300)
-            p = subprocess.Popen([ctx.pypeek, "--json", str(t.pid)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
+            p = subprocess.Popen([ctx.pypeek, "--json", "--streaming", str(t.pid)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             frozen = wait_until_frozen(p, t.pid, 60)
             time.sleep(0.03 * attempt)  # from the attach to deep in the walk
             os.kill(t.pid, signal.SIGKILL)

@@ -225,7 +225,7 @@ int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe
 
 /* One thread's frames, innermost first. */
 static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
-                       struct pk_frame_visit *tv, pk_frame_fn fn, void *arg)
+                       struct pk_frame_visit *tv, pk_frame_fn fn, void *arg, uint64_t *budget)
 {
     const struct pk_layout *l = &t->layout;
     uint64_t f = 0;
@@ -245,7 +245,8 @@ static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
     /* Brent's cycle check: a frame chain that loops (corrupt) would repeat its locals up to
        PK_FRAMES_MAX_DEPTH times */
     uint64_t saved = 0, power = 1, steps = 0;
-    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH && f != saved; depth++) {
+    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH && f != saved && *budget;
+         depth++, --*budget) {
         if (++steps == power) {
             saved = f;
             power *= 2;
@@ -283,6 +284,8 @@ int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
     uint64_t *seen = malloc(PK_FRAMES_MAX_THREADS * sizeof *seen);
     if (!seen) return -PK_E_INTERNAL;
     int rc = 0;
+    /* Frames of all threads together: distinct thread states may share one long chain */
+    uint64_t budget = PK_FRAMES_MAX_TOTAL;
     for (size_t n = 0; aligned(ts) && n < PK_FRAMES_MAX_THREADS; n++) {
         int dup = 0;
         for (size_t k = 0; k < n && !dup; k++)
@@ -297,7 +300,7 @@ int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
             pk_mem_read_u64(m, ts + PK_OFF(l, tstate_thread_id), &tv.thread_id);
         }
         if ((rc = fn(&tv, arg)) != 0) break;
-        if ((rc = walk_thread(m, t, ts, &tv, fn, arg)) != 0) break;
+        if ((rc = walk_thread(m, t, ts, &tv, fn, arg, &budget)) != 0) break;
         if (pk_mem_read_u64(m, ts + PK_OFF(l, tstate_next), &ts) < 0) break;
     }
     free(seen);

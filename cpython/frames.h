@@ -10,7 +10,8 @@
 #include "symbols/target.h"
 
 #define PK_FRAMES_MAX_THREADS 4096
-#define PK_FRAMES_MAX_DEPTH 4096 /* frames per thread */
+#define PK_FRAMES_MAX_DEPTH 4096  /* frames per thread */
+#define PK_FRAMES_MAX_TOTAL 65536 /* frames of all threads together */
 #define PK_FRAMES_MAX_LOCALS 65536
 
 enum pk_frame_event {

@@ -30,29 +30,11 @@ del _
 FIXTURE = ("_queue", "_tagged")
 
 
-def reach(starts, main_dict, skip_key):
-    seen = {}
-    stack = list(starts)
-    while stack:
-        o = stack.pop()
-        if id(o) in seen:
-            continue
-        seen[id(o)] = o
-        if o is main_dict and skip_key is not None:
-            stack.extend(main_dict.keys())
-            stack.extend(v for k, v in main_dict.items() if k != skip_key)
-        else:
-            stack.extend(gc.get_referents(o))
-            if isinstance(o, dict):
-                stack.extend(o.keys())
-    return seen
-
-
 def retained(name):
     main_dict = sys.modules["__main__"].__dict__
-    without = reach(list(sys.modules.values()), main_dict, name)
+    without = oracle.reach(list(sys.modules.values()), main_dict, name)
     out = {"bytes": 0, "count": 0, "items": len(main_dict[name])}
-    for i, o in reach([main_dict[name]], None, None).items():
+    for i, o in oracle.reach([main_dict[name]], None, None).items():
         if i not in without:
             out["bytes"] += sys.getsizeof(o)
             out["count"] += 1

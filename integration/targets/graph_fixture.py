@@ -48,35 +48,13 @@ FIXTURE = ("_recs", "_table", "_slots", "_closures", "_shared_a")
 ATOMS = ("str", "bytes", "bytearray", "int", "float")
 
 
-def reach(starts, main_dict, skip_key):
-    """ids -> objects reachable from starts by gc.get_referents; at main_dict the value of
-    skip_key is not followed (that global's slot is taken away)."""
-    seen = {}
-    stack = list(starts)
-    while stack:
-        o = stack.pop()
-        if id(o) in seen:
-            continue
-        seen[id(o)] = o
-        if o is main_dict and skip_key is not None:
-            stack.extend(main_dict.keys())
-            stack.extend(v for k, v in main_dict.items() if k != skip_key)
-        else:
-            stack.extend(gc.get_referents(o))
-            if isinstance(o, dict):
-                # dict_traverse skips str keys (they cannot form cycles); they are held all
-                # the same, and pypeek counts them
-                stack.extend(o.keys())
-    return seen
-
-
 def retained(name):
     main_dict = sys.modules["__main__"].__dict__
     modules = list(sys.modules.values())
-    without = reach(modules, main_dict, name)
+    without = oracle.reach(modules, main_dict, name)
     if id(main_dict[name]) in without:
         return {"bytes": 0, "count": 0, "types": {}}
-    mine = reach([main_dict[name]], None, None)
+    mine = oracle.reach([main_dict[name]], None, None)
     out = {"bytes": 0, "count": 0, "types": {}}
     for i, o in mine.items():
         if i in without:

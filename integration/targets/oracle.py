@@ -61,6 +61,28 @@ def _garbage_census():
     return {k: {"count": counts[k], "bytes": sizes[k]} for k in counts}
 
 
+def reach(starts, main_dict=None, skip_key=None):
+    """ids -> objects reachable from starts by gc.get_referents, plus the keys of every dict
+    (dict_traverse skips str keys: they cannot form cycles, but they are held all the same,
+    and pypeek counts them). At main_dict the value of skip_key is not followed (that
+    global's slot is taken away): what a global retains is what this no longer reaches."""
+    seen = {}
+    stack = list(starts)
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen[id(o)] = o
+        if o is main_dict and skip_key is not None:
+            stack.extend(main_dict.keys())
+            stack.extend(v for k, v in main_dict.items() if k != skip_key)
+        else:
+            stack.extend(gc.get_referents(o))
+            if isinstance(o, dict):
+                stack.extend(o.keys())
+    return seen
+
+
 def report_and_block(facts, out=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
     the GIL until SIGUSR1. Returns after the release.

@@ -17,6 +17,7 @@
 #include "cpython/graph.h"
 #include "cpython/heap.h"
 #include "cpython/why.h"
+#include "fuzz/fuzz_patch.h"
 #include "report/report.h"
 #include "report/why_out.h"
 #include "tests/support_heap.h"
@@ -635,84 +636,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static uint64_t rd(const uint8_t **p, const uint8_t *end, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n && *p < end; i++)
-        v |= (uint64_t) * (*p)++ << (8 * i);
-    return v;
-}
-
-/* Input: patches applied to the template, each [op][offset:2][payload] (as fuzz_walkers):
-   op%7 = 0: a pointer into the image, 1: a small signed integer, 2: 8 raw bytes, 3: NULL, an
-   unmapped pointer or one near the image's end, 4: one raw byte, 5: copy the rest of the input
-   over the image, 6: a pointer to another 8-byte word of the template's used part, 7: the
-   address of one of the template's objects (or 8 to 56 bytes into it): types, items, keys
-   and dicts swapped for others. Offsets are 8-aligned in the used part (4: exact). */
-static void apply_patches(struct img *im, const uint8_t *p, size_t size)
-{
-    const uint8_t *end = p + size;
-    size_t span = template_used / 8 ? template_used / 8 : 1;
-    while (p < end) {
-        unsigned op = (unsigned)rd(&p, end, 1) % 8;
-        uint64_t off = (rd(&p, end, 2) % span) * 8;
-        unsigned char *at = im->buf + off;
-        uint64_t v;
-        switch (op) {
-        case 0:
-            v = im->base + (rd(&p, end, 2) % (IMAGE_SIZE / 8)) * 8 + (rd(&p, end, 1) & 7);
-            memcpy(at, &v, 8);
-            break;
-        case 1:
-            v = (uint64_t)(int64_t)(int8_t)rd(&p, end, 1);
-            memcpy(at, &v, 8);
-            break;
-        case 2:
-            v = rd(&p, end, 8);
-            memcpy(at, &v, 8);
-            break;
-        case 3: {
-            uint64_t k = rd(&p, end, 1);
-            v = k == 0 ? 0 : k == 1 ? img_hole(im) : im->base + IMAGE_SIZE - k;
-            memcpy(at, &v, 8);
-            break;
-        }
-        case 4:
-            at[rd(&p, end, 1) & 7] = (unsigned char)rd(&p, end, 1);
-            break;
-        case 5: {
-            size_t n = (size_t)(end - p);
-            if (n > IMAGE_SIZE - off) n = IMAGE_SIZE - off;
-            memcpy(at, p, n);
-            p = end;
-            break;
-        }
-        case 6:
-            v = im->base + (rd(&p, end, 2) % span) * 8;
-            memcpy(at, &v, 8);
-            break;
-        case 7: {
-            uint64_t k = rd(&p, end, 1), d = rd(&p, end, 1);
-            v = objs[k % nobjs] + (d >= 0x80 ? (d & 7) * 8 : 0);
-            memcpy(at, &v, 8);
-            break;
-        }
-        }
-    }
-    pk_mem_invalidate(im->mem);
-}
-
-/* The image behind a reader with a small cache (the default 64 MiB one would dominate). */
-static long image_source(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-    struct img *im = ctx;
-    if (addr < im->base || addr >= im->base + im->size) return 0;
-    size_t off = (size_t)(addr - im->base);
-    size_t n = im->size - off < len ? im->size - off : len;
-    memcpy(buf, im->buf + off, n);
-    return (long)n;
-}
-
 static void why(const struct pk_graph *g, const char *type)
 {
     struct pk_why w;
@@ -728,11 +651,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct img *im = img_new(IMAGE_SIZE);
     pk_mem_free(im->mem);
-    im->mem = pk_mem_new(image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
+    im->mem = pk_mem_new(fuzz_image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
     if (!im->mem) abort();
     memcpy(im->buf, template_buf, IMAGE_SIZE);
     im->used = template_used;
-    apply_patches(im, data, size);
+    const struct fuzz_template tmpl = {template_used, objs, nobjs};
+    fuzz_apply_patches(im, &tmpl, data, size);
 
     /* The report's order: census, graph, analysis; without a census, the graph alone. */
     struct pk_snapshot *s = calloc(1, sizeof *s);

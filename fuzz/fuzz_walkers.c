@@ -12,6 +12,7 @@
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 #include "cpython/types.h"
+#include "fuzz/fuzz_patch.h"
 #include "report/report.h"
 #include "tests/support_heap.h"
 #include "tests/support_image.h"
@@ -332,62 +333,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static uint64_t rd(const uint8_t **p, const uint8_t *end, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n && *p < end; i++)
-        v |= (uint64_t) * (*p)++ << (8 * i);
-    return v;
-}
-
-/* Input: a list of patches applied to the template, each [op][offset:2][payload]:
-   op%6 = 0: a pointer into the image, 1: a small signed integer, 2: 8 raw bytes,
-   3: a pointer to unmapped memory or NULL, 4: one raw byte (for bit fields and u8 fields),
-   5: copy the rest of the input over the image (arbitrary bytes). Offsets are 8-aligned
-   within the template's used part (op 4: byte-exact). */
-static void apply_patches(struct img *im, const uint8_t *p, size_t size)
-{
-    const uint8_t *end = p + size;
-    size_t span = template_used / 8 ? template_used / 8 : 1;
-    while (p < end) {
-        unsigned op = (unsigned)rd(&p, end, 1) % 6;
-        uint64_t off = (rd(&p, end, 2) % span) * 8;
-        unsigned char *at = im->buf + off;
-        uint64_t v;
-        switch (op) {
-        case 0:
-            v = im->base + (rd(&p, end, 2) % (IMAGE_SIZE / 8)) * 8 + (rd(&p, end, 1) & 7);
-            memcpy(at, &v, 8);
-            break;
-        case 1:
-            v = (uint64_t)(int64_t)(int8_t)rd(&p, end, 1);
-            memcpy(at, &v, 8);
-            break;
-        case 2:
-            v = rd(&p, end, 8);
-            memcpy(at, &v, 8);
-            break;
-        case 3: {
-            uint64_t k = rd(&p, end, 1);
-            v = k == 0 ? 0 : k == 1 ? img_hole(im) : im->base + IMAGE_SIZE - k;
-            memcpy(at, &v, 8);
-            break;
-        }
-        case 4:
-            at[rd(&p, end, 1) & 7] = (unsigned char)rd(&p, end, 1);
-            break;
-        case 5: {
-            size_t n = (size_t)(end - p);
-            if (n > IMAGE_SIZE - off) n = IMAGE_SIZE - off;
-            memcpy(at, p, n);
-            p = end;
-            break;
-        }
-        }
-    }
-    pk_mem_invalidate(im->mem);
-}
-
 static void read_strings_and_dicts(struct img *im)
 {
     char buf[PK_STR_MAX_CHARS * 4 + 8];
@@ -414,27 +359,16 @@ static void read_strings_and_dicts(struct img *im)
     pk_types_free(types);
 }
 
-/* The same source as the unit tests' image (tests/support_image.c), behind a reader with a
-   small cache: the default 64 MiB cache's slot table would dominate each run. */
-static long image_source(void *ctx, uint64_t addr, void *buf, size_t len)
-{
-    struct img *im = ctx;
-    if (addr < im->base || addr >= im->base + im->size) return 0;
-    size_t off = (size_t)(addr - im->base);
-    size_t n = im->size - off < len ? im->size - off : len;
-    memcpy(buf, im->buf + off, n);
-    return (long)n;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct img *im = img_new(IMAGE_SIZE);
     pk_mem_free(im->mem);
-    im->mem = pk_mem_new(image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
+    im->mem = pk_mem_new(fuzz_image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
     if (!im->mem) abort();
     memcpy(im->buf, template_buf, IMAGE_SIZE);
     im->used = template_used;
-    apply_patches(im, data, size);
+    const struct fuzz_template tmpl = {template_used, NULL, 0};
+    fuzz_apply_patches(im, &tmpl, data, size);
 
     struct pk_snapshot *s = calloc(1, sizeof *s);
     if (!s) abort();

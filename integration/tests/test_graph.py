@@ -14,17 +14,26 @@ def retainer(snap, root):
     return {"root": root, "retained_bytes": 0, "retained_count": 0, "types": []}
 
 
+def check_retained(snap, truth):
+    """A complete graph whose retained bytes and counts equal the target's own walk, global by
+    global; returns each root's retainer entry."""
+    check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+    got = {}
+    for root, want in truth["retained"].items():
+        got[root] = retainer(snap, root)
+        check_eq(got[root]["retained_bytes"], want["bytes"], root + " retained bytes")
+        check_eq(got[root]["retained_count"], want["count"], root + " retained objects")
+    return got
+
+
 def check_graph(ctx, python=None):
     kw = {"python": python} if python else {}
     with ctx.start_target("graph_fixture.py", **kw) as t:
         truth = t.read_line()
         snap = ctx.snapshot(t.pid)
-        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
+        held = check_retained(snap, truth)
         for root, want in truth["retained"].items():
-            got = retainer(snap, root)
-            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
-            check_eq(got["retained_count"], want["count"], root + " retained objects")
-            types = {e["type"]: e for e in got["types"]}
+            types = {e["type"]: e for e in held[root]["types"]}
             for name, w in want["types"].items():
                 if name in ATOMS or name in ("tuple", "list", "cell", "__main__.Rec"):
                     check_eq(types.get(name, {}).get("count", 0), w["count"],
@@ -137,11 +146,7 @@ def test_deque_items_are_referents(ctx):
     with ctx.start_target("deque_fixture.py") as t:
         truth = t.read_line()
         snap = ctx.snapshot(t.pid)
-        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
-        for root, want in truth["retained"].items():
-            got = retainer(snap, root)
-            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
-            check_eq(got["retained_count"], want["count"], root + " retained objects")
+        check_retained(snap, truth)
         check_eq(retainer(snap, "__main__._queue").get("len"),
                  truth["retained"]["__main__._queue"]["items"], "the deque's items")
         dq = type_entry(snap, "collections.deque")
@@ -161,11 +166,7 @@ def test_suspended_generators_hold_their_frames(ctx):
     with ctx.start_target("generators_fixture.py") as t:
         truth = t.read_line()
         snap = ctx.snapshot(t.pid, "--top", "1000")
-        check(snap["graph"] is not None and not snap["graph"]["partial"], "no complete graph")
-        for root, want in truth["retained"].items():
-            got = retainer(snap, root)
-            check_eq(got["retained_bytes"], want["bytes"], root + " retained bytes")
-            check_eq(got["retained_count"], want["count"], root + " retained objects")
+        check_retained(snap, truth)
         for name in ("generator", "coroutine"):
             e = type_entry(snap, name)
             check(e is not None and e["bytes_exact"], "%s sizes exact: %s" % (name, e))

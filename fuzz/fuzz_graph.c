@@ -140,8 +140,7 @@ __attribute__((used)) PyMemberDef fg_memberdef;
 #define OFF_TS_CFRAME sizeof(PyThreadState)
 
 static struct pk_target target;
-static unsigned char *template_buf; /* the well-formed image every input patches */
-static size_t template_used;
+static struct fuzz_template tmpl; /* the well-formed image every input patches */
 static uint64_t interp_addr;
 static uint64_t objs[256]; /* every object of the template, for patches that point at one */
 static size_t nobjs;
@@ -605,11 +604,9 @@ static void build_template(void)
                   offsetof(struct gc_generation, head),
               NULL, 0);
 
-    template_used = im->used;
-    template_buf = malloc(IMAGE_SIZE);
-    if (!template_buf) abort();
-    memcpy(template_buf, im->buf, IMAGE_SIZE);
-    img_free(im);
+    fuzz_template_keep(&tmpl, im);
+    tmpl.objs = objs;
+    tmpl.nobjs = nobjs;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -649,14 +646,7 @@ static void why(const struct pk_graph *g, const char *type)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct img *im = img_new(IMAGE_SIZE);
-    pk_mem_free(im->mem);
-    im->mem = pk_mem_new(fuzz_image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
-    if (!im->mem) abort();
-    memcpy(im->buf, template_buf, IMAGE_SIZE);
-    im->used = template_used;
-    const struct fuzz_template tmpl = {template_used, objs, nobjs};
-    fuzz_apply_patches(im, &tmpl, data, size);
+    struct img *im = fuzz_image_patched(&tmpl, data, size);
 
     /* The report's order: census, graph, analysis; without a census, the graph alone. */
     struct pk_snapshot *s = calloc(1, sizeof *s);

@@ -1,6 +1,7 @@
 /* Applying a fuzz input's patches to a template image, and the image as a memory source. */
 #include "fuzz/fuzz_patch.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static uint64_t rd(const uint8_t **p, const uint8_t *end, int n)
@@ -66,7 +67,7 @@ void fuzz_apply_patches(struct img *im, const struct fuzz_template *t, const uin
     pk_mem_invalidate(im->mem);
 }
 
-long fuzz_image_source(void *ctx, uint64_t addr, void *buf, size_t len)
+static long image_source(void *ctx, uint64_t addr, void *buf, size_t len)
 {
     struct img *im = ctx;
     if (addr < im->base || addr >= im->base + im->size) return 0;
@@ -74,4 +75,24 @@ long fuzz_image_source(void *ctx, uint64_t addr, void *buf, size_t len)
     size_t n = im->size - off < len ? im->size - off : len;
     memcpy(buf, im->buf + off, n);
     return (long)n;
+}
+
+void fuzz_template_keep(struct fuzz_template *t, struct img *im)
+{
+    t->size = im->size;
+    t->used = im->used;
+    if (!(t->buf = malloc(t->size))) abort();
+    memcpy(t->buf, im->buf, t->size);
+    img_free(im);
+}
+
+struct img *fuzz_image_patched(const struct fuzz_template *t, const uint8_t *data, size_t size)
+{
+    struct img *im = img_new(t->size);
+    pk_mem_free(im->mem);
+    if (!(im->mem = pk_mem_new(image_source, im, NULL, &im->maps, 2 * t->size))) abort();
+    memcpy(im->buf, t->buf, t->size);
+    im->used = t->used;
+    fuzz_apply_patches(im, t, data, size);
+    return im;
 }

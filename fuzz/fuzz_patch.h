@@ -14,17 +14,22 @@
 #include "tests/support_image.h"
 
 struct fuzz_template {
+    unsigned char *buf;   /* the well-formed image every input patches */
+    size_t size;          /* its bytes (the image's mapped size) */
     size_t used;          /* patches land in the image's first used bytes */
     const uint64_t *objs; /* the template's objects, for op 7; NULL: ops 0-5 only */
     size_t nobjs;
 };
 
+/* Keeps a copy of the image just built as the template (aborts out of memory); frees im. */
+void fuzz_template_keep(struct fuzz_template *t, struct img *im);
+/* A fresh image from the template with the input's patches applied, behind a reader with a
+   small cache (the default one's slot table would dominate each run). img_free it. */
+struct img *fuzz_image_patched(const struct fuzz_template *t, const uint8_t *data, size_t size);
+
 /* Applies the patches in p (op taken modulo 6, or 8 with objects: each harness's corpus keeps
    its meaning) and drops the reader's cache. */
 void fuzz_apply_patches(struct img *im, const struct fuzz_template *t, const uint8_t *p,
                         size_t size);
-/* The image as a memory source, for a reader with a cache smaller than the default (whose
-   slot table would dominate each run). */
-long fuzz_image_source(void *ctx, uint64_t addr, void *buf, size_t len);
 
 #endif

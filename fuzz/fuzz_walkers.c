@@ -45,9 +45,8 @@ __attribute__((used)) struct arena_object fz_arena;
 #define FX_DICT_KEYS_UNICODE 1
 
 static struct pk_layout layout;
-static struct pk_target target;     /* runtime_addr, builtin types, obmalloc symbols */
-static unsigned char *template_buf; /* the well-formed image every input patches */
-static size_t template_used;
+static struct pk_target target;   /* runtime_addr, builtin types, obmalloc symbols */
+static struct fuzz_template tmpl; /* the well-formed image every input patches */
 static uint64_t str_addrs[4], dict_addrs[3], type_addrs[8];
 static FILE *devnull;
 
@@ -313,11 +312,7 @@ static void build_template(void)
     target.obmalloc_syms.narenas = nar_var;
     target.obmalloc_syms.raw_allocated_blocks = raw_var;
 
-    template_used = im->used;
-    template_buf = malloc(IMAGE_SIZE);
-    if (!template_buf) abort();
-    memcpy(template_buf, im->buf, IMAGE_SIZE);
-    img_free(im);
+    fuzz_template_keep(&tmpl, im);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -361,14 +356,7 @@ static void read_strings_and_dicts(struct img *im)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct img *im = img_new(IMAGE_SIZE);
-    pk_mem_free(im->mem);
-    im->mem = pk_mem_new(fuzz_image_source, im, NULL, &im->maps, 2 * IMAGE_SIZE);
-    if (!im->mem) abort();
-    memcpy(im->buf, template_buf, IMAGE_SIZE);
-    im->used = template_used;
-    const struct fuzz_template tmpl = {template_used, NULL, 0};
-    fuzz_apply_patches(im, &tmpl, data, size);
+    struct img *im = fuzz_image_patched(&tmpl, data, size);
 
     struct pk_snapshot *s = calloc(1, sizeof *s);
     if (!s) abort();

@@ -11,6 +11,24 @@ def test_census_matches_target(ctx):
         check_census(t, snap, truth)
 
 
+def test_census_streaming_matches_target(ctx):
+    """--streaming walks the heap while frozen, with read-ahead on a second thread (guided by
+    pool classes read before the freeze) and pymalloc's pool headers copied in the background:
+    the same exact census, and the same memory.pymalloc as the copy-then-read default."""
+    with ctx.start_target("census_fixture.py") as t:
+        truth = t.read_line()
+        image = ctx.snapshot(t.pid, "--no-graph")
+        snap = ctx.snapshot(t.pid, "--streaming")
+        check_eq(snap["attach"]["read"], "streaming", "attach.read")
+        pm = snap["memory"]["pymalloc"]
+        check(pm is not None and pm["arenas"] > 0, "no pymalloc figures: %s" % pm)
+        check(abs(pm["allocated_blocks"] - truth["allocated_blocks"]) <= 16,
+              "sys.getallocatedblocks(): pypeek says %d, the target says %d"
+              % (pm["allocated_blocks"], truth["allocated_blocks"]))
+        check_eq(pm, image["memory"]["pymalloc"], "memory.pymalloc, streaming vs image copy")
+        check_census(t, snap, truth)
+
+
 def test_census_nonblocking_equals_frozen(ctx):
     """--nonblocking never stops the target; on a quiescent target (the fixture blocks holding
     the GIL) its census equals frozen mode's, type by type, and the target's own answers."""

@@ -132,7 +132,7 @@ static struct chunk *lookup(struct pk_mem *m, uint64_t addr)
             c[w].stamp = ++m->clock;
             m->prev = m->last;
             m->last = &c[w];
-            if (c[w].unused || c[w].ahead) pk_mem_ahead_hit(m, &c[w]);
+            if (c[w].ahead) pk_mem_ahead_hit(m, &c[w]);
             return &c[w];
         }
     }
@@ -170,7 +170,7 @@ static struct chunk *get_chunk(struct pk_mem *m, uint64_t addr, int *rc)
             if (set[w].stamp < c->stamp) c = &set[w];
         pk_mem_take_in(m, c);
     }
-    c->ahead = c->unused = 0;
+    c->ahead = 0;
     if (c->frame == NO_FRAME) c->frame = m->frames_used++;
     uint64_t lo = base > r->start ? base : r->start;
     uint64_t hi = base + CHUNK_SIZE < r->end ? base + CHUNK_SIZE : r->end;

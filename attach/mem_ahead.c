@@ -141,30 +141,23 @@ static void read_ahead(struct pk_mem *m, uint64_t at, uint64_t from)
             v->ahead = 0;
             break;
         }
-        v->pending = v->unused = 1;
+        v->pending = v->ahead = 1;
         v->classes = mask & m->wanted;
         count_classes(m->class_ahead, v->classes);
         m->stats.ahead_reads++;
         queued[nq++] = v;
     }
-    for (int i = 0; i < nq; i++) {
-        queued[i]->ahead = 1;
+    for (int i = 0; i < nq; i++)
         queued[i]->ahead_next = b;
-    }
     if (nq) pk_fetch_kick(m->fetcher);
 }
 
 void pk_mem_ahead_hit(struct pk_mem *m, struct chunk *c)
 {
-    if (c->unused) {
-        c->unused = 0;
-        count_classes(m->class_used, c->classes);
-        m->stats.ahead_used++;
-    }
-    if (c->ahead) { /* the walk reached a chunk read ahead: queue the next batch */
-        c->ahead = 0;
-        read_ahead(m, c->base, c->ahead_next);
-    }
+    c->ahead = 0;
+    count_classes(m->class_used, c->classes);
+    m->stats.ahead_used++;
+    read_ahead(m, c->base, c->ahead_next);
 }
 
 void pk_mem_ahead_miss(struct pk_mem *m, uint64_t base)

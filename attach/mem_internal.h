@@ -26,9 +26,9 @@ struct chunk {
     uint32_t lo, hi;     /* valid bytes are [base+lo, base+hi) */
     uint32_t frame;      /* index of the chunk's 16 KiB in buf, NO_FRAME before first use */
     uint8_t pending;     /* read ahead and not yet taken in: job holds the result */
-    uint8_t unused;      /* read ahead and not used yet */
     uint64_t classes;    /* its class mask when read ahead (0: unknown) */
-    uint8_t ahead;       /* read ahead, not used yet: its first use queues the next batch */
+    uint8_t ahead;       /* read ahead, not used yet: its first use counts it and queues the
+                            next batch */
     uint64_t ahead_next; /* where that next batch starts */
     struct pk_fetch_job job;
 };
@@ -85,8 +85,8 @@ static inline struct chunk *set_of(const struct pk_mem *m, uint64_t base)
 void pk_mem_take_in(struct pk_mem *m, struct chunk *c);
 /* Waits for every read in flight and takes its chunk in; no-op without read-ahead. */
 void pk_mem_settle(struct pk_mem *m);
-/* The walk used chunk c (found in the cache): counts it, and queues the next batch when c is
-   the first use of a batch read ahead. */
+/* The walk used chunk c, read ahead and not used before: counts it and queues the next
+   batch. */
 void pk_mem_ahead_hit(struct pk_mem *m, struct chunk *c);
 /* The walk missed on the chunk at base and read it: learns its classes, reads on past it. */
 void pk_mem_ahead_miss(struct pk_mem *m, uint64_t base);

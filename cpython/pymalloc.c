@@ -7,7 +7,6 @@
 struct arena_state {
     uint64_t arenas;    /* struct arena_object * */
     uint64_t maxarenas; /* uint */
-    uint64_t narenas;   /* size_t narenas_currently_allocated */
     int64_t raw_blocks; /* Py_ssize_t raw_allocated_blocks */
 };
 
@@ -15,7 +14,7 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
                   struct arena_state *st)
 {
     const struct pk_layout *l = &t->layout;
-    uint64_t a_arenas, a_max, a_narenas, a_raw;
+    uint64_t a_arenas, a_max, a_raw;
     if (PK_HAS(l, interp_obmalloc) && PK_HAS(l, obmalloc_arenas)) {
         /* 3.12 embeds struct _obmalloc_state in the interpreter; 3.13+ points to it. */
         uint64_t state = interp + PK_OFF(l, interp_obmalloc);
@@ -24,14 +23,12 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
         if (!state) return 1;
         a_arenas = state + PK_OFF(l, obmalloc_arenas);
         a_max = state + PK_OFF(l, obmalloc_maxarenas);
-        a_narenas = state + PK_OFF(l, obmalloc_narenas);
         a_raw = state + PK_OFF(l, obmalloc_raw_blocks);
     } else if (t->obmalloc_syms.arenas && t->obmalloc_syms.maxarenas &&
                (t->obmalloc_syms.raw_allocated_blocks || t->obmalloc_syms.allocated_blocks)) {
         /* 3.8 has no raw_allocated_blocks: its total is the _Py_AllocatedBlocks counter */
         a_arenas = t->obmalloc_syms.arenas;
         a_max = t->obmalloc_syms.maxarenas;
-        a_narenas = t->obmalloc_syms.narenas;
         a_raw = t->obmalloc_syms.raw_allocated_blocks;
     } else {
         return 1;
@@ -42,7 +39,6 @@ static int locate(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
         (a_raw && pk_mem_read(m, a_raw, &st->raw_blocks, 8) < 0))
         return -PK_E_INCONSISTENT;
     st->maxarenas = max32;
-    if (a_narenas) pk_mem_read_u64(m, a_narenas, &st->narenas);
     return 0;
 }
 
@@ -93,9 +89,13 @@ struct pk_pymalloc_scan {
     uint64_t narenas, npools, max_pools;
     int available, background, notes;
     /* background mode */
-    uint64_t *arena_base, *arena_first, *pools;
+    struct arena_pools {
+        uint64_t base;  /* its first pool */
+        uint64_t first; /* index of that pool in pools[] */
+    } * arenas;
+    uint64_t *pools;
+    size_t arenas_cap, pools_cap;
     unsigned char *hdr;
-    size_t ia, ip;
     struct pk_mem_bg *bg;
     /* the sums */
     uint64_t blocks, pools_used, used_bytes;
@@ -110,30 +110,44 @@ void pk_pymalloc_scan_free(struct pk_mem *m, struct pk_pymalloc_scan *s)
 {
     if (!s) return;
     pk_mem_scatter_end(m, s->bg);
-    free(s->arena_base);
-    free(s->arena_first);
+    free(s->arenas);
     free(s->pools);
     free(s->hdr);
     free(s);
 }
 
-static int count_arena(uint64_t base, uint64_t npools, void *arg)
+static int grow(void **v, size_t *cap, size_t need, size_t size)
 {
-    struct pk_pymalloc_scan *s = arg;
-    (void)base;
-    s->narenas++;
-    s->npools += npools;
-    return s->npools > s->max_pools ? -PK_E_INCONSISTENT : 0; /* more than memory holds */
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    void *p = realloc(*v, nc * size);
+    if (!p) return -1;
+    *v = p;
+    *cap = nc;
+    return 0;
 }
 
-static int list_arena(uint64_t base, uint64_t npools, void *arg)
+/* Counts an arena's pools and, while there are at most BG_POOLS_MAX, lists them for the
+   background read; past that the lists are dropped and the end call reads in batches. */
+static int collect_arena(uint64_t base, uint64_t npools, void *arg)
 {
     struct pk_pymalloc_scan *s = arg;
-    if (s->ia >= s->narenas || s->ip + npools > s->npools) return -PK_E_INCONSISTENT;
-    s->arena_base[s->ia] = base;
-    s->arena_first[s->ia++] = s->ip;
+    s->narenas++;
+    s->npools += npools;
+    if (s->npools > s->max_pools) return -PK_E_INCONSISTENT; /* more than memory holds */
+    if (!s->background) return 0;
+    if (s->npools > BG_POOLS_MAX) {
+        s->background = 0;
+        return 0;
+    }
+    if (grow((void **)&s->arenas, &s->arenas_cap, s->narenas, sizeof *s->arenas) < 0 ||
+        grow((void **)&s->pools, &s->pools_cap, s->npools, sizeof *s->pools) < 0)
+        return -PK_E_INTERNAL;
+    s->arenas[s->narenas - 1] = (struct arena_pools){base, s->npools - npools};
     for (uint64_t k = 0; k < npools; k++)
-        s->pools[s->ip++] = base + k * s->l->pool_size;
+        s->pools[s->npools - npools + k] = base + k * s->l->pool_size;
     return 0;
 }
 
@@ -202,20 +216,13 @@ int pk_pymalloc_begin(struct pk_mem *m, const struct pk_target *t, uint64_t inte
     if (s->hlen > POOL_HDR_MAX || PK_OFF(l, pool_count) + 4 > s->hlen || !l->pool_size)
         return pk_fail(e, PK_E_INTERNAL, "pymalloc pool header layout too large");
     s->max_pools = pk_maps_writable_bytes(pk_mem_maps(m)) / l->pool_size + 1;
-    if ((r = walk_arenas(m, l, &s->st, count_arena, s, e)) < 0) return r;
-    s->available = 1;
-    if (s->npools > BG_POOLS_MAX) return 0; /* batches at the end */
     s->background = 1;
-    size_t na = (size_t)s->narenas, np = (size_t)s->npools;
-    s->arena_base = malloc((na ? na : 1) * sizeof *s->arena_base);
-    s->arena_first = malloc((na ? na : 1) * sizeof *s->arena_first);
-    s->pools = malloc((np ? np : 1) * sizeof *s->pools);
-    s->hdr = malloc((np ? np : 1) * s->hlen);
-    if (!s->arena_base || !s->arena_first || !s->pools || !s->hdr)
+    if ((r = walk_arenas(m, l, &s->st, collect_arena, s, e)) < 0) return r;
+    s->available = 1;
+    if (!s->background) return 0; /* batches at the end */
+    size_t np = (size_t)s->npools;
+    if (!(s->hdr = malloc((np ? np : 1) * s->hlen)))
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    if ((r = walk_arenas(m, l, &s->st, list_arena, s, e)) < 0) return r;
-    if (s->ia != na || s->ip != np) /* the table changed between the walks: a running target */
-        return pk_fail(e, PK_E_INCONSISTENT, "pymalloc arena table changed while read");
     r = pk_mem_scatter_begin(m, s->pools, np, s->hlen, s->hdr, &s->bg);
     return r < 0 ? read_failed(r, e) : 0;
 }
@@ -232,10 +239,10 @@ static int finish(struct pk_pymalloc_scan *s, struct pk_err *e)
     int r = pk_mem_scatter_end(s->m, s->bg);
     s->bg = NULL;
     if (r < 0) return read_failed(r, e);
-    for (size_t a = 0; a < s->ia; a++) {
-        size_t first = (size_t)s->arena_first[a];
-        size_t end = a + 1 < s->ia ? (size_t)s->arena_first[a + 1] : (size_t)s->ip;
-        if (s->notes) pk_mem_note_chunk_run(s->m, s->arena_base[a], s->l->arena_size_bytes);
+    for (size_t a = 0; a < s->narenas; a++) {
+        size_t first = (size_t)s->arenas[a].first;
+        size_t end = a + 1 < s->narenas ? (size_t)s->arenas[a + 1].first : (size_t)s->npools;
+        if (s->notes) pk_mem_note_chunk_run(s->m, s->arenas[a].base, s->l->arena_size_bytes);
         if (add_pools(s, s->pools + first, s->hdr + first * s->hlen, end - first) < 0)
             return read_failed(-PK_E_INCONSISTENT, e);
     }

@@ -30,14 +30,7 @@ const char *pk_fd_kind_name(enum pk_fd_kind k)
 
 int pk_parse_fd(const char *s)
 {
-    if (!s || !*s) return -1;
-    long v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (*p - '0');
-        if (v > INT_MAX) return -1;
-    }
-    return (int)v;
+    return (int)pk_parse_decimal(s, INT_MAX);
 }
 
 /* "socket:[123]" -> 123. Returns 0 or -1. */

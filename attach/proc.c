@@ -83,7 +83,7 @@ int pk_proc_read_file(int procfd, const char *name, size_t max, char **out, size
     return 0;
 }
 
-long pk_parse_id(const char *s, long max)
+long pk_parse_decimal(const char *s, long max)
 {
     if (!s || !*s) return -1;
     long v = 0;
@@ -92,6 +92,12 @@ long pk_parse_id(const char *s, long max)
         v = v * 10 + (*p - '0');
         if (v > max) return -1;
     }
+    return v;
+}
+
+long pk_parse_id(const char *s, long max)
+{
+    long v = pk_parse_decimal(s, max);
     return v >= 1 ? v : -1;
 }
 

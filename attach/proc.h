@@ -33,7 +33,9 @@ struct pk_proc_status {
 int pk_proc_status_parse(const char *text, struct pk_proc_status *st);
 int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e);
 
-/* Parses a decimal id in [1, max]: the whole string must be digits. Returns -1 if invalid. */
+/* Parses a decimal number in [0, max]: the whole string must be digits. -1 if invalid. */
+long pk_parse_decimal(const char *s, long max);
+/* The same in [1, max], for ids (pids, counts). */
 long pk_parse_id(const char *s, long max);
 
 /* Parses exactly ndigits hex digits (ndigits 0: 1 to 16) at *pp into *v and advances *pp.

@@ -255,7 +255,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             o->streaming = 1;
             break;
         case OPT_GRAPH_PAUSE: {
-            long n = strcmp(optarg, "0") == 0 ? 0 : pk_parse_id(optarg, 3600 * 1000);
+            long n = pk_parse_decimal(optarg, 3600 * 1000);
             if (n < 0) return usage_error("--graph-pause needs milliseconds from 0 to 3600000");
             o->graph_pause_ms = (unsigned)n;
             break;

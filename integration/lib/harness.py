@@ -35,6 +35,20 @@ def check_eq(actual, expected, what):
         raise TestFailure("%s: pypeek says %r, the target says %r" % (what, actual, expected))
 
 
+# pypeek's documented exit codes (README "Exit codes", util/error.h)
+EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION, EXIT_NOT_CPYTHON = 1, 2, 3, 4
+EXIT_NO_DEBUG_INFO, EXIT_INCONSISTENT = 5, 6
+
+
+def expect(rc, out, err, code, phrases, what):
+    """pypeek must exit `code`, print nothing on stdout, and say every phrase on stderr."""
+    check_eq(rc, code, "exit code for %s (stderr: %r)" % (what, err.strip()))
+    check(out == "", "%s: unexpected output on stdout: %r" % (what, out[:200]))
+    for p in phrases:
+        check(p.lower() in err.lower(),
+              "%s: stderr should mention %r, it says: %r" % (what, p, err.strip()))
+
+
 class Target:
     """A fixture process. Its first stdout line is its own answer (JSON); it then blocks
     holding the GIL until release()."""

@@ -9,19 +9,11 @@ import signal
 import subprocess
 import time
 
-from harness import Skip, TestFailure, check, check_eq
+from harness import (EXIT_NO_PROCESS, EXIT_NOT_CPYTHON, EXIT_PERMISSION, Skip, TestFailure,
+                     check, check_eq, expect)
 from procstate import wait_until_frozen
 
-EXIT_NO_PROCESS, EXIT_PERMISSION, EXIT_NOT_CPYTHON = 2, 3, 4
 NOBODY = 65534
-
-
-def expect(rc, out, err, code, phrases, what):
-    check_eq(rc, code, "exit code for %s (stderr: %r)" % (what, err.strip()))
-    check(out == "", "%s: unexpected output on stdout: %r" % (what, out[:200]))
-    for p in phrases:
-        check(p.lower() in err.lower(),
-              "%s: stderr should mention %r, it says: %r" % (what, p, err.strip()))
 
 
 def state_of(pid):

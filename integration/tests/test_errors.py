@@ -6,18 +6,8 @@ import shutil
 import subprocess
 import tempfile
 
-from harness import DEBIAN_PYTHON, Skip, check, check_eq
-
-EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION, EXIT_NOT_CPYTHON, EXIT_NO_DEBUG_INFO = 1, 2, 3, 4, 5
-
-
-def expect(rc, out, err, code, phrases, what):
-    """pypeek must exit `code`, print nothing on stdout, and say every phrase on stderr."""
-    check_eq(rc, code, "exit code for %s (stderr: %r)" % (what, err.strip()))
-    check(out == "", "%s: unexpected output on stdout: %r" % (what, out[:200]))
-    for p in phrases:
-        check(p.lower() in err.lower(),
-              "%s: stderr should mention %r, it says: %r" % (what, p, err.strip()))
+from harness import (DEBIAN_PYTHON, EXIT_NO_DEBUG_INFO, EXIT_NO_PROCESS, EXIT_NOT_CPYTHON,
+                     EXIT_PERMISSION, EXIT_USAGE, Skip, check, check_eq, expect)
 
 
 def reaped_pid():

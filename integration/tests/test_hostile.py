@@ -11,10 +11,9 @@ import json
 import os
 import time
 
-from harness import check, check_eq
+from harness import EXIT_INCONSISTENT, check, check_eq
 from procstate import task_states
 
-EXIT_INCONSISTENT = 6
 BOUND = 60  # seconds: retries included, a corrupt heap must be reported well within this
 
 

@@ -9,6 +9,20 @@
 
 #include "attach/mem_internal.h"
 
+long pk_mem_readv_spans(pk_mem_source_fn fn, void *ctx, const struct iovec *local,
+                        const struct iovec *remote, size_t n)
+{
+    long done = 0;
+    for (size_t i = 0; i < n; i++) {
+        long got =
+            fn(ctx, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base, remote[i].iov_len);
+        if (got < 0) return got;
+        done += got;
+        if ((size_t)got < remote[i].iov_len) break;
+    }
+    return done;
+}
+
 static size_t clamp_cache(size_t bytes)
 {
     if (!bytes) bytes = DEFAULT_CACHE_BYTES;

@@ -33,6 +33,11 @@ struct pk_mem_stats {
     uint64_t ahead_used;  /* of which the walk used */
 };
 
+/* A vector read through a single-span source, span by span: the vector source's contract for
+   sources that have no vector call of their own. */
+long pk_mem_readv_spans(pk_mem_source_fn fn, void *ctx, const struct iovec *local,
+                        const struct iovec *remote, size_t n);
+
 struct pk_mem;
 
 /* maps must outlive the reader and describe every readable region: reads outside them fail

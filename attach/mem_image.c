@@ -252,15 +252,7 @@ static long image_read(void *ctx, uint64_t addr, void *buf, size_t len)
 
 static long image_readv(void *ctx, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-    long done = 0;
-    for (size_t i = 0; i < n; i++) {
-        long got = image_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base,
-                              remote[i].iov_len);
-        if (got < 0) return got;
-        done += got;
-        if ((size_t)got < remote[i].iov_len) break;
-    }
-    return done;
+    return pk_mem_readv_spans(image_read, ctx, local, remote, n);
 }
 
 static void image_free(void *ctx)

@@ -79,15 +79,7 @@ static long pid_source_readv(void *ctx, const struct iovec *local, const struct 
             break; /* fall back to one span at a time */
         }
     }
-    long done = 0;
-    for (size_t i = 0; i < n; i++) {
-        long got = pid_source_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base,
-                                   remote[i].iov_len);
-        if (got < 0) return got;
-        done += got;
-        if ((size_t)got < remote[i].iov_len) break;
-    }
-    return done;
+    return pk_mem_readv_spans(pid_source_read, ctx, local, remote, n);
 }
 
 /* Read-ahead's copy, run on the fetcher thread: process_vm_readv only, touching nothing the

@@ -36,14 +36,7 @@ static long fake_read(void *ctx, uint64_t addr, void *out, size_t len)
 
 static long fake_readv(void *ctx, const struct iovec *local, const struct iovec *remote, size_t n)
 {
-    long done = 0;
-    for (size_t i = 0; i < n; i++) {
-        long got = fake_read(ctx, (uint64_t)(uintptr_t)remote[i].iov_base, local[i].iov_base,
-                             remote[i].iov_len);
-        done += got;
-        if ((size_t)got < remote[i].iov_len) break;
-    }
-    return done;
+    return pk_mem_readv_spans(fake_read, ctx, local, remote, n);
 }
 
 static long fake_fetch(void *ctx, const struct iovec *local, const struct iovec *remote, size_t n)

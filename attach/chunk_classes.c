@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 #define NOTE_LOOKBACK 64 /* runs searched, newest first, for the run of a note */
 
 void pk_chunk_classes_init(struct pk_chunk_classes *cc, unsigned shift)
@@ -19,19 +21,6 @@ void pk_chunk_classes_free(struct pk_chunk_classes *cc)
     pk_chunk_classes_init(cc, cc->shift);
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*v, nc * size);
-    if (!p) return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
 void pk_chunk_classes_note_run(struct pk_chunk_classes *cc, uint64_t start, uint64_t len)
 {
     uint64_t cs = (uint64_t)1 << cc->shift;
@@ -40,8 +29,8 @@ void pk_chunk_classes_note_run(struct pk_chunk_classes *cc, uint64_t start, uint
     e = (e + cs - 1) & ~(cs - 1);
     size_t n = (size_t)((e - s) >> cc->shift);
     if (cc->nmask + n > PK_CHUNK_CLASSES_MAX ||
-        grow((void **)&cc->mask, &cc->mask_cap, cc->nmask + n, sizeof *cc->mask) < 0 ||
-        grow((void **)&cc->runs, &cc->runs_cap, cc->nruns + 1, sizeof *cc->runs) < 0) {
+        pk_grow((void **)&cc->mask, &cc->mask_cap, cc->nmask + n, sizeof *cc->mask) < 0 ||
+        pk_grow((void **)&cc->runs, &cc->runs_cap, cc->nruns + 1, sizeof *cc->runs) < 0) {
         cc->full = 1;
         return;
     }

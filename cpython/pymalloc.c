@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/grow.h"
+
 struct arena_state {
     uint64_t arenas;    /* struct arena_object * */
     uint64_t maxarenas; /* uint */
@@ -116,19 +118,6 @@ void pk_pymalloc_scan_free(struct pk_mem *m, struct pk_pymalloc_scan *s)
     free(s);
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    void *p = realloc(*v, nc * size);
-    if (!p) return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
 /* Counts an arena's pools and, while there are at most BG_POOLS_MAX, lists them for the
    background read; past that the lists are dropped and the end call reads in batches. */
 static int collect_arena(uint64_t base, uint64_t npools, void *arg)
@@ -142,8 +131,8 @@ static int collect_arena(uint64_t base, uint64_t npools, void *arg)
         s->background = 0;
         return 0;
     }
-    if (grow((void **)&s->arenas, &s->arenas_cap, s->narenas, sizeof *s->arenas) < 0 ||
-        grow((void **)&s->pools, &s->pools_cap, s->npools, sizeof *s->pools) < 0)
+    if (pk_grow((void **)&s->arenas, &s->arenas_cap, s->narenas, sizeof *s->arenas) < 0 ||
+        pk_grow((void **)&s->pools, &s->pools_cap, s->npools, sizeof *s->pools) < 0)
         return -PK_E_INTERNAL;
     s->arenas[s->narenas - 1] = (struct arena_pools){base, s->npools - npools};
     for (uint64_t k = 0; k < npools; k++)

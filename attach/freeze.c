@@ -2,6 +2,7 @@
 #include "attach/freeze.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -43,6 +44,26 @@ static int have_thread(const struct pk_freeze *f, pid_t tid)
     return 0;
 }
 
+/* True when the thread is gone or exiting: the kernel refuses to attach to an exiting task
+   with EPERM (ptrace_attach()), which is no permission problem. From /proc/PID/task/TID/stat:
+   the state (third field) and the flags (ninth, PF_EXITING = 0x4). */
+static int thread_exiting(int procfd, pid_t tid)
+{
+    char name[64], *text;
+    snprintf(name, sizeof name, "task/%d/stat", (int)tid);
+    if (pk_proc_read_file(procfd, name, 4096, &text, NULL, NULL) < 0) return 1;
+    int exiting = 0;
+    const char *p = strrchr(text, ')');
+    if (p) {
+        char state = 0;
+        unsigned long flags = 0;
+        if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) == 2)
+            exiting = state == 'Z' || state == 'X' || (flags & 0x4);
+    }
+    free(text);
+    return exiting;
+}
+
 /* Seize, interrupt and wait for one thread. Returns 1 stopped, 0 gone, or -PK_E_*. *seized is
    set once the thread is attached, also when cancel ends the wait before it stopped. */
 static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cancel, int *pending_sig,
@@ -51,15 +72,17 @@ static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cance
     *pending_sig = 0;
     *seized = 0;
     if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0) {
-        if (errno == ESRCH) return 0;
-        if (errno == EPERM) {
+        int err = errno;
+        if (err == ESRCH) return 0;
+        if (err == EPERM && thread_exiting(procfd, tid)) return 0;
+        if (err == EPERM) {
             int r = pk_fail(e, PK_E_PERMISSION, "attach: ptrace(PTRACE_SEIZE, %d): %s", (int)tid,
-                            strerror(errno));
+                            strerror(err));
             if (e && e->code == PK_E_PERMISSION) pk_eperm_annotate(procfd, 0, e);
             return r;
         }
         return pk_fail(e, PK_E_NO_PROCESS, "attach: ptrace(PTRACE_SEIZE, %d): %s", (int)tid,
-                       strerror(errno));
+                       strerror(err));
     }
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
         if (errno == ESRCH) return 0;

@@ -184,6 +184,14 @@ static uint64_t parse_kb(const char *p)
     return v * 1024;
 }
 
+/* A signal set as status prints it: "\t0000000000000200" (16 hex digits); 0 if malformed. */
+static void parse_sigset(const char *p, uint64_t *set)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (pk_parse_hex(&p, 16, set) < 0) *set = 0;
+}
+
 /* Example line: "State:\tS (sleeping)" */
 int pk_proc_status_parse(const char *text, struct pk_proc_status *st)
 {
@@ -214,6 +222,10 @@ int pk_proc_status_parse(const char *text, struct pk_proc_status *st)
             st->hwm_bytes = parse_kb(line + 6);
         } else if (!strncmp(line, "VmSwap:", 7)) {
             st->swap_bytes = parse_kb(line + 7);
+        } else if (!strncmp(line, "ShdPnd:", 7)) {
+            parse_sigset(line + 7, &st->shared_pending);
+        } else if (!strncmp(line, "SigBlk:", 7)) {
+            parse_sigset(line + 7, &st->main_blocked);
         }
         line = nl ? nl + 1 : NULL;
     }

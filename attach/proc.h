@@ -29,6 +29,9 @@ struct pk_proc_status {
     int threads;
     uint64_t rss_bytes, hwm_bytes, swap_bytes;
     int have_rss; /* 0 for kernel threads and zombies, which have no VmRSS line */
+    /* Signals pending for the whole process (ShdPnd) and those the main thread blocks
+       (SigBlk: /proc/PID/status speaks for the thread-group leader); bit n-1 is signal n. */
+    uint64_t shared_pending, main_blocked;
 };
 int pk_proc_status_parse(const char *text, struct pk_proc_status *st);
 int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e);

@@ -1,32 +1,39 @@
 #!/usr/bin/env python3
 """Runs pypeek's integration tests against real CPython processes.
 
-usage: run_tests.py --pypeek PATH [-k SUBSTRING]
+usage: run_tests.py --pypeek PATH [-k SUBSTRING] [--skips-allowed FILE]
 
 Every test_* function of integration/tests/test_*.py runs with a Context. The last line is
 "N passed, N failed, N skipped"; the exit code is non-zero if any test failed. Skips are
-listed with their reasons and never count as passes."""
+listed with their reasons and never count as passes.
+
+With --skips-allowed FILE (CI: integration/skips.allowed), the set of skipped tests must match
+the file: a skip no line allows fails the run, and so does a line for a test that must skip
+but ran (the list is stale). Each line is a test name (shell wildcards allowed), then its
+reason; a name prefixed with "?" may skip or run (an extra some machines have, such as pyenv's
+builds). Blank lines and lines starting with "#" are ignored."""
 import argparse
-import importlib.util
+import fnmatch
+import importlib
 import os
 import sys
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "lib"))
-import harness  # noqa: E402
+TESTS = os.path.join(HERE, "tests")
+# Test modules are imported by name, once: a test module that reuses another's tests
+# (test_matrix, test_stripped) gets the same module object as the runner.
+sys.path[:0] = [os.path.join(HERE, "lib"), TESTS]
+import harness  # noqa: E402 (needs the path above)
 
 
 def discover(pattern):
     tests = []
-    tdir = os.path.join(HERE, "tests")
-    for fn in sorted(os.listdir(tdir)):
+    for fn in sorted(os.listdir(TESTS)):
         if not (fn.startswith("test_") and fn.endswith(".py")):
             continue
-        spec = importlib.util.spec_from_file_location(fn[:-3], os.path.join(tdir, fn))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        mod = importlib.import_module(fn[:-3])
         for name in sorted(dir(mod)):
             if name.startswith("test_") and callable(getattr(mod, name)):
                 full = "%s::%s" % (fn[:-3], name)
@@ -35,16 +42,47 @@ def discover(pattern):
     return tests
 
 
+def read_allowed(path):
+    """[(pattern, may_run)] from a skips allow-list file."""
+    allowed = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name = line.split(None, 1)[0]
+            allowed.append((name.lstrip("?"), name.startswith("?")))
+    return allowed
+
+
+def check_skips(allowed, ran, skipped):
+    """Messages for every way the skipped set differs from the allow-list."""
+    problems = []
+    for name in skipped:
+        if not any(fnmatch.fnmatchcase(name, pat) for pat, _ in allowed):
+            problems.append("skipped but not allowed to skip: %s" % name)
+    for pat, may_run in allowed:
+        if may_run:
+            continue
+        selected = [n for n in ran if fnmatch.fnmatchcase(n, pat)]
+        for name in selected:
+            if name not in skipped:
+                problems.append("must skip here but ran (remove it from the list): %s" % name)
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pypeek", required=True)
     ap.add_argument("-k", dest="pattern", default="")
+    ap.add_argument("--skips-allowed", metavar="FILE",
+                    help="fail unless the skipped tests are exactly those FILE allows")
     a = ap.parse_args()
+    allowed = read_allowed(a.skips_allowed) if a.skips_allowed else None
     ctx = harness.Context(os.path.abspath(a.pypeek))
-    if os.geteuid() != 0 and not os.path.exists("/proc/sys/kernel/yama/ptrace_scope"):
-        pass
-    passed, failed, skipped = 0, [], []
+    passed, failed, skipped, ran = 0, [], [], []
     for name, fn in discover(a.pattern):
+        ran.append(name)
         t0 = time.monotonic()
         try:
             fn(ctx)
@@ -61,8 +99,13 @@ def main():
         print("ok   %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
     for name, why in skipped:
         print("SKIPPED (not counted as passed): %s: %s" % (name, why))
+    problems = []
+    if allowed is not None:
+        problems = check_skips(allowed, ran, {n for n, _ in skipped})
+        for p in problems:
+            print("SKIP LIST (%s): %s" % (a.skips_allowed, p))
     print("%d passed, %d failed, %d skipped" % (passed, len(failed), len(skipped)))
-    return 1 if failed else 0
+    return 1 if failed or problems else 0
 
 
 if __name__ == "__main__":

@@ -4,17 +4,18 @@ a Context. A test fails by raising; it skips by raising Skip (reported loudly, n
 as passed)."""
 import json
 import os
+import re
 import select
 import signal
 import subprocess
-import sys
 import time
+
+import procstate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 TARGETS = os.path.join(ROOT, "integration", "targets")
 DEBIAN_PYTHON = "/usr/bin/python3"
-RELEASE_RETRY = 2.0  # seconds after a release with no answer before checking it was lost
 
 
 class Skip(Exception):
@@ -35,9 +36,42 @@ def check_eq(actual, expected, what):
         raise TestFailure("%s: pypeek says %r, the target says %r" % (what, actual, expected))
 
 
-# pypeek's documented exit codes (README "Exit codes", util/error.h)
-EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION, EXIT_NOT_CPYTHON = 1, 2, 3, 4
-EXIT_NO_DEBUG_INFO, EXIT_INCONSISTENT = 5, 6
+def _exit_codes():
+    """pypeek's exit codes by error name, read from their one source: the PK_ERRORS table of
+    util/error.h (X(name, exit code, description))."""
+    with open(os.path.join(ROOT, "util", "error.h")) as f:
+        text = f.read()
+    codes = {m.group(1): int(m.group(2)) for m in re.finditer(r'X\((\w+), (\d+), "', text)}
+    if "USAGE" not in codes or "INCONSISTENT" not in codes:
+        raise RuntimeError("util/error.h: no PK_ERRORS table found")
+    return codes
+
+
+EXIT = _exit_codes()
+EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION = EXIT["USAGE"], EXIT["NO_PROCESS"], EXIT["PERMISSION"]
+EXIT_NOT_CPYTHON, EXIT_NO_DEBUG_INFO = EXIT["NOT_PYTHON"], EXIT["NO_LAYOUT"]
+EXIT_INCONSISTENT, EXIT_INTERNAL = EXIT["INCONSISTENT"], EXIT["INTERNAL"]
+
+
+def check_left_alone(pid, what, stopped=False, tracer=0, settle=5.0):
+    """pypeek must leave the target as it found it: every thread running or sleeping (not in
+    a ptrace or group stop, t/T), or with stopped=True every thread in its group stop (T),
+    and none traced by anyone but `tracer`. Facts from /proc/PID/task/*/status. A thread
+    released into a group stop runs briefly before it stops again: with stopped=True the
+    state is polled for up to `settle` seconds."""
+    def wrong(states):
+        return {t: s for t, s in states.items()
+                if s[1] != tracer or (s[0] != "T" if stopped else s[0] in "tT")}
+    states = procstate.task_states(pid)
+    deadline = time.monotonic() + settle
+    while stopped and states and wrong(states) and time.monotonic() < deadline:
+        time.sleep(0.001)
+        states = procstate.task_states(pid)
+    check(states, "%s: the target is gone" % what)
+    bad = wrong(states)
+    check(not bad, "%s: threads (state, TracerPid) should all be %s: %s"
+          % (what, "stopped (T) and untraced" if stopped else "not stopped and not traced"
+             if not tracer else "not stopped, traced by %d" % tracer, bad))
 
 
 def expect(rc, out, err, code, phrases, what):
@@ -51,7 +85,8 @@ def expect(rc, out, err, code, phrases, what):
 
 class Target:
     """A fixture process. Its first stdout line is its own answer (JSON); it then blocks
-    holding the GIL until release()."""
+    holding the GIL in a read of its stdin (targets/oracle.py) until release() writes a byte
+    there: nothing is lost or early, whenever either side gets to run."""
 
     def __init__(self, argv, env=None, timeout=120):
         self.argv = argv
@@ -60,12 +95,12 @@ class Target:
         full_env["PYTHONDONTWRITEBYTECODE"] = "1"
         if env:
             full_env.update(env)
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=full_env, start_new_session=True)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=full_env,
+                                     start_new_session=True)
         self.pid = self.proc.pid
         self.timeout = timeout
         self._buf = b""
-        self._released_at = None
 
     def read_line(self, timeout=None):
         """Next stdout line as JSON; waits on the pipe (no sleeps), fails on EOF/timeout."""
@@ -74,10 +109,10 @@ class Target:
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TestFailure("target %s gave no answer within the timeout" % self.argv)
-            r, _, _ = select.select([fd], [], [], min(left, RELEASE_RETRY))
+                raise TestFailure("target %s gave no answer within %.0fs"
+                                  % (self.argv, timeout or self.timeout))
+            r, _, _ = select.select([fd], [], [], left)
             if not r:
-                self._release_again_if_lost()
                 continue
             chunk = os.read(fd, 65536)
             if not chunk:
@@ -85,39 +120,15 @@ class Target:
                 raise TestFailure("target %s exited before answering: %s" % (self.argv, err))
             self._buf += chunk
         line, self._buf = self._buf.split(b"\n", 1)
-        self._released_at = None
         return json.loads(line)
 
     def release(self):
-        os.kill(self.pid, signal.SIGUSR1)
-        self._released_at = time.monotonic()
+        """Lets the target go on from its current oracle.report_and_block()."""
+        self.proc.stdin.write(b"\n")
+        self.proc.stdin.flush()
 
-    def _release_again_if_lost(self):
-        """The oracle writes its line, then calls pause(): a release that lands between the
-        two runs the handler before pause() starts, and pause() waits for good. A target still
-        blocked in pause() seconds after a release lost it (a delivered signal ends pause at
-        once), so it is sent again; only then, so no later pause is released early."""
-        if self._released_at is None or time.monotonic() - self._released_at < RELEASE_RETRY:
-            return
-        try:
-            with open("/proc/%d/task/%d/syscall" % (self.pid, self.pid)) as f:
-                nr = f.read().split()[0]
-        except (OSError, IndexError):
-            return
-        if os.uname().machine == "x86_64" and nr == "34":  # __NR_pause
-            print("    (release lost: target %d still in pause(); sending it again)" % self.pid)
-            self.release()
-
-    def thread_states(self):
-        states = {}
-        for tid in os.listdir("/proc/%d/task" % self.pid):
-            try:
-                with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as f:
-                    stat = f.read()
-                states[int(tid)] = stat[stat.rindex(")") + 2]
-            except (FileNotFoundError, ProcessLookupError):
-                pass
-        return states
+    def check_left_alone(self, what, **kw):
+        check_left_alone(self.pid, what, **kw)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -126,9 +137,12 @@ class Target:
             except ProcessLookupError:
                 pass
         self.proc.wait()
-        for s in (self.proc.stdout, self.proc.stderr):
+        for s in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             if s:
-                s.close()
+                try:
+                    s.close()
+                except BrokenPipeError:  # a release byte the target never read
+                    pass
 
     def __enter__(self):
         return self

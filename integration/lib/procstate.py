@@ -53,3 +53,28 @@ def wait_until_frozen(p, pid, limit):
         if any_stopped(pid):
             return True
     return False
+
+
+def describe_threads(pid):
+    """Each thread's state, wait channel, system call, signal masks and tracer, one line per
+    thread: what a test prints when a target stops answering."""
+    lines = []
+    try:
+        tids = sorted(os.listdir("/proc/%d/task" % pid), key=int)
+    except FileNotFoundError:
+        return "process %d is gone" % pid
+    for tid in tids:
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "status") as f:
+                st = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            with open(base + "wchan") as f:
+                wchan = f.read()
+            with open(base + "syscall") as f:
+                syscall = f.read().split(" ", 1)[0].strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        lines.append("tid %s: %s wchan=%s syscall=%s SigBlk=%s SigPnd=%s ShdPnd=%s TracerPid=%s"
+                     % (tid, st["State"].strip(), wchan, syscall, st["SigBlk"].strip(),
+                        st["SigPnd"].strip(), st["ShdPnd"].strip(), st["TracerPid"].strip()))
+    return "\n".join(lines)

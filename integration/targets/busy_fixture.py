@@ -1,6 +1,11 @@
 """Busy target: 4 threads allocate and free containers (and make cycles for the collector) in
 a loop. Prints {"pid": ..., "ready": true} once the threads run; on each SIGUSR1 prints the
-threads' iteration counters so a test can see they still make progress."""
+threads' iteration counters so a test can see they still make progress.
+
+No thread blocks SIGUSR1, as in most services: the kernel hands a signal to the main thread
+when it can take it, and the handler runs only there. The main thread sleeps in Event.wait(),
+which only a signal to the main thread itself interrupts, so a SIGUSR1 taken by a worker is
+never answered: test_busy.py relies on that to show pypeek leaves signals to the main thread."""
 import json
 import os
 import signal

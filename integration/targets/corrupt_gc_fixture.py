@@ -50,5 +50,5 @@ else:
     raise SystemExit("unknown corruption %r" % mode)
 out["a"], out["b"] = ha, hb
 os.write(1, (json.dumps(out) + "\n").encode())
-while True:
-    oracle._pause()  # holding the GIL: no Python code runs, nothing touches the lists
+while oracle.wait_for_release():  # holding the GIL: no Python code runs, nothing touches the lists
+    pass

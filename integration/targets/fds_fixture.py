@@ -179,10 +179,7 @@ def keep_one(path, keep):
 
 def main():
     what = sys.argv[1]
-    # stdin is whatever the test runner had; make it a known device
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
+    # stdin is the harness's release pipe (oracle.py), listed like every other fd
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 4096 and (hard == resource.RLIM_INFINITY or hard >= 4096):
         resource.setrlimit(resource.RLIMIT_NOFILE, (4096, hard))

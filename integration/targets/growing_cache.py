@@ -7,7 +7,8 @@ snapshot/diff/watch tests (issue 7).
                    holds, counted with no live temporaries), so a test can tell which types
                    grew and which stayed flat during a pypeek watch
   --hold-at N,M..  at those ticks, state the census of CacheEntry and Config through the
-                   oracle (one JSON line on stdout) and block holding the GIL until SIGUSR1
+                   oracle (one JSON line on stdout) and block holding the GIL until
+                   released (a byte on stdin)
 
 Runs until killed (or --ticks N)."""
 import argparse

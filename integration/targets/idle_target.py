@@ -1,5 +1,6 @@
 """Smallest oracle target: states which interpreter runs it and where its stdlib came from,
-then blocks holding the GIL until SIGUSR1 (see oracle.py). Used by the error-path tests."""
+then blocks holding the GIL until released (a byte on stdin, see oracle.py). Used by the
+error-path tests."""
 import os
 import sys
 

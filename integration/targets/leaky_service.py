@@ -16,7 +16,7 @@ with its own counts, so a test can compare them with pypeek's. Memory is bounded
 pattern stops growing at --max-objects (default: 192 MiB worth of payloads, so the whole
 process stays well below 300 MiB), --max-files caps open files. SIGTERM/SIGINT stop it cleanly.
 With --hold-after N it stops leaking after N ticks and reports its census through oracle.py
-(one JSON line on stdout, then it blocks holding the GIL until SIGUSR1).
+(one JSON line on stdout, then it blocks holding the GIL until released: a byte on stdin).
 """
 import argparse
 import gc
@@ -151,7 +151,8 @@ def parse_args(argv):
                     help="gc.set_debug(gc.DEBUG_SAVEALL): collected cycles go to gc.garbage")
     ap.add_argument("--hold-after", type=int, default=0, metavar="N",
                     help="after N ticks stop leaking, print the census via oracle.py on "
-                    "stdout and block holding the GIL until SIGUSR1, then exit")
+                    "stdout and block holding the GIL until released (a byte on stdin), "
+                    "then exit")
     a = ap.parse_args(argv)
     if a.rate < 0 or a.file_rate < 0 or a.payload < 0 or a.tick <= 0:
         ap.error("--rate, --file-rate and --payload must be >= 0 and --tick > 0")

@@ -6,30 +6,31 @@ runs while pypeek reads it:
     facts = {...}                      # anything the fixture wants to report
     oracle.report_and_block(facts)     # measures gc state last, prints one JSON line, blocks
 
-The blocking call is libc pause() through ctypes.PyDLL (PyDLL keeps the GIL) with no arguments,
-so the call allocates no GC-tracked object. The test releases the target with SIGUSR1. Nothing
-GC-tracked is allocated between the measurement and the pause: the gc counts the target prints
-are the ones pypeek must see.
+The blocking call is libc getchar() through ctypes.PyDLL (PyDLL keeps the GIL): a read() of
+stdin, which the test harness makes a pipe (integration/lib/harness.py Target); the test
+releases the target by writing a byte to it. A byte written before the target reads is kept by
+the pipe, so a release is never lost nor early (a signal + pause() could be lost between the
+answer and the pause). getchar() takes no argument, so the call allocates nothing: no argument
+tuple nor ctypes object, none GC-tracked. Nothing GC-tracked is allocated between the
+measurement and the read: the gc counts the target prints are the ones pypeek must see.
 """
 import ctypes
 import gc
 import json
 import os
-import signal
 import sys
 
 _libc = ctypes.PyDLL(None)
-_pause = _libc.pause
-_pause.argtypes = []
-_pause.restype = ctypes.c_int
-_released = [0]
+_getchar = _libc.getchar
+_getchar.argtypes = []
+_getchar.restype = ctypes.c_int
 
 
-def _on_release(signum, frame):
-    _released[0] += 1
-
-
-signal.signal(signal.SIGUSR1, _on_release)
+def wait_for_release():
+    """Blocks holding the GIL until the test releases the target (one byte on stdin); False
+    when stdin is at its end (the test is gone). For fixtures that are not measured: the call
+    of this function itself may allocate (a frame on 3.9/3.10), report_and_block does not."""
+    return _getchar() != -1
 
 
 def type_name(t):
@@ -85,7 +86,7 @@ def reach(starts, main_dict=None, skip_key=None):
 
 def report_and_block(facts, out=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
-    the GIL until SIGUSR1. Returns after the release.
+    the GIL until the test releases it (a byte on stdin). Returns after the release.
 
     The collector is disabled while measuring so no collection moves objects or changes the
     stats between the measurement and the pause; it is re-enabled (if it was) before blocking.
@@ -127,5 +128,4 @@ def report_and_block(facts, out=None):
     if was_enabled:
         gc.enable()
     os.write(out.fileno(), line.encode())
-    _pause()
-    return _released[0]
+    _getchar()

@@ -2,7 +2,6 @@
 newlines), a qualname with a lone surrogate (not encodable as UTF-8), a 100 kB name, a module
 name with an OSC title sequence, each with a known number of instances, and an open file
 whose name holds a newline and an escape. States its own census and blocks (oracle)."""
-import json
 import os
 import tempfile
 

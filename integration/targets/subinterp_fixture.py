@@ -2,7 +2,8 @@
 own GIL, GC state and obmalloc) each build their own objects and state their own gc answers.
 The subinterpreter runs in a second thread, measures itself last and then blocks in os.read
 (nothing runs in it while blocked); the main interpreter then blocks holding its GIL through
-oracle.report_and_block. Released by SIGUSR1; then the subinterpreter is let go and destroyed."""
+oracle.report_and_block. Released by a byte on stdin (oracle.py); then the subinterpreter is
+let go and destroyed."""
 import json
 import os
 import threading

@@ -10,16 +10,10 @@ import subprocess
 import time
 
 from harness import (EXIT_NO_PROCESS, EXIT_NOT_CPYTHON, EXIT_PERMISSION, Skip, TestFailure,
-                     check, check_eq, expect)
+                     check, check_eq, check_left_alone, expect)
 from procstate import wait_until_frozen
 
 NOBODY = 65534
-
-
-def state_of(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        stat = f.read()
-    return stat[stat.rindex(")") + 2]
 
 
 def status_field(pid, name):
@@ -28,17 +22,6 @@ def status_field(pid, name):
             if line.startswith(name + ":"):
                 return line.split(":", 1)[1].strip()
     return None
-
-
-def check_not_stopped(pid, what):
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                stat = f.read()
-        except FileNotFoundError:
-            continue
-        check(stat[stat.rindex(")") + 2] not in "tT", "%s: thread %s left stopped: %s"
-              % (what, tid, stat))
 
 
 def kernel_thread_pid():
@@ -93,7 +76,7 @@ def test_permission_denied_explains_what_to_do(ctx):
                            timeout=60)
         expect(p.returncode, p.stdout.decode(), p.stderr.decode(), EXIT_PERMISSION,
                ["CAP_SYS_PTRACE"], "--json as uid %d" % NOBODY)
-        check_not_stopped(t.pid, "after the refused attach")
+        check_left_alone(t.pid, "after the refused attach")
 
 
 def test_already_traced_names_the_tracer(ctx):
@@ -118,7 +101,7 @@ def test_already_traced_names_the_tracer(ctx):
             tracer.send_signal(signal.SIGTERM)
             tracer.wait(timeout=20)
         check_eq(status_field(t.pid, "TracerPid"), "0", "TracerPid after strace detached")
-        check_not_stopped(t.pid, "after pypeek was refused")
+        check_left_alone(t.pid, "after pypeek was refused")
 
 
 def test_target_execs_while_being_read(ctx):
@@ -139,7 +122,7 @@ def test_target_execs_while_being_read(ctx):
             outcomes.append((delay_ms, p.returncode, exe))
             check(p.returncode in (0, 2, 4), "exec after %d ms: pypeek exited %d: %s"
                   % (delay_ms, p.returncode, err.strip()))
-            check_not_stopped(t.pid, "exec after %d ms" % delay_ms)
+            check_left_alone(t.pid, "exec after %d ms" % delay_ms)
             if p.returncode == 2 and exe == "sleep":
                 expect(p.returncode, out, err, EXIT_NO_PROCESS, ["exec", str(t.pid)],
                        "a target that exec'd while being read")

@@ -1,12 +1,14 @@
 """_Py_DebugOffsets (3.13+): pypeek validates its cookie and version and compares every offset
 it shares with the DWARF layout. On Debian's 3.13, 3.14 and 3.15 they agree (the layout source
 says so); on a copy of 3.13 whose _Py_DebugOffsets.interpreter_state.gc was altered, pypeek
-warns naming that field and still reads the heap exactly by DWARF."""
+warns naming that field and still reads the heap exactly by DWARF. Each census is compared
+with the census fixture's own answer (census_check.compare_census)."""
 import os
 import shutil
 import struct
 import subprocess
 
+from census_check import compare_census
 from harness import Skip, Target, TARGETS, check, check_eq
 from interpreters import by_name
 
@@ -27,6 +29,7 @@ def agrees_on(ctx, name):
           "layout source does not say _Py_DebugOffsets was checked: %s" % src)
     check(not any("_Py_DebugOffsets" in w for w in snap.get("warnings", [])),
           "warnings: %s" % snap.get("warnings"))
+    compare_census(snap, truth, name)
 
 
 def test_debug_offsets_agree_debian_3_13(ctx):
@@ -43,9 +46,10 @@ def test_debug_offsets_agree_debian_3_15(ctx):
 
 def test_debug_offsets_absent_before_3_13(ctx):
     argv, env = by_name("debian-3.11").resolve()
-    _, snap = census_snapshot(ctx, argv, env)
+    truth, snap = census_snapshot(ctx, argv, env)
     check("_Py_DebugOffsets" not in snap["target"]["layout_source"],
           "3.11 has no _Py_DebugOffsets: %s" % snap["target"]["layout_source"])
+    compare_census(snap, truth, "debian-3.11")
 
 
 def section_file_offset(path, name):
@@ -100,7 +104,6 @@ def test_debug_offsets_mismatch_is_a_warning_naming_the_field(ctx):
         check("agree with _Py_DebugOffsets" not in snap["target"]["layout_source"],
               "layout source claims agreement: %s" % snap["target"]["layout_source"])
         # DWARF wins: the census is still exact
-        check_eq([g["objects"] for g in snap["gc"]["generations"]], truth["gc_generations"],
-                 "objects per generation")
+        compare_census(snap, truth, "3.13 with an altered _Py_DebugOffsets")
     finally:
         os.unlink(patched)

@@ -13,20 +13,10 @@ import time
 import urllib.request
 
 import pythons_cache as pc
+import test_census
+import test_gc
 from harness import Skip, check, check_eq
-
-def _helpers():
-    import importlib.util
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_stripped.py")
-    spec = importlib.util.spec_from_file_location("debuginfod_stripped_helpers", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_h = _helpers()
-CleanCache, StrippedInterpreter, _load = _h.CleanCache, _h.StrippedInterpreter, _h._load
-_record_name, _tree_python, strip_copy = _h._record_name, _h._tree_python, _h.strip_copy
+from stripped import CleanCache, StrippedInterpreter, record_name, strip_copy, tree_python
 
 MINORS = [s["minor"] for s in pc.DEBIAN]
 
@@ -99,7 +89,7 @@ def test_debuginfod_fetch_then_fallback(ctx):
     trees = []
     for m in MINORS:
         try:
-            info, argv, _ = _tree_python(m)
+            info, argv, _ = tree_python(m)
         except Skip as s:
             print("  skip 3.%d: %s" % (m, s))
             continue
@@ -118,8 +108,8 @@ def test_debuginfod_fetch_then_fallback(ctx):
             os.makedirs(d)
             copies[m] = strip_copy(argv[-1], d, True)
             server.wait_for(_build_id(copies[m]))
-        census = _load("test_census").test_census_matches_target
-        gc_plain = _load("test_gc").test_gc_plain
+        census = test_census.test_census_matches_target
+        gc_plain = test_gc.test_gc_plain
         for m, info, argv, _ in trees:
             interp = StrippedInterpreter(m, copies[m])
             client_cache = os.path.join(work, "client-cache-3.%d" % m)
@@ -141,7 +131,7 @@ def test_debuginfod_fetch_then_fallback(ctx):
                     t.read_line()
                     snap = ctx.snapshot(t.pid)
                     check_eq(snap["target"]["layout_source"],
-                             "record:%s (build-id match)" % _record_name(info),
+                             "record:%s (build-id match)" % record_name(info),
                              "3.%d with the server stopped: layout_source" % m)
                     warns = snap.get("warnings", [])
                     check(any("debuginfod" in w and "built-in layout records" in w

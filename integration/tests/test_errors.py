@@ -7,7 +7,8 @@ import subprocess
 import tempfile
 
 from harness import (DEBIAN_PYTHON, EXIT_NO_DEBUG_INFO, EXIT_NO_PROCESS, EXIT_NOT_CPYTHON,
-                     EXIT_PERMISSION, EXIT_USAGE, Skip, check, check_eq, expect)
+                     EXIT_PERMISSION, EXIT_USAGE, Skip, check, check_eq, check_left_alone,
+                     expect)
 
 
 def reaped_pid():
@@ -53,9 +54,7 @@ def test_sleep_is_not_cpython(ctx):
         rc, out, err = ctx.run_pypeek(p.pid)
         expect(rc, out, err, EXIT_NOT_CPYTHON, ["not a CPython process", str(p.pid)],
                "a sleep process")
-        with open("/proc/%d/stat" % p.pid) as f:
-            stat = f.read()
-        check(stat[stat.rindex(")") + 2] not in "tT", "sleep left stopped: %s" % stat)
+        check_left_alone(p.pid, "sleep after pypeek")
     finally:
         p.kill()
         p.wait()
@@ -153,6 +152,4 @@ def test_no_debug_info(ctx):
             rc, out, err = ctx.run_pypeek("--json", t.pid, env=no_records)
             expect(rc, out, err, EXIT_NO_DEBUG_INFO, ["python%s-dbg" % minor],
                    "--json, an interpreter without debug info")
-            states = t.thread_states()
-            check(all(s not in "tT" for s in states.values()),
-                  "target left stopped after pypeek failed: %s" % states)
+            t.check_left_alone("after pypeek failed")

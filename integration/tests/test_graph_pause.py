@@ -23,8 +23,7 @@ def test_graph_pause_bound_skips_the_graph(ctx):
         for name in ("__main__.User", "__main__.Slotted", "list"):
             check_eq(type_entry(snap, name)["count"], truth["types"][name]["count"],
                      name + " count with the graph skipped")
-        states = t.thread_states()
-        check(all(s not in "tT" for s in states.values()), "threads left stopped: %s" % states)
+        t.check_left_alone("after pypeek with the graph skipped")
         rc, text, err = ctx.run_pypeek(t.pid, "--streaming", "--graph-pause", "1")
         check(rc == 0 and "object graph skipped" in text + err,
               "text report does not say the graph was skipped")

@@ -1,32 +1,21 @@
 """The version matrix: every oracle test (census, GC state and garbage, fds) on each
 interpreter of integration/lib/interpreters.py, with the same exact equality as on the host's
 python3. One test function per (interpreter, test) is generated here, so a failure names both;
-an interpreter that is absent is skipped with the reason."""
-import importlib.util
-import os
-
+an interpreter that is absent is skipped with the reason. The oracle test modules are imported
+once, by name (run_tests.py puts integration/tests on the path): the runner and the matrix
+share them."""
+import test_census
+import test_fds
+import test_gc
+import test_graph
 from interpreters import MATRIX
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 # Oracle test modules whose test functions start their targets without naming a python.
-MODULES = ("test_census", "test_gc", "test_fds", "test_graph")
-
-
-def _load(name):
-    path = os.path.join(HERE, name + ".py")
-    if not os.path.exists(path):
-        return None
-    spec = importlib.util.spec_from_file_location("matrix_" + name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+MODULES = (test_census, test_gc, test_fds, test_graph)
 
 
 def _oracle_tests():
-    for name in MODULES:
-        mod = _load(name)
-        if mod is None:
-            continue
+    for mod in MODULES:
         for fn_name in sorted(dir(mod)):
             fn = getattr(mod, fn_name)
             # tests bound to one interpreter (pyenv_*) are not parametrised

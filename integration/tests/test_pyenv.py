@@ -5,13 +5,8 @@ import os
 import re
 
 from census_check import check_census
-from harness import Skip, check, check_eq
+from harness import check, check_eq
 from pyenv import pyenv_python
-
-# Versions that fail for a reason not fixed yet: {minor: reason}. They still run their test
-# up to the Skip, so the reason is reported loudly on every run.
-KNOWN_FAILURES = {}
-
 
 def mapped_libpython(pid, minor):
     """The libpython the target really mapped, from /proc/PID/maps."""
@@ -25,8 +20,6 @@ def mapped_libpython(pid, minor):
 
 def census_on_pyenv(ctx, minor):
     python = pyenv_python(minor)
-    if minor in KNOWN_FAILURES:
-        raise Skip("known failure on %s: %s" % (python, KNOWN_FAILURES[minor]))
     with ctx.start_target("census_fixture.py", python=python) as t:
         truth = t.read_line()
         lib = mapped_libpython(t.pid, minor)

@@ -59,8 +59,7 @@ def test_snapshot_file_is_complete_and_atomic(ctx):
         check_eq(_leftovers(d, ["snap.json"]), [], "files left after a failed snapshot")
         rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", os.path.join(d, "no", "such.json"))
         check(rc == 8 and "no/such.json" in err, "unwritable -o: exit %d, %r" % (rc, err))
-        states = t.thread_states()
-        check(all(s not in "tT" for s in states.values()), "threads left stopped: %s" % states)
+        t.check_left_alone("after pypeek")
 
 
 def _hold(t):
@@ -188,8 +187,7 @@ def test_watch_ctrl_c_prints_the_summary_so_far(ctx):
         check(summary["samples"] >= 3, "samples before Ctrl-C: %d" % summary["samples"])
         check_eq(summary["interrupted"], True, "interrupted")
         check(b"interrupted" in err, "no interruption message: %r" % err)
-        states = t.thread_states()
-        check(all(s not in "tT" for s in states.values()), "threads left stopped: %s" % states)
+        t.check_left_alone("after pypeek")
 
 
 def _parse_prom(text):

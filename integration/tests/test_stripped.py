@@ -9,111 +9,23 @@
   (pyenv 3.13.0 against Debian's 3.13.5), are rejected by validation rather than used.
 No debug file is reachable for the copies: they live in a temporary directory, and pypeek runs
 with an empty layout cache (XDG_CACHE_HOME)."""
-import importlib.util
-import json
 import os
-import shutil
-import subprocess
 import tempfile
 
 import pythons_cache as pc
-from harness import Skip, check, check_eq
-from interpreters import Interpreter
+import test_census
+import test_gc
+from census_check import compare_census
+from harness import EXIT_NO_DEBUG_INFO, Skip, check, check_eq
 from pyenv import pyenv_python
+from stripped import CleanCache, StrippedInterpreter, record_name, strip_copy, tree_python
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 RECORDS = os.path.join(ROOT, "symbols", "records")
 MINORS = [s["minor"] for s in pc.DEBIAN]
-ORACLES = (("test_census", "test_census_matches_target"), ("test_gc", "test_gc_plain"),
-           ("test_gc", "test_gc_saveall_garbage"), ("test_gc", "test_gc_freeze"))
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location("stripped_" + name, os.path.join(HERE, name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _tree_python(minor):
-    cache = pc.cache_dir()
-    info = pc.tree_info(cache, minor)
-    if not info:
-        raise Skip("Debian CPython 3.%d is not in %s: run integration/pythons fetch 3.%d"
-                   % (minor, cache, minor))
-    return info, pc.command(cache, minor), pc.environment(cache, minor)
-
-
-def _need(tool, package):
-    if shutil.which(tool) is None:
-        raise Skip("%s is not installed (Debian package %s)" % (tool, package))
-
-
-def _sections(path):
-    p = subprocess.run(["readelf", "-S", "-W", path], capture_output=True, text=True, check=True)
-    return {line.split("]", 1)[1].split()[0] for line in p.stdout.splitlines()
-            if line.strip().startswith("[") and "]" in line and line.split("]", 1)[1].split()}
-
-
-def strip_copy(src, dest_dir, keep_build_id):
-    """eu-strip's copy of src (no DWARF, no .symtab); without its build-id note and
-    .gnu_debuglink too unless keep_build_id."""
-    _need("eu-strip", "elfutils")
-    out = os.path.join(dest_dir, os.path.basename(src))
-    subprocess.run(["eu-strip", "--remove-comment", "-o", out, src], check=True)
-    if not keep_build_id:
-        _need("objcopy", "binutils")
-        subprocess.run(["objcopy", "--remove-section", ".note.gnu.build-id",
-                        "--remove-section", ".gnu_debuglink", out], check=True)
-    secs = _sections(out)
-    check(".debug_info" not in secs and ".symtab" not in secs,
-          "test set-up: %s still has DWARF or a symbol table" % out)
-    check((".note.gnu.build-id" in secs) == keep_build_id,
-          "test set-up: build-id note present=%s" % (".note.gnu.build-id" in secs))
-    return out
-
-
-class StrippedInterpreter(Interpreter):
-    """A Debian tree's interpreter run from a stripped copy (the tree's loader, libraries and
-    stdlib)."""
-
-    def __init__(self, minor, copy):
-        Interpreter.__init__(self, "stripped-3.%d" % minor, "debian", minor)
-        self.copy = copy
-
-    def resolve(self):
-        _, argv, env = _tree_python(self.minor)
-        return argv[:-1] + [self.copy], env
-
-
-class CleanCache:
-    """An empty layout cache for pypeek (set in this process's environment, which run_pypeek
-    passes on), and the built-in records switch."""
-
-    def __init__(self, **extra):
-        self.extra = extra
-
-    def __enter__(self):
-        self.dir = tempfile.mkdtemp(prefix="pypeek-xdg-")
-        self.saved = {k: os.environ.get(k) for k in ["XDG_CACHE_HOME", "DEBUGINFOD_URLS"] +
-                      list(self.extra)}
-        os.environ["XDG_CACHE_HOME"] = self.dir
-        os.environ.pop("DEBUGINFOD_URLS", None)
-        os.environ.update(self.extra)
-        return self
-
-    def __exit__(self, *exc):
-        for k, v in self.saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _record_name(info):
-    return "%s-%s" % (info["python_version"], info["suite"])
+ORACLES = (test_census.test_census_matches_target, test_gc.test_gc_plain,
+           test_gc.test_gc_saveall_garbage, test_gc.test_gc_freeze)
 
 
 def test_records_match_dwarf(ctx):
@@ -122,11 +34,11 @@ def test_records_match_dwarf(ctx):
     present = []
     for minor in MINORS:
         try:
-            info, argv, _ = _tree_python(minor)
+            info, argv, _ = tree_python(minor)
         except Skip as s:
             print("  skip 3.%d: %s" % (minor, s))
             continue
-        name = _record_name(info) + ".layout"
+        name = record_name(info) + ".layout"
         rc, out, err = ctx.run_pypeek("layout", "dump", argv[-1])
         check(rc == 0, "pypeek layout dump %s exited %d: %s" % (argv[-1], rc, err))
         path = os.path.join(RECORDS, name)
@@ -144,8 +56,8 @@ def test_records_match_dwarf(ctx):
 
 
 def _stripped_oracles(ctx, minor, keep_build_id):
-    info, argv, _ = _tree_python(minor)
-    name = _record_name(info)
+    info, argv, _ = tree_python(minor)
+    name = record_name(info)
     with tempfile.TemporaryDirectory(prefix="pypeek-stripped-") as d, CleanCache():
         copy = strip_copy(argv[-1], d, keep_build_id)
         interp = StrippedInterpreter(minor, copy)
@@ -158,8 +70,8 @@ def _stripped_oracles(ctx, minor, keep_build_id):
             check(any("no debug info" in w and name in w for w in snap.get("warnings", [])),
                   "no warning about the record: %s" % snap.get("warnings"))
         if keep_build_id or minor >= 12:
-            for mod_name, fn_name in ORACLES:
-                getattr(_load(mod_name), fn_name)(ctx.on(interp))
+            for oracle_test in ORACLES:
+                oracle_test(ctx.on(interp))
         else:
             _oracles_without_pymalloc(ctx.on(interp))
         check(not os.listdir(os.environ["XDG_CACHE_HOME"]),
@@ -170,8 +82,7 @@ def _oracles_without_pymalloc(ctx):
     """3.9-3.11 from another build's record: pymalloc's counters are file-local statics only
     the build's own symbol table names, so memory.pymalloc is absent (and a warning says so);
     everything else must still equal the target's own answers."""
-    _load("test_census").test_census_matches_target(ctx)
-    gc_mod = _load("test_gc")
+    test_census.test_census_matches_target(ctx)
     for scenario in ("plain", "saveall", "freeze"):
         with ctx.start_target("gc_fixture.py", scenario) as t:
             truth = t.read_line()
@@ -180,7 +91,7 @@ def _oracles_without_pymalloc(ctx):
             check(any("pymalloc statistics unavailable" in w for w in snap.get("warnings", [])),
                   "no warning about pymalloc: %s" % snap.get("warnings"))
             snap["memory"]["pymalloc"] = {"allocated_blocks": truth["allocated_blocks"]}
-            gc_mod.compare(snap, truth)
+            test_gc.compare(snap, truth)
 
 
 def _make(minor, keep):
@@ -226,8 +137,8 @@ def test_altered_gc_offset_is_rejected(ctx):
     --layout-record to the eu-stripped copy: validation rejects it (the list heads do not
     link back), the built-in record of the same build-id is used, and a warning says so. With
     the built-in records switched off it is rejected all the same and pypeek exits 5."""
-    info, argv, _ = _tree_python(11)
-    name = _record_name(info)
+    info, argv, _ = tree_python(11)
+    name = record_name(info)
     with open(os.path.join(RECORDS, name + ".layout")) as f:
         bad = alter_field(f.read(), "gc_generations", 8)
     with tempfile.TemporaryDirectory(prefix="pypeek-altered-") as d, CleanCache():
@@ -244,21 +155,22 @@ def test_altered_gc_offset_is_rejected(ctx):
             check(rejected, "no warning that %s was rejected: %s" % (rec, snap.get("warnings")))
             check("link back" in rejected[0] or "generation0" in rejected[0],
                   "rejected for another reason: %s" % rejected[0])
+            compare_census(snap, truth, "the built-in record after the altered one")
             os.environ["PYPEEK_BUILTIN_RECORDS"] = "0"
             try:
                 rc, out, err = ctx.run_pypeek("--json", t.pid, "--layout-record", rec)
             finally:
                 del os.environ["PYPEEK_BUILTIN_RECORDS"]
-            check_eq(rc, 5, "exit code with only the altered record (stderr: %s)" % err.strip())
+            check_eq(rc, EXIT_NO_DEBUG_INFO,
+                     "exit code with only the altered record (stderr: %s)" % err.strip())
             check("rejected by validation: " + rec in err, "stderr: %s" % err.strip())
-            del truth
 
 
 def test_other_build_record_is_rejected(ctx):
     """pyenv's CPython 3.13.0 record (gc.generations at +24) offered to Debian's 3.13.5
     (+20), stripped without build-id, built-in records off: rejected by validation, exit 5.
     The reverse (Debian's built-in record against a stripped pyenv build) is the same code."""
-    info, argv, _ = _tree_python(13)
+    info, argv, _ = tree_python(13)
     try:
         py = pyenv_python(13)
     except Skip as s:
@@ -269,7 +181,7 @@ def test_other_build_record_is_rejected(ctx):
         raise Skip("%s is missing" % lib[0])
     rc, other, err = ctx.run_pypeek("layout", "dump", lib[0])
     check(rc == 0, "layout dump %s: %s" % (lib[0], err))
-    mine = open(os.path.join(RECORDS, _record_name(info) + ".layout")).read()
+    mine = open(os.path.join(RECORDS, record_name(info) + ".layout")).read()
     gen = lambda text: [l for l in text.splitlines() if l.startswith("field gc_generations ")]
     if gen(other) == gen(mine):
         raise Skip("pyenv's 3.13 has the same gc.generations offset as Debian's here")
@@ -282,7 +194,7 @@ def test_other_build_record_is_rejected(ctx):
         with StrippedInterpreter(13, copy).start("idle_target.py") as t:
             t.read_line()
             rc, out, err = ctx.run_pypeek("--json", t.pid, "--layout-record", rec)
-            check_eq(rc, 5, "exit code (stderr: %s)" % err.strip())
+            check_eq(rc, EXIT_NO_DEBUG_INFO, "exit code (stderr: %s)" % err.strip())
             check("rejected by validation: " + rec in err, "stderr: %s" % err.strip())
             for want in ("python3.13-dbg", "DEBUGINFOD_URLS", "--debug-dir"):
                 check(want in err, "the message does not name %s: %s" % (want, err.strip()))
@@ -293,7 +205,7 @@ def test_other_build_record_is_rejected(ctx):
             snap = ctx.snapshot(t.pid, "--layout-record", rec)
             check_eq(snap["target"]["layout_source"],
                      "record:%s (same version, validated against the heap)"
-                     % _record_name(info), "layout_source")
+                     % record_name(info), "layout_source")
             check(any(rec in w and "rejected" in w for w in snap.get("warnings", [])),
                   "warnings: %s" % snap.get("warnings"))
 
@@ -302,19 +214,22 @@ def test_layout_cache_warm_run_and_corrupt_entry(ctx):
     """The first run on Debian's 3.11 reads DWARF and writes the cache entry for its build-id;
     the second reads the entry (layout_source cache:...) with the same census; a corrupted
     entry is ignored with a warning and rewritten from DWARF."""
-    info, argv, env = _tree_python(11)
+    info, argv, env = tree_python(11)
     with CleanCache() as cc:
         interp = StrippedInterpreter(11, argv[-1])
         with interp.start("census_fixture.py") as t:
             truth = t.read_line()
             cold = ctx.snapshot(t.pid)
-            check(cold["target"]["layout_source"].startswith("dwarf:"), cold["target"]["layout_source"])
+            check(cold["target"]["layout_source"].startswith("dwarf:"),
+                  cold["target"]["layout_source"])
+            compare_census(cold, truth, "cold run (DWARF)")
             entries = os.listdir(os.path.join(cc.dir, "pypeek"))
             check_eq(len(entries), 1, "cache entries")
             path = os.path.join(cc.dir, "pypeek", entries[0])
             check(cold["target"]["build_id"] in entries[0], "entry %s" % entries[0])
             warm = ctx.snapshot(t.pid)
             check_eq(warm["target"]["layout_source"], "cache:" + path, "layout_source")
+            compare_census(warm, truth, "warm run (cache)")
             check_eq(warm["objects"]["types"], cold["objects"]["types"], "census")
             with open(path, "r+") as f:
                 text = f.read()
@@ -325,9 +240,11 @@ def test_layout_cache_warm_run_and_corrupt_entry(ctx):
                   third["target"]["layout_source"])
             check(any("layout cache" in w and "ignored" in w for w in third.get("warnings", [])),
                   "warnings: %s" % third.get("warnings"))
+            compare_census(third, truth, "run after the corrupt entry")
             check_eq(third["objects"]["types"], cold["objects"]["types"], "census")
-            check(ctx.snapshot(t.pid)["target"]["layout_source"].startswith("cache:"),
+            fourth = ctx.snapshot(t.pid)
+            check(fourth["target"]["layout_source"].startswith("cache:"),
                   "the entry was not rewritten")
+            compare_census(fourth, truth, "run from the rewritten entry")
             print("  wall_us cold %d warm %d (100k-object census_fixture, Debian 3.11)"
                   % (cold["attach"]["wall_us"], warm["attach"]["wall_us"]))
-            del truth

@@ -52,6 +52,44 @@ def census(*types):
     return {type_name(t): {"count": counts[t], "bytes": sizes[t]} for t in types}
 
 
+def census_into(counts, sizes, names):
+    """Every GC-tracked object gc.get_objects() returns, by type: adds its count, the sum of
+    sys.getsizeof (None once a size is unavailable) and its name, keyed by id(type).
+
+    The three dicts are the caller's, created empty before the call, so no tracked object
+    the census allocates outlives it. Up to 3.13 dicts holding only ints and strs are not
+    GC-tracked; from 3.14 every dict is, so the accumulators are themselves counted and must
+    not grow after they were measured: a first pass adds every type's keys, the second, which
+    only rebinds existing keys (no resize), is the census. The collector should be disabled
+    so nothing moves, dies or is untracked while it runs."""
+    for o in gc.get_objects():
+        k = id(type(o))
+        if k not in names:
+            names[k] = type_name(type(o))
+            counts[k] = 0
+            sizes[k] = 0
+    for k in names:
+        counts[k] = 0
+        sizes[k] = 0
+    for o in gc.get_objects():
+        k = id(type(o))
+        counts[k] += 1
+        try:
+            size = sys.getsizeof(o)
+        except Exception:  # a __sizeof__ that raises: no exact size for that type
+            size = None
+        sizes[k] = None if size is None or sizes[k] is None else sizes[k] + size
+
+
+def census_by_name(counts, sizes, names):
+    """census_into's dicts as {name: [count, bytes]} (types sharing a name summed)."""
+    out = {}
+    for k, name in names.items():
+        c, b = out.get(name, (0, 0))
+        out[name] = [c + counts[k], None if b is None or sizes[k] is None else b + sizes[k]]
+    return out
+
+
 def _garbage_census():
     counts, sizes = {}, {}
     for o in gc.garbage:

@@ -82,5 +82,8 @@ def check_whole_census(snap, census, truth):
              "objects.total: every tracked object, frozen ones included")
     check_eq(snap["objects"]["frozen"], truth["gc_permanent"], "objects.frozen")
     check_eq(snap["objects"]["frozen"], census["frozen"], "objects.frozen vs the census")
+    pm = snap["memory"]["pymalloc"]
+    check(pm is not None, "no memory.pymalloc")
+    check_eq(pm["allocated_blocks"], truth["allocated_blocks"], "sys.getallocatedblocks()")
     check(snap["attach"]["consistent"] is True, "snapshot not consistent")
     return exact

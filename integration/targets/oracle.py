@@ -121,6 +121,12 @@ def reach(starts, main_dict=None, skip_key=None):
     return seen
 
 
+def _emit(out, line, really):
+    """Writes line (nothing when not really: the rehearsal runs the same code)."""
+    data = line.encode()
+    os.write(out.fileno(), data if really else data[:0])
+
+
 def report_and_block(facts, out=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
     the GIL until SIGUSR1. Returns after the release.
@@ -142,28 +148,42 @@ def report_and_block(facts, out=None):
     del facts
     assert text.endswith("}")
     head = text[:-1] + ", "
-    # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a free
-    # list without touching the gen-0 count, or are allocated fresh (count + 1) and then go
-    # back to the free list (no decrement): fill the free list first so the read is neutral.
-    # Each count is read by indexing its own call: on 3.14+ unpacking the tuple
-    # (c0, c1, c2 = gc.get_count()) leaves the gen-0 count one higher than the value read.
-    g0 = len(gc.get_objects(0))
-    g1 = len(gc.get_objects(1))
-    g2 = len(gc.get_objects(2))
-    frozen = gc.get_freeze_count()
-    warm = [(i, i, i) for i in range(16)]
-    del warm
-    c0 = gc.get_count()[0]
-    c1 = gc.get_count()[1]
-    c2 = gc.get_count()[2]
-    blocks = sys.getallocatedblocks()
-    # String concatenation only: a formatting tuple would disturb the count the same way.
-    line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)
-            + '], "gc_permanent": ' + str(frozen) + ', "gc_count": [' + str(c0) + ", "
-            + str(c1) + ", " + str(c2) + '], "allocated_blocks": ' + str(blocks)
-            + ', "pid": ' + str(os.getpid()) + "}\n")
-    if was_enabled:
-        gc.enable()
-    os.write(out.fileno(), line.encode())
+    # The measurement, formatting and output run twice, first as a rehearsal that writes
+    # nothing: the first run of this code can free blocks of the interpreter's own after the
+    # measurement (seen on 3.13 and 3.15 in some runs), and the rehearsal takes that, so
+    # sys.getallocatedblocks() is exactly what pypeek must see. The measured numbers stay
+    # alive until the pause (freeing one measured before would be counted); what is
+    # allocated after the measurement (the number of blocks, the line) is freed again.
+    rehearsal = True
+    while True:  # a for loop's iterator would be freed after the measurement
+        gc.disable()
+        # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a
+        # free list without touching the gen-0 count, or are allocated fresh (count + 1) and
+        # then go back to the free list (no decrement): fill the free list first so the read
+        # is neutral. Each count is read by indexing its own call: on 3.14+ unpacking the
+        # tuple (c0, c1, c2 = gc.get_count()) leaves the gen-0 count one higher than the
+        # value read.
+        g0 = len(gc.get_objects(0))
+        g1 = len(gc.get_objects(1))
+        g2 = len(gc.get_objects(2))
+        frozen = gc.get_freeze_count()
+        warm = [(i, i, i) for i in range(16)]
+        del warm
+        c0 = gc.get_count()[0]
+        c1 = gc.get_count()[1]
+        c2 = gc.get_count()[2]
+        blocks = sys.getallocatedblocks()
+        # String concatenation only: a formatting tuple would disturb the count the same way.
+        line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)
+                + '], "gc_permanent": ' + str(frozen) + ', "gc_count": [' + str(c0) + ", "
+                + str(c1) + ", " + str(c2) + '], "allocated_blocks": ' + str(blocks)
+                + ', "pid": ' + str(os.getpid()) + "}\n")
+        if was_enabled:
+            gc.enable()
+        _emit(out, line, not rehearsal)
+        del blocks, line
+        if not rehearsal:
+            break
+        rehearsal = False
     _pause()
     return _released[0]

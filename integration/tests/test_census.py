@@ -26,9 +26,7 @@ def test_census_streaming_matches_target(ctx):
         check_eq(snap["attach"]["read"], "streaming", "attach.read")
         pm = snap["memory"]["pymalloc"]
         check(pm is not None and pm["arenas"] > 0, "no pymalloc figures: %s" % pm)
-        check(abs(pm["allocated_blocks"] - truth["allocated_blocks"]) <= 16,
-              "sys.getallocatedblocks(): pypeek says %d, the target says %d"
-              % (pm["allocated_blocks"], truth["allocated_blocks"]))
+        check_eq(pm["allocated_blocks"], truth["allocated_blocks"], "sys.getallocatedblocks()")
         check_eq(pm, image["memory"]["pymalloc"], "memory.pymalloc, streaming vs image copy")
         check_census(t, snap, truth)
 

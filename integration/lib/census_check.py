@@ -87,3 +87,43 @@ def check_whole_census(snap, census, truth):
     check_eq(pm["allocated_blocks"], truth["allocated_blocks"], "sys.getallocatedblocks()")
     check(snap["attach"]["consistent"] is True, "snapshot not consistent")
     return exact
+
+
+def parse_malloc_stats(text):
+    """sys._debugmallocstats() output: pymalloc's arenas, their bytes, the pools in use, the
+    blocks in them and their bytes, as pymalloc counts them walking its own arenas."""
+    out, in_table = {"pools": 0, "pool_blocks": 0}, False
+    for line in text.splitlines():
+        if line.startswith("class   size"):
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if line.startswith("-----"):
+                continue
+            if len(parts) == 5 and all(x.isdigit() for x in parts):
+                out["pools"] += int(parts[2])
+                out["pool_blocks"] += int(parts[3])
+                continue
+            in_table = False
+        value = line.split("=", 1)[-1].strip().replace(",", "")
+        if line.startswith("# arenas allocated current"):
+            out.setdefault("arenas", int(value))
+        elif "bytes/arena" in line:
+            out.setdefault("arena_bytes", int(value))
+        elif line.startswith("# bytes in allocated blocks"):
+            out.setdefault("used_bytes", int(value))
+    return out
+
+
+def check_pymalloc(snap, stats_text):
+    """memory.pymalloc against pymalloc's own statistics, taken when blocks were counted."""
+    want = parse_malloc_stats(stats_text)
+    check(want["pools"] > 0 and "arenas" in want and "used_bytes" in want,
+          "sys._debugmallocstats() output not understood: %r" % stats_text[:300])
+    pm = snap["memory"]["pymalloc"]
+    got = {k: pm[k] for k in ("arenas", "arena_bytes", "pools", "used_bytes")}
+    check_eq(got, {k: want[k] for k in got}, "memory.pymalloc vs sys._debugmallocstats()")
+    check(pm["allocated_blocks"] >= want["pool_blocks"],
+          "allocated_blocks %d < the %d blocks in pymalloc's pools"
+          % (pm["allocated_blocks"], want["pool_blocks"]))

@@ -13,7 +13,8 @@ tracked object by type (count and sys.getsizeof sum, oracle.census_into).
 
 Writes one JSON line {"types": {name: [count, bytes, frozen]}, "frozen", "frozen_unknown",
 "frozen_bytes"}, then
-blocks through oracle.report_and_block (its own line, the gc answers)."""
+blocks through oracle.report_and_block (its own line, the gc answers), which writes pymalloc's
+own statistics (sys._debugmallocstats()) to the file named by argv[2] when given."""
 import collections
 import gc
 import json
@@ -128,11 +129,12 @@ def truth(counts, sizes, names, frozen_counts, frozen_sizes, frozen_names, froze
                        "frozen_unknown": frozen_unknown, "frozen_bytes": frozen_bytes})
 
 
-def main(mode):
+def main(mode, stats_path):
     # Objects the interpreter itself keeps in the permanent generation (3.12 has hundreds of
     # tuples there at startup): no Python API lists them, so the census can name their
     # number, not their types.
     frozen_unknown = gc.get_freeze_count()
+    stats_fd = os.open(stats_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if stats_path else None
     gc.collect()
     gc.disable()  # no collection may move, free or untrack anything from here on
     first = build(0)
@@ -149,8 +151,8 @@ def main(mode):
     counts, sizes, names = {}, {}, {}
     oracle.census_into(counts, sizes, names)
     os.write(1, (truth(counts, sizes, names, fc, fs, fn, frozen_unknown) + "\n").encode())
-    oracle.report_and_block({})
+    oracle.report_and_block({}, malloc_stats_fd=stats_fd)
     del first, second
 
 
-main(sys.argv[1] if len(sys.argv) > 1 else "plain")
+main(sys.argv[1] if len(sys.argv) > 1 else "plain", sys.argv[2] if len(sys.argv) > 2 else None)

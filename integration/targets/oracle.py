@@ -121,15 +121,28 @@ def reach(starts, main_dict=None, skip_key=None):
     return seen
 
 
+def malloc_stats_to(fd):
+    """sys._debugmallocstats() (printed by C on stderr) into the open file fd, from its start:
+    pymalloc's own walk of its arenas and pools. Allocates nothing (ints below 256 only)."""
+    os.lseek(fd, 0, 0)
+    os.ftruncate(fd, 0)
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    sys._debugmallocstats()
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
 def _emit(out, line, really):
     """Writes line (nothing when not really: the rehearsal runs the same code)."""
     data = line.encode()
     os.write(out.fileno(), data if really else data[:0])
 
 
-def report_and_block(facts, out=None):
+def report_and_block(facts, out=None, malloc_stats_fd=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
-    the GIL until SIGUSR1. Returns after the release.
+    the GIL until SIGUSR1. Returns after the release. With malloc_stats_fd, pymalloc's own
+    statistics (malloc_stats_to) are written there at the moment blocks are counted.
 
     The collector is disabled while measuring so no collection moves objects or changes the
     stats between the measurement and the pause; it is re-enabled (if it was) before blocking.
@@ -172,6 +185,8 @@ def report_and_block(facts, out=None):
         c0 = gc.get_count()[0]
         c1 = gc.get_count()[1]
         c2 = gc.get_count()[2]
+        if malloc_stats_fd is not None:
+            malloc_stats_to(malloc_stats_fd)
         blocks = sys.getallocatedblocks()
         # String concatenation only: a formatting tuple would disturb the count the same way.
         line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)

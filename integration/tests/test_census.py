@@ -4,7 +4,7 @@ import json
 import os
 import tempfile
 
-from census_check import check_census, check_whole_census
+from census_check import check_census, check_pymalloc, check_whole_census
 from harness import check, check_eq, type_entry
 
 
@@ -63,11 +63,15 @@ def test_census_every_type_exact(ctx):
     census of gc.get_objects() for every type pypeek sizes exactly (list, tuple, dict, set,
     frozenset, type, deque, generators, coroutines, async generators, 3.9/3.10 frames, classes
     without __sizeof__ ... all present in the fixture), and count for the others."""
-    with ctx.start_target("census_all_fixture.py", "plain") as t:
+    with tempfile.TemporaryDirectory() as d, \
+            ctx.start_target("census_all_fixture.py", "plain", os.path.join(d, "stats")) as t:
         census = t.read_line()
         truth = t.read_line()
         snap = ctx.snapshot(t.pid, "--no-graph")
         exact = check_whole_census(snap, census, truth)
+        # pymalloc's arenas, pools and bytes against its own walk (sys._debugmallocstats())
+        with open(os.path.join(d, "stats")) as f:
+            check_pymalloc(snap, f.read())
         print("    %d types, %d of them sized exactly, all equal" % (len(census["types"]), exact))
         t.release()
 
@@ -76,12 +80,15 @@ def test_census_counts_frozen_objects(ctx):
     """Half the heap moved to the permanent generation with gc.freeze(): every type's count
     includes its frozen instances and says how many are frozen, totals too; the text report,
     Prometheus, diff and watch say the same."""
-    with ctx.start_target("census_all_fixture.py", "freeze") as t:
+    with tempfile.TemporaryDirectory() as d, \
+            ctx.start_target("census_all_fixture.py", "freeze", os.path.join(d, "stats")) as t:
         census = t.read_line()
         truth = t.read_line()
         check(truth["gc_permanent"] > 10000, "fixture froze too little: %r" % truth["gc_permanent"])
         snap = ctx.snapshot(t.pid)
         check_whole_census(snap, census, truth)
+        with open(os.path.join(d, "stats")) as f:
+            check_pymalloc(snap, f.read())
         rec = [e for e in snap["objects"]["types"] if e["type"] == "__main__.Rec"][0]
         check(0 < rec["frozen"] < rec["count"], "Rec: %s" % rec)
         # text: the frozen total beside the generations, and per type
@@ -113,15 +120,14 @@ def test_census_counts_frozen_objects(ctx):
             check_eq((s["objects"], s.get("frozen")), (snap["objects"]["total"], truth["gc_permanent"]),
                      "watch timeline: objects, frozen")
         # diff of two snapshots of the frozen heap: nothing changed, the frozen part is said
-        with tempfile.TemporaryDirectory() as d:
-            a, b = os.path.join(d, "a.json"), os.path.join(d, "b.json")
-            for path in (a, b):
-                rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", path)
-                check(rc == 0, "snapshot: " + err)
-            rc, out, err = ctx.run_pypeek("diff", "--json", a, b)
-            check(rc == 0, "diff: " + err)
-            diff = json.loads(out)
-            check_eq(diff["objects"]["frozen"]["new"], truth["gc_permanent"], "diff: objects.frozen")
-            check_eq(diff["objects"]["total"]["delta"], 0, "diff: objects.total delta")
-            check_eq(diff["types"], [], "diff: types that changed")
+        a, b = os.path.join(d, "a.json"), os.path.join(d, "b.json")
+        for path in (a, b):
+            rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", path)
+            check(rc == 0, "snapshot: " + err)
+        rc, out, err = ctx.run_pypeek("diff", "--json", a, b)
+        check(rc == 0, "diff: " + err)
+        diff = json.loads(out)
+        check_eq(diff["objects"]["frozen"]["new"], truth["gc_permanent"], "diff: objects.frozen")
+        check_eq(diff["objects"]["total"]["delta"], 0, "diff: objects.total delta")
+        check_eq(diff["types"], [], "diff: types that changed")
         t.release()

@@ -52,6 +52,35 @@ def census(*types):
     return {type_name(t): {"count": counts[t], "bytes": sizes[t]} for t in types}
 
 
+def retained(module_dict, name):
+    """What the global module_dict[name] retains: count and sys.getsizeof bytes (also by
+    type name) of the objects reachable from it that the roots pypeek documents (sys.modules
+    and the local variables of every frame of every thread) no longer reach once that one slot
+    is taken away: the dominator definition pypeek documents."""
+    roots = list(sys.modules.values())
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_flags & 1:  # CO_OPTIMIZED: a function's locals, not globals
+                roots.extend(frame.f_locals.values())
+            frame = frame.f_back
+    del frame
+    without = reach(roots, module_dict, name)
+    del roots
+    out = {"bytes": 0, "count": 0, "types": {}}
+    if id(module_dict[name]) in without:
+        return out
+    for i, o in reach([module_dict[name]]).items():
+        if i in without:
+            continue
+        s = sys.getsizeof(o)
+        out["bytes"] += s
+        out["count"] += 1
+        e = out["types"].setdefault(type_name(type(o)), {"count": 0, "bytes": 0})
+        e["count"] += 1
+        e["bytes"] += s
+    return out
+
+
 def census_into(counts, sizes, names):
     """Every GC-tracked object gc.get_objects() returns, by type: adds its count, the sum of
     sys.getsizeof (None once a size is unavailable) and its name, keyed by id(type).

@@ -74,16 +74,16 @@ int pk_atom_sizeof(struct pk_mem *m, const struct pk_layout *l, int size_kind, u
         return str_sizeof(m, l, obj, size);
     case PK_SIZE_LONG: {
         uint64_t digits;
-        if (PK_HAS(l, long_lv_tag)) { /* 3.12+: at least one digit is allocated */
+        if (PK_HAS(l, long_lv_tag)) { /* 3.12+: the digit count is in lv_tag */
             uint64_t tag;
             if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, long_lv_tag), &tag)) < 0) return r;
             digits = tag >> 3;
-            if (digits == 0) digits = 1;
         } else {
             int64_t n;
             if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
             digits = (uint64_t)(n < 0 ? -n : n);
         }
+        if (digits < l->long_min_digits) digits = l->long_min_digits;
         if (digits > (UINT64_C(1) << 36)) return -PK_E_INCONSISTENT;
         *size = basicsize + digits * 4; /* sizeof(digit), 30-bit digits */
         return 0;

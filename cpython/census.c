@@ -18,8 +18,12 @@ static int grow(struct pk_tally *a, size_t need)
     uint64_t *b = realloc(a->bytes, nc * sizeof *b);
     if (!b) return -1;
     a->bytes = b;
+    uint64_t *f = realloc(a->frozen, nc * sizeof *f);
+    if (!f) return -1;
+    a->frozen = f;
     memset(a->count + a->cap, 0, (nc - a->cap) * sizeof *c);
     memset(a->bytes + a->cap, 0, (nc - a->cap) * sizeof *b);
+    memset(a->frozen + a->cap, 0, (nc - a->cap) * sizeof *f);
     a->cap = nc;
     return 0;
 }
@@ -39,6 +43,11 @@ static int tally_add_typed(struct pk_tally *a, uint64_t obj, const struct pk_typ
     a->bytes[ti->index] += size;
     a->total_bytes += size;
     a->total_count++;
+    if (a->freezing) {
+        a->frozen[ti->index]++;
+        a->frozen_bytes += size;
+        a->total_frozen++;
+    }
     return 0;
 }
 
@@ -66,16 +75,6 @@ struct census_walk {
     struct pk_fd_owners *owners;
 };
 
-/* Also the permanent generation's visitor: gc.freeze()d files and sockets hold fds too. */
-static int note_fd_owner(uint64_t obj, uint64_t type, void *arg)
-{
-    struct census_walk *w = arg;
-    int rc = 0;
-    const struct pk_type_info *ti = pk_types_get(w->tally->types, type, &rc);
-    if (ti && ti->fd_role) pk_fd_owners_note(w->owners, obj, ti);
-    return 0;
-}
-
 static int count_object(uint64_t obj, uint64_t type, void *arg)
 {
     struct census_walk *w = arg;
@@ -90,7 +89,8 @@ void pk_tally_free(struct pk_tally *a)
 {
     free(a->count);
     free(a->bytes);
-    a->count = a->bytes = NULL;
+    free(a->frozen);
+    a->count = a->bytes = a->frozen = NULL;
     a->cap = 0;
 }
 
@@ -117,6 +117,7 @@ int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *
         if (!(ts->name = strdup(ti->name))) return -PK_E_INTERNAL;
         ts->count = a->count[i];
         ts->bytes = a->bytes[i];
+        ts->frozen = a->frozen[i];
         ts->size_exact = ti->size_exact;
         (*n)++;
     }
@@ -169,7 +170,7 @@ int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct
     if (collecting)
         return pk_fail(e, PK_E_INCONSISTENT, "a garbage collection is in progress (collecting)");
 
-    struct pk_tally acc = {m, l, types, NULL, NULL, 0, 0, 0, e};
+    struct pk_tally acc = {.m = m, .l = l, .types = types, .e = e};
     struct census_walk walk = {&acc, owners};
     uint64_t heads[3][2];
     int nheads[3];
@@ -183,15 +184,17 @@ int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct
             out->generations[g].objects += n;
         }
     }
+    /* gc.freeze()d objects are as much the heap as the rest (a pre-fork server keeps most of
+       its objects there): counted, and noted as frozen */
+    acc.freezing = 1;
     uint64_t perm = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
-    r = pk_gc_list_walk(m, l, perm, lim, owners ? note_fd_owner : NULL, &walk,
-                        &out->permanent_objects, e);
+    r = pk_gc_list_walk(m, l, perm, lim, count_object, &walk, &out->permanent_objects, e);
     if (r < 0) goto fail;
 
-    out->total_objects = 0;
-    for (int g = 0; g < 3; g++)
-        out->total_objects += out->generations[g].objects;
+    out->total_objects = acc.total_count;
     out->total_bytes = acc.total_bytes;
+    out->frozen_objects = acc.total_frozen;
+    out->frozen_bytes = acc.frozen_bytes;
     r = pk_tally_stats(&acc, &out->types, &out->ntypes);
     if (r < 0) {
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");

@@ -15,8 +15,11 @@ struct pk_tally {
     const struct pk_layout *l;
     struct pk_types *types;
     uint64_t *count, *bytes; /* indexed by pk_type_info.index */
+    uint64_t *frozen;        /* of count: objects added while `freezing` (gc.freeze()) */
     size_t cap;
     uint64_t total_count, total_bytes;
+    uint64_t total_frozen, frozen_bytes;
+    int freezing; /* objects added now are in the permanent generation */
     struct pk_err *e;
 };
 /* Adds one object; -PK_E_INCONSISTENT when its type is not a type or it is unreadable. */
@@ -26,6 +29,7 @@ int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *
 void pk_tally_free(struct pk_tally *a);
 
 /* Fills out (generations, permanent_objects, totals, types) for the interpreter at interp.
+   Totals and types count the permanent generation (gc.freeze()) too, with `frozen` beside.
    -PK_E_INCONSISTENT with "collecting" in the message when a collection is running. */
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
                       uint64_t interp, const struct pk_walk_limits *lim, struct pk_interp_snap *out,

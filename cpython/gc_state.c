@@ -112,7 +112,7 @@ int pk_gc_garbage_read(struct pk_mem *m, const struct pk_layout *l, struct pk_ty
         n > PK_GARBAGE_MAX_ITEMS)
         return pk_fail(e, PK_E_INCONSISTENT, "gc.garbage is not a readable list");
     out->garbage_count = (uint64_t)n;
-    struct pk_tally acc = {m, l, types, NULL, NULL, 0, 0, 0, e};
+    struct pk_tally acc = {.m = m, .l = l, .types = types, .e = e};
     int r = 0;
     for (int64_t i = 0; i < n && r == 0; i++) {
         uint64_t obj, type;

@@ -9,7 +9,7 @@
 int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,
                      uint64_t obj, uint64_t *size)
 {
-    uint64_t s = (uint64_t)ti->basicsize;
+    uint64_t s = (uint64_t)ti->sizeof_basicsize;
     int r = 0;
     switch (ti->size_kind) {
     case PK_SIZE_LIST: {

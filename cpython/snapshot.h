@@ -16,6 +16,7 @@ struct pk_graph;
 struct pk_type_stat {
     char *name; /* UTF-8 from the target: sanitise before printing */
     uint64_t count, bytes;
+    uint64_t frozen; /* of count: in the permanent generation (gc.freeze()) */
     int size_exact;
     /* full census (cpython/graph.h): untracked instances reachable from tracked objects */
     uint64_t untracked_count, untracked_bytes;
@@ -68,8 +69,10 @@ struct pk_interp_snap {
     int is_main;
     struct pk_gen_snap generations[3];
     uint64_t permanent_objects;
-    uint64_t total_objects; /* sum of the three generations: len(gc.get_objects()) */
-    uint64_t total_bytes;
+    /* every tracked object: the three generations (len(gc.get_objects())) plus the permanent
+       generation (gc.get_freeze_count()); frozen_* are the permanent generation's share */
+    uint64_t total_objects, total_bytes;
+    uint64_t frozen_objects, frozen_bytes;
     struct pk_type_stat *types; /* sorted by count, descending */
     size_t ntypes;
     int gc_enabled, gc_collecting;

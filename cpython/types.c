@@ -185,6 +185,7 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;
+    ti->sizeof_basicsize = ti->basicsize;
     uint64_t cur = ti->addr;
     /* Exact when no type between this one and the builtin defines its own __sizeof__ (a C
        type such as deque, or a Python class): known only where the type's dict is readable
@@ -198,6 +199,13 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
         }
         for (int b = 0; b < PK_BT_COUNT; b++) {
             if (t->builtin[b] && cur == t->builtin[b] && !graph_only[b]) {
+                int64_t base = 0;
+                if (kinds[b] == PK_SIZE_LONG && cur != ti->addr &&
+                    (pk_mem_read(t->m, cur + PK_OFF(t->l, type_basicsize), &base, 8) < 0 ||
+                     base < 0 || base > ti->basicsize))
+                    own_sizeof_unknown = 1; /* int's own basic size unreadable */
+                else if (kinds[b] == PK_SIZE_LONG && cur != ti->addr)
+                    ti->sizeof_basicsize = base;
                 ti->size_kind = kinds[b];
                 ti->size_exact = !own_sizeof_unknown && kinds[b] != PK_SIZE_BASIC &&
                                  kinds[b] != PK_SIZE_CODE && /* co_extra: not read */

@@ -34,6 +34,9 @@ struct pk_type_info {
     char *name;     /* UTF-8, from the target: sanitise before printing */
     uint64_t flags;
     int64_t basicsize, itemsize;
+    /* where the inherited __sizeof__ starts: basicsize, except for int subclasses (int's
+       __sizeof__ starts from int's own basic size, not counting a subclass's __dict__) */
+    int64_t sizeof_basicsize;
     uint32_t header_bytes; /* GC header and pre-header, added by sys.getsizeof */
     enum pk_size_kind size_kind;
     int size_exact;  /* 1 when size_kind reproduces the type's own __sizeof__ */

@@ -161,6 +161,9 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
             "{s:s, s:f, s:I, s:I, s:I}", "taken_at", pk_doc_str(doc, "taken_at", ""), "seconds",
             pk_round_scaled(tr, 1e3), "objects", pk_doc_int(doc, "objects.total", 0), "bytes",
             pk_doc_int(doc, "objects.bytes", 0), "pause_us", pk_doc_int(doc, "attach.pause_us", 0));
+        if (entry && pk_doc_int(doc, "objects.frozen", -1) >= 0)
+            json_object_set_new(entry, "frozen",
+                                json_integer(pk_doc_int(doc, "objects.frozen", 0)));
         if (entry && pk_doc_int(doc, "fds.count", -1) >= 0)
             json_object_set_new(entry, "fds", json_integer(pk_doc_int(doc, "fds.count", 0)));
         json_array_append_new(g->timeline, entry);

@@ -10,17 +10,20 @@
 #include "report/report.h"
 #include "util/text.h"
 
-static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top)
+/* A type list; with_frozen (objects.types): how many of each count are gc.freeze()d. */
+static json_t *stats_json(const struct pk_type_stat *v, size_t n, size_t top, int with_frozen)
 {
     json_t *arr = json_array();
     size_t lim = top && top < n ? top : n;
-    for (size_t i = 0; i < lim; i++)
-        json_array_append_new(
-            arr,
+    for (size_t i = 0; i < lim; i++) {
+        json_t *t =
             json_pack("{s:o, s:o, s:o, s:b, s:o, s:o}", "type", pk_json_str(v[i].name), "count",
                       pk_json_u64(v[i].count), "bytes", pk_json_u64(v[i].bytes), "bytes_exact",
                       v[i].size_exact, "untracked_count", pk_json_u64(v[i].untracked_count),
-                      "untracked_bytes", pk_json_u64(v[i].untracked_bytes)));
+                      "untracked_bytes", pk_json_u64(v[i].untracked_bytes));
+        if (t && with_frozen) json_object_set_new(t, "frozen", pk_json_u64(v[i].frozen));
+        json_array_append_new(arr, t);
+    }
     return arr;
 }
 
@@ -47,7 +50,7 @@ static json_t *gc_json(const struct pk_interp_snap *is)
 static json_t *garbage_json(const struct pk_interp_snap *is, size_t top)
 {
     return json_pack("{s:o, s:o}", "count", pk_json_u64(is->garbage_count), "types",
-                     stats_json(is->garbage_types, is->ngarbage_types, top));
+                     stats_json(is->garbage_types, is->ngarbage_types, top, 0));
 }
 
 static json_t *pymalloc_json(const struct pk_interp_snap *is)
@@ -62,9 +65,11 @@ static json_t *pymalloc_json(const struct pk_interp_snap *is)
 
 static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
 {
-    return json_pack("{s:o, s:o, s:o, s:o}", "total", pk_json_u64(is->total_objects), "bytes",
-                     pk_json_u64(is->total_bytes), "types", stats_json(is->types, is->ntypes, top),
-                     "untracked", pk_heap_untracked_json(is));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "total", pk_json_u64(is->total_objects),
+                     "bytes", pk_json_u64(is->total_bytes), "frozen",
+                     pk_json_u64(is->frozen_objects), "frozen_bytes", pk_json_u64(is->frozen_bytes),
+                     "types", stats_json(is->types, is->ntypes, top, 1), "untracked",
+                     pk_heap_untracked_json(is));
 }
 
 json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o)

@@ -279,12 +279,17 @@ int pk_report_prometheus(FILE *f, const json_t *doc, size_t top, struct pk_err *
     attach_metrics(&p, doc);
     const json_t *objects = json_object_get(doc, "objects");
     gauge_at(&p, objects, "total", "pypeek_tracked_objects",
-             "Objects tracked by the garbage collector (len(gc.get_objects())).");
+             "Objects tracked by the garbage collector (len(gc.get_objects()) plus those frozen "
+             "with gc.freeze()).");
     gauge_at(&p, objects, "bytes", "pypeek_tracked_objects_bytes",
              "sys.getsizeof() bytes of the GC-tracked objects.");
+    gauge_at(&p, objects, "frozen", "pypeek_frozen_objects",
+             "Of pypeek_tracked_objects: those in the permanent generation (gc.freeze()).");
+    gauge_at(&p, objects, "frozen_bytes", "pypeek_frozen_objects_bytes",
+             "Of pypeek_tracked_objects_bytes: the permanent generation's.");
     int r = type_metrics(&p, json_object_get(objects, "types"), top, "pypeek_type_objects",
-                         "GC-tracked objects by type (top types by count, the rest as "
-                         "type=\"(other)\").",
+                         "GC-tracked objects by type, gc.freeze()d ones included (top types by "
+                         "count, the rest as type=\"(other)\").",
                          "pypeek_type_objects_bytes",
                          "sys.getsizeof() bytes of the GC-tracked objects by type.");
     gc_metrics(&p, json_object_get(doc, "gc"));

@@ -49,8 +49,13 @@ static void type_row(FILE *f, const struct pk_type_stat *t)
     size_t w = pk_escape(t->name, name, NAME_COLS + 4);
     pk_fmt_count(t->count, c, sizeof c);
     pk_fmt_bytes(t->bytes, b, sizeof b);
-    fprintf(f, "  %s%*s %14s %12s%s\n", name, w < NAME_COLS ? (int)(NAME_COLS - w) : 0, "", c, b,
+    fprintf(f, "  %s%*s %14s %12s%s", name, w < NAME_COLS ? (int)(NAME_COLS - w) : 0, "", c, b,
             t->size_exact ? "" : "  ~");
+    if (t->frozen) {
+        pk_fmt_count(t->frozen, c, sizeof c);
+        fprintf(f, "  (%s frozen)", c);
+    }
+    fputc('\n', f);
 }
 
 static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk_interp_snap *is)
@@ -124,7 +129,13 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
         fprintf(f, "\n== interpreter %lld%s ==\n", (long long)is->id, is->is_main ? " (main)" : "");
     gc_section(f, is, top);
     fprintf(f, "\nGC-tracked objects: %s (%s)\n", c, b);
-    fprintf(f, "  generations 0/1/2: %s / %s / %s    frozen (gc.freeze): %s\n", g0, g1, g2, p);
+    fprintf(f, "  generations 0/1/2: %s / %s / %s    frozen (gc.freeze): %s", g0, g1, g2, p);
+    if (is->frozen_objects) {
+        char fb[32];
+        pk_fmt_bytes(is->frozen_bytes, fb, sizeof fb);
+        fprintf(f, " (%s, counted in the types below)", fb);
+    }
+    fputc('\n', f);
     size_t n = top && top < is->ntypes ? top : is->ntypes;
     fprintf(f, "\nTop %zu types by count%*s %14s %12s\n", n, NAME_COLS - 18, "", "count", "bytes");
     for (size_t i = 0; i < n; i++)

@@ -153,6 +153,9 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     if (v >= VER(3, 12) && v < VER(3, 13)) l->managed_dict_tagged = 1;
     if (v >= VER(3, 13)) l->tpflags_inline_values = 1ul << 2;
     if (v >= VER(3, 14)) l->stackref_tag_bits = 3;
+    /* int.__sizeof__ counts at least one digit from 3.11 on (zero has ob_size 0 but one
+       digit allocated); 3.9/3.10 count |ob_size| digits. */
+    l->long_min_digits = v >= VER(3, 11) ? 1 : 0;
     if (v >= VER(3, 11)) l->gen_frame_cleared = v >= VER(3, 15) ? 5 : 4;
     return 0;
 }

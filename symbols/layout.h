@@ -270,6 +270,8 @@ struct pk_layout {
     /* pycore_frame.h FRAME_CLEARED: a generator's frame is traversed while gi_frame_state is
        below it (3.11-3.14: 4; 3.15 renumbered the states from 0: 5); 0 before 3.11. */
     int gen_frame_cleared;
+    /* Objects/longobject.c int___sizeof__: the least digits it counts (1 from 3.11, else 0). */
+    uint32_t long_min_digits;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

@@ -171,19 +171,24 @@ Test(census, counts_and_sizes_every_generation)
     cr_assert_eq(s.generations[0].objects, 3);
     cr_assert_eq(s.generations[1].objects, 2);
     cr_assert_eq(s.generations[2].objects, 4);
-    cr_assert_eq(s.total_objects, 9);
     cr_assert_eq(s.permanent_objects, 2);
+    /* the census counts the permanent generation too (gc.freeze()), noted as frozen */
+    cr_assert_eq(s.total_objects, 11);
+    cr_assert_eq(s.frozen_objects, 2);
     const uint64_t gch = sizeof(PyGC_Head);
-    const uint64_t foo = 5 * (32 + gch);
+    cr_assert_eq(s.frozen_bytes, 2 * (32 + gch));
+    const uint64_t foo = 7 * (32 + gch);
     const uint64_t bar = (48 + 3 * 8 + gch) + (48 + 2 * 8 + gch);
     const uint64_t list = sizeof(PyListObject) + 5 * sizeof(PyObject *) + gch;
     const uint64_t managed = 24 + gch + 2 * sizeof(PyObject *);
     cr_assert_eq(s.ntypes, 4);
     cr_assert_str_eq(s.types[0].name, "Foo");
-    cr_assert_eq(s.types[0].count, 5);
+    cr_assert_eq(s.types[0].count, 7);
+    cr_assert_eq(s.types[0].frozen, 2);
     cr_assert_eq(s.types[0].bytes, foo);
     cr_assert_str_eq(s.types[1].name, "Bar");
     cr_assert_eq(s.types[1].count, 2);
+    cr_assert_eq(s.types[1].frozen, 0);
     cr_assert_eq(s.types[1].bytes, bar);
     /* list and Managed both have one object: ties are broken by bytes */
     cr_assert_str_eq(s.types[2].name, "list");

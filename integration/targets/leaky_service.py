@@ -249,6 +249,8 @@ def hold():
         "closures": len(_handlers),
         "gc_garbage": len(gc.garbage),
         "types": oracle.census(LargeObject, CycleNode, type(make_handler), io.TextIOWrapper),
+        # what the cache retains, by the service's own reachability walk
+        "cache_retains": oracle.retained(sys.modules[__name__].__dict__, "_cache"),
     }
     oracle.report_and_block(facts)
 

@@ -53,6 +53,73 @@ def census(*types):
     return {type_name(t): {"count": counts[t], "bytes": sizes[t]} for t in types}
 
 
+def retained(module_dict, name):
+    """What the global module_dict[name] retains: count and sys.getsizeof bytes (also by
+    type name) of the objects reachable from it that the roots pypeek documents (sys.modules
+    and the local variables of every frame of every thread) no longer reach once that one slot
+    is taken away: the dominator definition pypeek documents."""
+    roots = list(sys.modules.values())
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_flags & 1:  # CO_OPTIMIZED: a function's locals, not globals
+                roots.extend(frame.f_locals.values())
+            frame = frame.f_back
+    del frame
+    without = reach(roots, module_dict, name)
+    del roots
+    out = {"bytes": 0, "count": 0, "types": {}}
+    if id(module_dict[name]) in without:
+        return out
+    for i, o in reach([module_dict[name]]).items():
+        if i in without:
+            continue
+        s = sys.getsizeof(o)
+        out["bytes"] += s
+        out["count"] += 1
+        e = out["types"].setdefault(type_name(type(o)), {"count": 0, "bytes": 0})
+        e["count"] += 1
+        e["bytes"] += s
+    return out
+
+
+def census_into(counts, sizes, names):
+    """Every GC-tracked object gc.get_objects() returns, by type: adds its count, the sum of
+    sys.getsizeof (None once a size is unavailable) and its name, keyed by id(type).
+
+    The three dicts are the caller's, created empty before the call, so no tracked object
+    the census allocates outlives it. Up to 3.13 dicts holding only ints and strs are not
+    GC-tracked; from 3.14 every dict is, so the accumulators are themselves counted and must
+    not grow after they were measured: a first pass adds every type's keys, the second, which
+    only rebinds existing keys (no resize), is the census. The collector should be disabled
+    so nothing moves, dies or is untracked while it runs."""
+    for o in gc.get_objects():
+        k = id(type(o))
+        if k not in names:
+            names[k] = type_name(type(o))
+            counts[k] = 0
+            sizes[k] = 0
+    for k in names:
+        counts[k] = 0
+        sizes[k] = 0
+    for o in gc.get_objects():
+        k = id(type(o))
+        counts[k] += 1
+        try:
+            size = sys.getsizeof(o)
+        except Exception:  # a __sizeof__ that raises: no exact size for that type
+            size = None
+        sizes[k] = None if size is None or sizes[k] is None else sizes[k] + size
+
+
+def census_by_name(counts, sizes, names):
+    """census_into's dicts as {name: [count, bytes]} (types sharing a name summed)."""
+    out = {}
+    for k, name in names.items():
+        c, b = out.get(name, (0, 0))
+        out[name] = [c + counts[k], None if b is None or sizes[k] is None else b + sizes[k]]
+    return out
+
+
 def _garbage_census():
     counts, sizes = {}, {}
     for o in gc.garbage:
@@ -84,9 +151,29 @@ def reach(starts, main_dict=None, skip_key=None):
     return seen
 
 
-def report_and_block(facts, out=None):
+def malloc_stats_to(fd):
+    """sys._debugmallocstats() (printed by C on stderr) into the open file fd, from its start:
+    pymalloc's own walk of its arenas and pools. Allocates nothing (ints below 256 only)."""
+    os.lseek(fd, 0, 0)
+    os.ftruncate(fd, 0)
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    sys._debugmallocstats()
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
+def _emit(out, line, really):
+    """Writes line (nothing when not really: the rehearsal runs the same code)."""
+    data = line.encode()
+    os.write(out.fileno(), data if really else data[:0])
+
+
+def report_and_block(facts, out=None, malloc_stats_fd=None):
     """Print facts plus the interpreter's own gc answers as one JSON line, then block holding
-    the GIL until the test releases it (a byte on stdin). Returns after the release.
+    the GIL until the test releases it (a byte on stdin). Returns after the release. With
+    malloc_stats_fd, pymalloc's own statistics (malloc_stats_to) are written there at the
+    moment blocks are counted.
 
     The collector is disabled while measuring so no collection moves objects or changes the
     stats between the measurement and the pause; it is re-enabled (if it was) before blocking.
@@ -105,27 +192,43 @@ def report_and_block(facts, out=None):
     del facts
     assert text.endswith("}")
     head = text[:-1] + ", "
-    # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a free
-    # list without touching the gen-0 count, or are allocated fresh (count + 1) and then go
-    # back to the free list (no decrement): fill the free list first so the read is neutral.
-    # Each count is read by indexing its own call: on 3.14+ unpacking the tuple
-    # (c0, c1, c2 = gc.get_count()) leaves the gen-0 count one higher than the value read.
-    g0 = len(gc.get_objects(0))
-    g1 = len(gc.get_objects(1))
-    g2 = len(gc.get_objects(2))
-    frozen = gc.get_freeze_count()
-    warm = [(i, i, i) for i in range(16)]
-    del warm
-    c0 = gc.get_count()[0]
-    c1 = gc.get_count()[1]
-    c2 = gc.get_count()[2]
-    blocks = sys.getallocatedblocks()
-    # String concatenation only: a formatting tuple would disturb the count the same way.
-    line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)
-            + '], "gc_permanent": ' + str(frozen) + ', "gc_count": [' + str(c0) + ", "
-            + str(c1) + ", " + str(c2) + '], "allocated_blocks": ' + str(blocks)
-            + ', "pid": ' + str(os.getpid()) + "}\n")
-    if was_enabled:
-        gc.enable()
-    os.write(out.fileno(), line.encode())
+    # The measurement, formatting and output run twice, first as a rehearsal that writes
+    # nothing: the first run of this code can free blocks of the interpreter's own after the
+    # measurement (seen on 3.13 and 3.15 in some runs), and the rehearsal takes that, so
+    # sys.getallocatedblocks() is exactly what pypeek must see. The measured numbers stay
+    # alive until the pause (freeing one measured before would be counted); what is
+    # allocated after the measurement (the number of blocks, the line) is freed again.
+    rehearsal = True
+    while True:  # a for loop's iterator would be freed after the measurement
+        gc.disable()
+        # gc.get_count() returns a new 3-tuple after reading the counts. Tuples come from a
+        # free list without touching the gen-0 count, or are allocated fresh (count + 1) and
+        # then go back to the free list (no decrement): fill the free list first so the read
+        # is neutral. Each count is read by indexing its own call: on 3.14+ unpacking the
+        # tuple (c0, c1, c2 = gc.get_count()) leaves the gen-0 count one higher than the
+        # value read.
+        g0 = len(gc.get_objects(0))
+        g1 = len(gc.get_objects(1))
+        g2 = len(gc.get_objects(2))
+        frozen = gc.get_freeze_count()
+        warm = [(i, i, i) for i in range(16)]
+        del warm
+        c0 = gc.get_count()[0]
+        c1 = gc.get_count()[1]
+        c2 = gc.get_count()[2]
+        if malloc_stats_fd is not None:
+            malloc_stats_to(malloc_stats_fd)
+        blocks = sys.getallocatedblocks()
+        # String concatenation only: a formatting tuple would disturb the count the same way.
+        line = (head + '"gc_generations": [' + str(g0) + ", " + str(g1) + ", " + str(g2)
+                + '], "gc_permanent": ' + str(frozen) + ', "gc_count": [' + str(c0) + ", "
+                + str(c1) + ", " + str(c2) + '], "allocated_blocks": ' + str(blocks)
+                + ', "pid": ' + str(os.getpid()) + "}\n")
+        if was_enabled:
+            gc.enable()
+        _emit(out, line, not rehearsal)
+        del blocks, line
+        if not rehearsal:
+            break
+        rehearsal = False
     _getchar()

@@ -2,9 +2,6 @@
 get_count/get_stats/get_freeze_count, gc.garbage and its types, sys.getallocatedblocks."""
 from harness import check, check_eq
 
-BLOCKS_SLACK = 16  # the oracle measures getallocatedblocks last; its own output line follows
-
-
 def compare(snap, truth):
     gc_ = snap["gc"]
     check_eq(gc_["enabled"], truth["gc_enabled"], "gc.isenabled()")
@@ -23,10 +20,10 @@ def compare(snap, truth):
     check_eq(snap["garbage"]["count"], truth["garbage_len"], "len(gc.garbage)")
     got = {t["type"]: {"count": t["count"], "bytes": t["bytes"]} for t in snap["garbage"]["types"]}
     check_eq(got, truth["garbage_types"], "types in gc.garbage")
-    blocks = snap["memory"]["pymalloc"]["allocated_blocks"]
-    check(abs(blocks - truth["allocated_blocks"]) <= BLOCKS_SLACK,
-          "sys.getallocatedblocks(): pypeek says %d, the target says %d (allowed slack %d)"
-          % (blocks, truth["allocated_blocks"], BLOCKS_SLACK))
+    # exact: the oracle frees what it allocates after measuring before it blocks
+    check(snap["memory"]["pymalloc"] is not None, "no memory.pymalloc")
+    check_eq(snap["memory"]["pymalloc"]["allocated_blocks"], truth["allocated_blocks"],
+             "sys.getallocatedblocks()")
     check(snap["attach"]["consistent"] is True, "snapshot not consistent")
 
 

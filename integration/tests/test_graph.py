@@ -91,8 +91,14 @@ def test_leaky_service_cache_is_top_retainer(ctx):
             types = {e["type"]: e for e in top["types"]}
             check_eq(types["__main__.LargeObject"]["count"], n, "LargeObjects retained")
             check_eq(types["bytearray"]["count"], n, "payloads retained")
-            # each payload is bytearray(65536): sys.getsizeof adds the header and the NUL
-            check(top["retained_bytes"] >= n * 65536, "retained %d < payloads" % top["retained_bytes"])
+            # the service's own walk of what its cache alone keeps alive
+            want = truth["cache_retains"]
+            check(want["types"]["bytearray"]["bytes"] > n * 65536, "the payloads: %s" % want)
+            check_eq({k: (v["count"], v["bytes"]) for k, v in types.items()},
+                     {k: (v["count"], v["bytes"]) for k, v in want["types"].items()},
+                     "what _cache retains, by type")
+            check_eq(top["retained_bytes"], want["bytes"], "bytes retained by _cache")
+            check_eq(top["retained_count"], want["count"], "objects retained by _cache")
             rc, out, err = ctx.run_pypeek("why", "--limit", "2", t.pid, "LargeObject")
             check(rc == 0 and "__main__._cache[0] -> __main__.LargeObject (" in out,
                   "why LargeObject: %s %s" % (out, err))

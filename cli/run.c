@@ -81,18 +81,40 @@ static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t
                    (int)t->pid, t->module);
 }
 
-/* Before freezing: room for a copy of the target's writable memory when it fits the budget
-   (the maps are read again frozen), else NULL: the heap is walked while frozen. */
+static double mib(uint64_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Before freezing: room for a copy of the pages of the target's writable memory that hold
+   data, when they fit the budget (the maps and pagemap are read again frozen), else NULL: the
+   heap is walked while frozen. -v says which and why. */
 static struct pk_image *image_reserve(const struct pk_opts *o, int procfd)
 {
     if (o->nonblocking || o->streaming) return NULL;
     struct pk_maps maps = {0};
     struct pk_err ignored = {0};
     if (pk_maps_read(procfd, &maps, &ignored) < 0) return NULL;
-    uint64_t size = pk_image_size(&maps), budget = pk_image_budget();
+    struct pk_image_estimate est;
+    int fragmented = pk_image_estimate(procfd, &maps, &est) < 0;
     pk_maps_free(&maps);
-    if (size == UINT64_MAX || size > budget) return NULL;
-    uint64_t cap = size + size / 8 + ((uint64_t)16 << 20); /* arenas mapped meanwhile */
+    uint64_t budget = pk_image_budget();
+    if (fragmented || est.copy_bytes > budget) {
+        if (o->verbose)
+            fprintf(stderr,
+                    "pypeek: read: streaming (walked while stopped): %s %.1f MiB of data in "
+                    "%.1f MiB of writable mappings, image budget %.1f MiB\n",
+                    fragmented ? "too many fragments;" : "more than the budget:",
+                    mib(est.copy_bytes), mib(est.writable_bytes), mib(budget));
+        return NULL;
+    }
+    if (o->verbose)
+        fprintf(stderr,
+                "pypeek: read: image (copied while stopped, walked after): %.1f MiB of data in "
+                "%.1f MiB of writable mappings (%.1f MiB never touched%s), budget %.1f MiB\n",
+                mib(est.copy_bytes), mib(est.writable_bytes), mib(est.untouched_bytes),
+                est.pagemap ? "" : "; pagemap unreadable: all counted", mib(budget));
+    uint64_t cap = est.copy_bytes + est.copy_bytes / 8 + ((uint64_t)16 << 20); /* growth */
     return pk_image_new(cap < budget ? cap : budget);
 }
 
@@ -117,7 +139,7 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
 /* One frozen (or nonblocking) read of the whole interpreter. */
 static int collect_once(const struct pk_opts *o, int procfd, const struct pk_target *t,
                         const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
-                        struct pk_err *e)
+                        int *stream_next, struct pk_err *e)
 {
     struct pk_freeze *fz = NULL;
     struct pk_maps maps = {0};
@@ -157,9 +179,12 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     s->attach.image_bytes = 0;
     if (img) {
         /* Copy the writable memory, list the fds (kernel state), resume, then read. */
-        r = pk_image_copy(img, t->pid, &maps, deadline, cancel, e);
+        r = pk_image_copy(img, t->pid, procfd, &maps, deadline, cancel, e);
         if (r < 0) goto out;
         if (r > 0) { /* it grew past the room reserved: walk it frozen after all */
+            if (o->verbose)
+                fprintf(stderr, "pypeek: read: streaming after all: the data grew past the "
+                                "room reserved for the image\n");
             pk_image_free(img);
             img = NULL;
             r = 0;
@@ -182,6 +207,12 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             goto resumed;
         }
         r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
+        if (r == 0 && pk_image_misses(owned) > 0) { /* it needed bytes the image left out */
+            *stream_next = 1;
+            r = pk_fail(e, PK_E_INCONSISTENT,
+                        "the walk read memory below a thread's stack pointer, which the image "
+                        "leaves out: read again while stopped");
+        }
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
@@ -289,9 +320,12 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
     for (int i = 0; i < t->nwarnings; i++)
         pk_snapshot_warn(s, "%s", t->warnings[i]);
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
+    struct pk_opts once = *o; /* streaming from the next attempt when the image fell short */
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};
-        r = collect_once(o, l->procfd, t, cancel, s, &attempt_err);
+        int stream_next = 0;
+        r = collect_once(&once, l->procfd, t, cancel, s, &stream_next, &attempt_err);
+        if (stream_next) once.streaming = 1;
         if (r == 0) break;
         int retry =
             attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES && !(cancel && *cancel);

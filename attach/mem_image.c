@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attach/pagemap.h"
+#include "attach/payload.h"
 #include "util/grow.h"
 
 #define MAX_SPANS ((size_t)1 << 20)        /* more fragments: read the streaming way */
@@ -27,7 +28,8 @@
 enum span_kind {
     SPAN_COPY, /* holds data: copied */
     SPAN_ZERO, /* never touched (anonymous, not resident): reads as zeros */
-    SPAN_SKIP, /* below a thread's stack pointer: not copied, a read there is a miss */
+    SPAN_SKIP, /* below a thread's stack pointer, or payload: not copied, a read there is a
+                  miss */
 };
 
 struct span {
@@ -40,8 +42,9 @@ struct span {
 struct plan {
     struct span *s; /* sorted by start */
     size_t n, cap;
-    uint64_t copy_bytes, zero_bytes, skip_bytes;
+    uint64_t copy_bytes, zero_bytes, skip_bytes, payload_bytes;
     int pagemap_ok;
+    const struct pk_payload *payload; /* resident pages left out (may be NULL) */
 };
 
 struct pk_image {
@@ -50,6 +53,7 @@ struct pk_image {
     struct plan p;
     uint64_t bytes, calls; /* copied, process_vm_readv calls (the live reads included) */
     uint64_t misses;       /* reads that wanted bytes that were not copied */
+    struct pk_payload payload;
     pid_t pid;
     const struct pk_maps *maps;
 };
@@ -85,9 +89,20 @@ static int add_span(struct plan *p, uint64_t start, uint64_t end, int kind)
     return 0;
 }
 
+/* Resident pages are copied, less the payload runs in them. */
 static int on_run(void *ctx, uint64_t start, uint64_t end, int resident)
 {
-    return add_span(ctx, start, end, resident ? SPAN_COPY : SPAN_ZERO) < 0;
+    struct plan *p = ctx;
+    if (!resident) return add_span(p, start, end, SPAN_ZERO) < 0;
+    for (const struct pk_range *r = pk_payload_next(p->payload, start);
+         r && r < p->payload->v + p->payload->n && r->start < end && start < end; r++) {
+        uint64_t from = r->start > start ? r->start : start, to = r->end < end ? r->end : end;
+        if (add_span(p, start, from, SPAN_COPY) < 0 || add_span(p, from, to, SPAN_SKIP) < 0)
+            return 1;
+        p->payload_bytes += to - from;
+        start = to;
+    }
+    return add_span(p, start, end, SPAN_COPY) < 0;
 }
 
 /* Where the live part of mapping i starts: above the lowest stack pointer in it (less a red
@@ -113,7 +128,7 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
                      const uint64_t *sps, size_t nsps)
 {
     p->n = 0;
-    p->copy_bytes = p->zero_bytes = p->skip_bytes = 0;
+    p->copy_bytes = p->zero_bytes = p->skip_bytes = p->payload_bytes = 0;
     p->pagemap_ok = pagemap_fd >= 0;
     for (size_t i = 0; i < maps->n; i++) {
         const struct pk_map *m = &maps->v[i];
@@ -137,15 +152,18 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
     return 0;
 }
 
-int pk_image_estimate(int procfd, const struct pk_maps *maps, struct pk_image_estimate *est)
+int pk_image_estimate(int procfd, const struct pk_maps *maps, const struct pk_payload *payload,
+                      struct pk_image_estimate *est)
 {
     memset(est, 0, sizeof *est);
     struct plan p = {0};
+    p.payload = payload;
     int fd = pk_pagemap_open(procfd);
     int r = make_plan(&p, fd, maps, NULL, 0);
     if (fd >= 0) close(fd);
     est->copy_bytes = p.copy_bytes;
     est->untouched_bytes = p.zero_bytes;
+    est->payload_bytes = p.payload_bytes;
     est->pagemap = p.pagemap_ok;
     for (size_t i = 0; i < maps->n; i++)
         if (in_image(&maps->v[i])) est->writable_bytes += maps->v[i].end - maps->v[i].start;
@@ -217,6 +235,7 @@ void pk_image_free(struct pk_image *img)
     if (!img) return;
     if (img->buf) munmap(img->buf, (size_t)img->cap);
     free(img->p.s);
+    pk_payload_free(&img->payload);
     free(img);
 }
 
@@ -230,17 +249,24 @@ uint64_t pk_image_calls(const struct pk_image *img)
     return img ? img->calls : 0;
 }
 
+void pk_image_leave_out(struct pk_image *img, struct pk_payload *payload)
+{
+    pk_payload_free(&img->payload);
+    img->payload = *payload;
+    memset(payload, 0, sizeof *payload);
+}
+
 uint64_t pk_image_misses(const struct pk_image *img)
 {
     return img ? img->misses : 0;
 }
 
 void pk_image_plan_bytes(const struct pk_image *img, uint64_t *copy, uint64_t *untouched,
-                         uint64_t *below_sp)
+                         uint64_t *left_out)
 {
     *copy = img->p.copy_bytes;
     *untouched = img->p.zero_bytes;
-    *below_sp = img->p.skip_bytes;
+    *left_out = img->p.skip_bytes;
 }
 
 static uint64_t now_us(void)
@@ -269,6 +295,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     uint64_t sps[MAX_THREADS];
     int nsps = pk_thread_stack_pointers(procfd, sps, MAX_THREADS);
     int fd = pk_pagemap_open(procfd);
+    img->p.payload = &img->payload;
     int planned = make_plan(&img->p, fd, maps, sps, nsps > 0 ? (size_t)nsps : 0);
     if (fd >= 0) close(fd);
     if (planned < 0 || img->p.copy_bytes > img->cap) return 1;

@@ -8,6 +8,7 @@
 
 #include "attach/maps.h"
 #include "attach/mem.h"
+#include "attach/payload.h"
 #include "util/error.h"
 
 struct pk_image;
@@ -17,10 +18,13 @@ struct pk_image_estimate {
     uint64_t writable_bytes;  /* the regions an image covers (readable, writable, private) */
     uint64_t copy_bytes;      /* of which hold data: what would be copied */
     uint64_t untouched_bytes; /* never-touched anonymous pages: not copied, read as zeros */
+    uint64_t payload_bytes;   /* resident payload pages left out (attach/payload.h) */
     int pagemap;              /* 0: pagemap unreadable, every byte counted as data */
 };
-/* 0, or -1 when the regions are too fragmented for an image. */
-int pk_image_estimate(int procfd, const struct pk_maps *maps, struct pk_image_estimate *est);
+/* payload (may be NULL): pages to leave out. 0, or -1 when the regions are too fragmented for
+   an image. */
+int pk_image_estimate(int procfd, const struct pk_maps *maps, const struct pk_payload *payload,
+                      struct pk_image_estimate *est);
 /* The most an image may hold: 192 MiB (pypeek's RSS stays near 256 MiB), at most half of
    MemAvailable. */
 uint64_t pk_image_budget(void);
@@ -38,12 +42,16 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
                   uint64_t deadline_us, const volatile sig_atomic_t *cancel, struct pk_err *e);
 uint64_t pk_image_bytes(const struct pk_image *img);
 uint64_t pk_image_calls(const struct pk_image *img);
-/* Reads of bytes the image left out (below a stack pointer): what was read from it may be
+/* Reads of bytes the image left out (below a stack pointer, payload): what was read from it may be
    short of what the target held; read it frozen to be exact. */
 uint64_t pk_image_misses(const struct pk_image *img);
-/* What the last copy planned: bytes copied, never touched (zeros), below stack pointers. */
+/* Payload pages (found before the stop) that the copy leaves out: taken over (*payload is
+   emptied). */
+void pk_image_leave_out(struct pk_image *img, struct pk_payload *payload);
+/* What the last copy planned: bytes copied, never touched (zeros), left out (below stack
+   pointers, payload). */
 void pk_image_plan_bytes(const struct pk_image *img, uint64_t *copy, uint64_t *untouched,
-                         uint64_t *below_sp);
+                         uint64_t *left_out);
 void pk_image_free(struct pk_image *img); /* NULL is a no-op */
 /* Reader over a copied image (owned by the reader from now on): writable memory from the
    image only; memory the target cannot write (no w permission, private) read live; maps must

@@ -88,7 +88,7 @@ Test(image, copies_only_the_pages_that_hold_data)
     struct pk_maps maps = {0};
     cr_assert_eq(pk_maps_read(procfd, &maps, &e), 0, "%s", e.msg);
     struct pk_image_estimate est;
-    cr_assert_eq(pk_image_estimate(procfd, &maps, &est), 0);
+    cr_assert_eq(pk_image_estimate(procfd, &maps, NULL, &est), 0);
     cr_assert_eq(est.pagemap, 1);
     cr_assert_geq(est.untouched_bytes, (uint64_t)(PAGES - ntouched) * page);
     struct pk_image *img = pk_image_new(est.copy_bytes + ((uint64_t)1 << 20));

@@ -54,9 +54,17 @@ struct pk_image {
     uint64_t bytes, calls; /* copied, process_vm_readv calls (the live reads included) */
     uint64_t misses;       /* reads that wanted bytes that were not copied */
     struct pk_payload payload;
+    uint64_t plan_us, copy_us; /* the last copy's two steps */
     pid_t pid;
     const struct pk_maps *maps;
 };
+
+static uint64_t now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
 
 static int in_image(const struct pk_map *m)
 {
@@ -89,20 +97,27 @@ static int add_span(struct plan *p, uint64_t start, uint64_t end, int kind)
     return 0;
 }
 
-/* Resident pages are copied, less the payload runs in them. */
 static int on_run(void *ctx, uint64_t start, uint64_t end, int resident)
 {
-    struct plan *p = ctx;
-    if (!resident) return add_span(p, start, end, SPAN_ZERO) < 0;
-    for (const struct pk_range *r = pk_payload_next(p->payload, start);
-         r && r < p->payload->v + p->payload->n && r->start < end && start < end; r++) {
+    return add_span(ctx, start, end, resident ? SPAN_COPY : SPAN_ZERO) < 0;
+}
+
+/* [start, end) of an anonymous mapping: the payload runs in it left out (pagemap is not read
+   for them), the rest resident or not. 0, or -1 when pagemap failed or a span could not be
+   added. */
+static int plan_anonymous(struct plan *p, int pagemap_fd, uint64_t start, uint64_t end)
+{
+    const struct pk_payload *pl = p->payload;
+    const struct pk_range *r = pk_payload_next(pl, start);
+    for (; r && r < pl->v + pl->n && r->start < end; r++) {
         uint64_t from = r->start > start ? r->start : start, to = r->end < end ? r->end : end;
-        if (add_span(p, start, from, SPAN_COPY) < 0 || add_span(p, from, to, SPAN_SKIP) < 0)
-            return 1;
+        if (from > start && pk_pagemap_runs(pagemap_fd, start, from, on_run, p) < 0) return -1;
+        if (add_span(p, from, to, SPAN_SKIP) < 0) return -1;
         p->payload_bytes += to - from;
         start = to;
     }
-    return add_span(p, start, end, SPAN_COPY) < 0;
+    if (start < end && pk_pagemap_runs(pagemap_fd, start, end, on_run, p) < 0) return -1;
+    return p->n && p->s[p->n - 1].start + p->s[p->n - 1].len == end ? 0 : -1;
 }
 
 /* Where the live part of mapping i starts: above the lowest stack pointer in it (less a red
@@ -140,9 +155,7 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
         struct plan before = *p;
         uint64_t from = live_from(maps, i, sps, nsps);
         if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
-        if (pk_pagemap_runs(pagemap_fd, from, m->end, on_run, p) == 0 &&
-            (p->n == 0 || p->s[p->n - 1].start + p->s[p->n - 1].len == m->end))
-            continue;
+        if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) continue;
         /* pagemap failed part way (or a span could not be added): copy all of it */
         before.s = p->s, before.cap = p->cap;
         *p = before;
@@ -249,6 +262,12 @@ uint64_t pk_image_calls(const struct pk_image *img)
     return img ? img->calls : 0;
 }
 
+void pk_image_timing(const struct pk_image *img, uint64_t *plan_us, uint64_t *copy_us)
+{
+    *plan_us = img->plan_us;
+    *copy_us = img->copy_us;
+}
+
 void pk_image_leave_out(struct pk_image *img, struct pk_payload *payload)
 {
     pk_payload_free(&img->payload);
@@ -269,13 +288,6 @@ void pk_image_plan_bytes(const struct pk_image *img, uint64_t *copy, uint64_t *u
     *left_out = img->p.skip_bytes;
 }
 
-static uint64_t now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
-
 static size_t next_copy(const struct plan *p, size_t i)
 {
     while (i < p->n && p->s[i].kind != SPAN_COPY)
@@ -291,6 +303,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     img->pid = pid;
     img->maps = maps;
     img->bytes = 0;
+    uint64_t t0 = now_us();
     /* Planned now, frozen: which pages hold data, where each thread's stack ends. */
     uint64_t sps[MAX_THREADS];
     int nsps = pk_thread_stack_pointers(procfd, sps, MAX_THREADS);
@@ -298,6 +311,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     img->p.payload = &img->payload;
     int planned = make_plan(&img->p, fd, maps, sps, nsps > 0 ? (size_t)nsps : 0);
     if (fd >= 0) close(fd);
+    img->plan_us = now_us() - t0;
     if (planned < 0 || img->p.copy_bytes > img->cap) return 1;
     struct plan *p = &img->p;
     uint64_t off = 0;
@@ -352,6 +366,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
         }
         if (!short_read) ri = rj, pos = q;
     }
+    img->copy_us = now_us() - t0 - img->plan_us;
     return 0;
 }
 

@@ -45,6 +45,8 @@ uint64_t pk_image_calls(const struct pk_image *img);
 /* Reads of bytes the image left out (below a stack pointer, payload): what was read from it may be
    short of what the target held; read it frozen to be exact. */
 uint64_t pk_image_misses(const struct pk_image *img);
+/* How long the last copy took to plan (maps, pagemap, stack pointers) and to copy. */
+void pk_image_timing(const struct pk_image *img, uint64_t *plan_us, uint64_t *copy_us);
 /* Payload pages (found before the stop) that the copy leaves out: taken over (*payload is
    emptied). */
 void pk_image_leave_out(struct pk_image *img, struct pk_payload *payload);

@@ -222,6 +222,17 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         fz = NULL;
         s->attach.read = "image";
         s->attach.image_bytes = pk_image_bytes(img);
+        if (o->verbose) {
+            uint64_t plan_us, copy_us, copy, untouched, left_out;
+            pk_image_timing(img, &plan_us, &copy_us);
+            pk_image_plan_bytes(img, &copy, &untouched, &left_out);
+            fprintf(stderr,
+                    "pypeek: image: planned in %.1f ms (pagemap, stack pointers), %.1f MiB "
+                    "copied in %.1f ms (%.1f MiB never touched, %.1f MiB left out); pause "
+                    "%.1f ms\n",
+                    plan_us / 1e3, mib(copy), copy_us / 1e3, mib(untouched), mib(left_out),
+                    s->attach.pause_us / 1e3);
+        }
         pk_mem_free(mem);
         struct pk_image *owned = img;
         img = NULL;

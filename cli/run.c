@@ -81,32 +81,78 @@ static int check_not_execd(const struct pk_maps *maps, const struct pk_target *t
                    (int)t->pid, t->module);
 }
 
-/* Before freezing: room for a copy of the target's writable memory when it fits the budget
-   (the maps are read again frozen), else NULL: the heap is walked while frozen. */
-static struct pk_image *image_reserve(const struct pk_opts *o, int procfd)
+static double mib(uint64_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Resident data beyond which payload pages (attach/payload.h) are looked for, before the
+   stop, so that the copy leaves them out. */
+#define PAYLOAD_SCAN_FROM ((uint64_t)64 << 20)
+
+/* Before freezing: room for a copy of the pages of the target's writable memory that hold
+   data (less payload when there is much of it), when they fit the budget (the maps and
+   pagemap are read again frozen), else NULL: the heap is walked while frozen. -v says which
+   and why. */
+static struct pk_image *image_reserve(const struct pk_opts *o, pid_t pid, int procfd,
+                                      const volatile sig_atomic_t *cancel)
 {
     if (o->nonblocking || o->streaming) return NULL;
     struct pk_maps maps = {0};
     struct pk_err ignored = {0};
     if (pk_maps_read(procfd, &maps, &ignored) < 0) return NULL;
-    uint64_t size = pk_image_size(&maps), budget = pk_image_budget();
+    struct pk_image_estimate est;
+    struct pk_payload payload = {0};
+    int fragmented = pk_image_estimate(procfd, &maps, NULL, &est) < 0;
+    uint64_t data = est.copy_bytes;
+    if (!fragmented && est.copy_bytes > PAYLOAD_SCAN_FROM &&
+        pk_payload_scan(pid, procfd, &maps, cancel, &payload) == 0)
+        fragmented = pk_image_estimate(procfd, &maps, &payload, &est) < 0;
     pk_maps_free(&maps);
-    if (size == UINT64_MAX || size > budget) return NULL;
-    uint64_t cap = size + size / 8 + ((uint64_t)16 << 20); /* arenas mapped meanwhile */
-    return pk_image_new(cap < budget ? cap : budget);
+    uint64_t budget = pk_image_budget();
+    if (fragmented || est.copy_bytes > budget) {
+        if (o->verbose)
+            fprintf(
+                stderr,
+                "pypeek: read: streaming (walked while stopped): %s %.1f MiB to copy (%.1f "
+                "MiB of data less %.1f MiB of payload) in %.1f MiB of writable mappings, "
+                "image budget %.1f MiB\n",
+                fragmented ? "too many fragments;" : "more than the budget:", mib(est.copy_bytes),
+                mib(data), mib(est.payload_bytes), mib(est.writable_bytes), mib(budget));
+        pk_payload_free(&payload);
+        return NULL;
+    }
+    if (o->verbose)
+        fprintf(stderr,
+                "pypeek: read: image (copied while stopped, walked after): %.1f MiB to copy "
+                "(%.1f MiB of data less %.1f MiB of payload) in %.1f MiB of writable mappings "
+                "(%.1f MiB never touched%s), budget %.1f MiB\n",
+                mib(est.copy_bytes), mib(data), mib(est.payload_bytes), mib(est.writable_bytes),
+                mib(est.untouched_bytes), est.pagemap ? "" : "; pagemap unreadable: all counted",
+                mib(budget));
+    uint64_t cap = est.copy_bytes + est.copy_bytes / 8 + ((uint64_t)16 << 20); /* growth */
+    struct pk_image *img = pk_image_new(cap < budget ? cap : budget);
+    if (img) pk_image_leave_out(img, &payload);
+    pk_payload_free(&payload);
+    return img;
 }
 
 /* After resume: the census, the object graph and fd owners, read from the image. */
 static int collect_image(const struct pk_opts *o, const struct pk_target *t,
                          const volatile sig_atomic_t *cancel, struct pk_mem *mem,
-                         const struct pk_maps *maps, struct pk_fd_list *fds, int have_fds,
-                         struct pk_snapshot *s, struct pk_err *e)
+                         const struct pk_image *img, const struct pk_maps *maps,
+                         struct pk_fd_list *fds, int have_fds, struct pk_snapshot *s,
+                         struct pk_err *e)
 {
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
     if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH)
         r = pk_heap_take(mem, t, &lim, s, e);
+    if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
+        r = pk_fail(e, PK_E_INCONSISTENT,
+                    "the walk read memory the image left out (payload pages, or below a "
+                    "thread's stack pointer): read again while stopped");
     if (r == 0 && have_fds)
         pk_fd_table_join(fds, s);
     else if (have_fds)
@@ -117,7 +163,7 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
 /* One frozen (or nonblocking) read of the whole interpreter. */
 static int collect_once(const struct pk_opts *o, int procfd, const struct pk_target *t,
                         const volatile sig_atomic_t *cancel, struct pk_snapshot *s,
-                        struct pk_err *e)
+                        int *stream_next, struct pk_err *e)
 {
     struct pk_freeze *fz = NULL;
     struct pk_maps maps = {0};
@@ -127,7 +173,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     /* The reader's cache (or the image) is faulted in before the target stops (sized by its
        RSS, bounded): pypeek's own page faults are no part of the pause. The maps are read into
        it frozen. */
-    struct pk_image *img = image_reserve(o, procfd);
+    struct pk_image *img = image_reserve(o, t->pid, procfd, cancel);
     if (!(mem = pk_mem_open_pid(t->pid, procfd, &maps))) {
         pk_image_free(img);
         return pk_fail(e, PK_E_INTERNAL, "out of memory");
@@ -157,9 +203,12 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     s->attach.image_bytes = 0;
     if (img) {
         /* Copy the writable memory, list the fds (kernel state), resume, then read. */
-        r = pk_image_copy(img, t->pid, &maps, deadline, cancel, e);
+        r = pk_image_copy(img, t->pid, procfd, &maps, deadline, cancel, e);
         if (r < 0) goto out;
         if (r > 0) { /* it grew past the room reserved: walk it frozen after all */
+            if (o->verbose)
+                fprintf(stderr, "pypeek: read: streaming after all: the data grew past the "
+                                "room reserved for the image\n");
             pk_image_free(img);
             img = NULL;
             r = 0;
@@ -173,6 +222,17 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         fz = NULL;
         s->attach.read = "image";
         s->attach.image_bytes = pk_image_bytes(img);
+        if (o->verbose) {
+            uint64_t plan_us, copy_us, copy, untouched, left_out;
+            pk_image_timing(img, &plan_us, &copy_us);
+            pk_image_plan_bytes(img, &copy, &untouched, &left_out);
+            fprintf(stderr,
+                    "pypeek: image: planned in %.1f ms (pagemap, stack pointers), %.1f MiB "
+                    "copied in %.1f ms (%.1f MiB never touched, %.1f MiB left out); pause "
+                    "%.1f ms\n",
+                    plan_us / 1e3, mib(copy), copy_us / 1e3, mib(untouched), mib(left_out),
+                    s->attach.pause_us / 1e3);
+        }
         pk_mem_free(mem);
         struct pk_image *owned = img;
         img = NULL;
@@ -181,7 +241,8 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             r = pk_fail(e, PK_E_INTERNAL, "out of memory");
             goto resumed;
         }
-        r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
+        r = collect_image(o, t, cancel, mem, owned, &maps, &fds, have_fds, s, e);
+        if (pk_image_misses(owned) > 0) *stream_next = 1;
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
@@ -289,9 +350,12 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
     for (int i = 0; i < t->nwarnings; i++)
         pk_snapshot_warn(s, "%s", t->warnings[i]);
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
+    struct pk_opts once = *o; /* streaming from the next attempt when the image fell short */
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};
-        r = collect_once(o, l->procfd, t, cancel, s, &attempt_err);
+        int stream_next = 0;
+        r = collect_once(&once, l->procfd, t, cancel, s, &stream_next, &attempt_err);
+        if (stream_next) once.streaming = 1;
         if (r == 0) break;
         int retry =
             attempt_err.code == PK_E_INCONSISTENT && attempt < MAX_RETRIES && !(cancel && *cancel);

@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
 """pypeek's performance benchmark (issue 8): run on purpose, not part of `make test`.
 
-usage: integration/bench/bench.py --pypeek build/pypeek [--sizes 100k,1M,10M] [--runs 5]
-                                  [--no-gdb] [--no-graph-row] [--markdown FILE]
+usage: integration/bench/bench.py --pypeek build/pypeek [--sizes idle64,1M,payload,10M]
+                                  [--runs 5] [--rt] [--no-gdb] [--no-graph-row]
+                                  [--markdown FILE]
 
-For each heap size it starts integration/bench/bench_target.py under Debian's
-/usr/bin/python3 (a mix of instances, small lists, tuples and dicts, plus a heartbeat thread
-that measures stalls from inside) and measures side by side, median of --runs runs:
+Scenarios (--sizes): 100k, 1M, 10M: that many GC-tracked objects; idle64: a small heap and 64
+threads parked in read(2) (an idle service); payload: the seed's leak, 1000 bytearrays of
+1 MiB in a global list, plus 100k objects. For each it starts integration/bench/bench_target.py
+under Debian's /usr/bin/python3 (a mix of instances, small lists, tuples and dicts, plus a
+heartbeat thread that measures stalls from inside) and measures side by side, median of --runs
+runs (--rt: pypeek runs under chrt -f 10):
   1. pypeek --json --no-graph (the census): the target's pause as pypeek reports it
      (attach.pause_us) and as the heartbeat saw it, wall time of the first run (cold) and of
      the later ones (warm), peak RSS (getrusage of the child), bytes read and read calls;
      the same for the default report with the object graph, and --nonblocking (pause, and
      whether its census equals the frozen one);
   2. the target's own census in-process: Counter(type(o) for o in gc.get_objects());
-  3. the gdb way: gdb -p PID -batch calling PyGILState_Ensure, PyRun_SimpleString with the
+  3. the gdb way: gdb -batch EXE -p PID (the executable given, so that reading its DWARF is
+     not counted as pause) calling PyGILState_Ensure, PyRun_SimpleString with the
      same census, PyGILState_Release: wall time and pause (heartbeat);
-  4. the physical floor: copying pypeek's bytes_read with process_vm_readv in 1 MiB reads
-     (integration/bench/floor.c, compiled here).
+  4. the physical floor: copying as many bytes as pypeek copied while the target was stopped
+     (attach.image_bytes; bytes_read when it walked streaming), from pages that hold data,
+     into a fresh buffer prepared the way pypeek prepares its image (integration/bench/floor.c,
+     compiled here);
+  5. the census total: pypeek's objects.total against the target's own len(gc.get_objects()),
+     asked right after the run (nothing in the target allocates meanwhile).
 It prints one table with ratios, the issue's targets met or not, and the machine."""
 import argparse
 import json
@@ -34,7 +43,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
-SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
+SCENARIOS = {  # name: (GC-tracked objects built, bench_target.py options)
+    "100k": (100_000, []),
+    "1M": (1_000_000, []),
+    "10M": (10_000_000, []),
+    "idle64": (0, ["threads=64"]),
+    "payload": (100_000, ["payload=1000"]),
+}
 CENSUS = "import gc, collections; collections.Counter(type(o) for o in gc.get_objects())"
 
 
@@ -45,8 +60,9 @@ def median(v):
 class Target:
     """bench_target.py N: answers commands on stdin with one JSON line each."""
 
-    def __init__(self, n):
-        self.p = subprocess.Popen([PYTHON, os.path.join(HERE, "bench_target.py"), str(n)],
+    def __init__(self, n, opts=()):
+        self.p = subprocess.Popen([PYTHON, os.path.join(HERE, "bench_target.py"), str(n)]
+                                  + list(opts),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   start_new_session=True)
         self.pid = self.p.pid
@@ -125,15 +141,17 @@ def run_child(argv, timeout=600, stderr_to_stdout=False, env=None):
     return p.returncode, b"".join(out), wall, ru.ru_maxrss
 
 
-def pypeek_runs(pypeek, t, runs, extra):
+def pypeek_runs(pypeek, t, runs, extra, rt=False):
     """runs+1 pypeek runs. The first is cold: an empty layout cache (XDG_CACHE_HOME), so it
     reads the interpreter's DWARF; the others find the layout it cached. Returns lists."""
     env = dict(os.environ, XDG_CACHE_HOME=tempfile.mkdtemp(prefix="pypeek-bench-cache-"))
     r = {"pause_us": [], "gap_us": [], "wall_ms": [], "self_wall_ms": [], "rss_kib": [],
-         "bytes_read": [], "read_calls": [], "cold_wall_ms": None, "census": None}
+         "bytes_read": [], "read_calls": [], "copied": [], "read": [], "retries": [],
+         "cold_wall_ms": None, "census": None, "own_total": None}
+    prefix = ["chrt", "-f", "10"] if rt else []
     for i in range(runs + 1):
         (rc, out, wall, rss), gap = t.gap_us_during(
-            lambda: run_child([pypeek, "--json"] + extra + [str(t.pid)], env=env))
+            lambda: run_child(prefix + [pypeek, "--json"] + extra + [str(t.pid)], env=env))
         if rc != 0:
             raise RuntimeError("pypeek failed on the benchmark target")
         snap = json.loads(out)
@@ -142,7 +160,11 @@ def pypeek_runs(pypeek, t, runs, extra):
             r["cold_wall_ms"] = wall * 1e3
             r["census"] = {x["type"]: x["count"] for x in snap["objects"]["types"]}
             r["total"] = snap["objects"]["total"]
+            r["own_total"] = t.ask("count")["objects"]  # the target's own count, right after
             continue
+        r["read"].append(a.get("read", "-"))
+        r["copied"].append(a["image_bytes"] if a.get("read") == "image" else a["bytes_read"])
+        r["retries"].append(a.get("retries", 0))
         r["pause_us"].append(a["pause_us"])
         r["gap_us"].append(gap)
         r["wall_ms"].append(wall * 1e3)
@@ -163,7 +185,8 @@ def gdb_runs(t, runs):
     if not gdb:
         return {"error": "gdb is not installed"}
     res = {"attach_wall_ms": [], "attach_gap_us": [], "wall_ms": [], "gap_us": []}
-    base = [gdb, "-p", str(t.pid), "-batch", "-nx"]
+    exe = os.readlink("/proc/%d/exe" % t.pid)
+    base = [gdb, "-batch", "-nx", exe, "-p", str(t.pid)]  # symbols read before the attach
     for _ in range(runs):
         (rc, out, wall, rss), gap = t.gap_us_during(
             lambda: run_child(base + ["-ex", "info threads"], timeout=300))
@@ -237,7 +260,9 @@ def fmt_ratio(a, b):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pypeek", required=True)
-    ap.add_argument("--sizes", default="100k,1M,10M")
+    ap.add_argument("--sizes", default="idle64,1M,payload,10M",
+                    help="scenarios: " + ",".join(SCENARIOS) + " or a number of objects")
+    ap.add_argument("--rt", action="store_true", help="run pypeek under chrt -f 10")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-gdb", action="store_true")
     ap.add_argument("--no-graph-row", action="store_true",
@@ -254,31 +279,35 @@ def main():
     load_before = os.getloadavg()
     cols = {}
     for name in sizes:
-        n = SIZES.get(name) or int(name)
+        n, topts = SCENARIOS.get(name) or (int(name), [])
         sys.stderr.write("[%s] building the target...\n" % name)
-        t = Target(n)
+        t = Target(n, topts)
         try:
-            c = {"objects": t.info["objects"]}
+            c = {"objects": t.info["objects"], "threads": t.info.get("threads"),
+                 "load_start": os.getloadavg()[0]}
             # the heartbeat's own jitter with no tool running: the resolution of "pause seen"
             c["idle_gap_us"] = [t.gap_us_during(lambda: time.sleep(0.25))[1]
                                 for _ in range(a.runs)]
             sys.stderr.write("[%s] %d tracked objects; pypeek census...\n" % (name, c["objects"]))
-            c["pp"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph"])
+            c["pp"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph"], a.rt)
             sys.stderr.write("[%s] --nonblocking...\n" % name)
-            c["nb"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph", "--nonblocking"])
+            c["nb"] = pypeek_runs(pypeek, t, a.runs, ["--no-graph", "--nonblocking"], a.rt)
             if not a.no_graph_row:
                 sys.stderr.write("[%s] default report (object graph)...\n" % name)
-                c["graph"] = pypeek_runs(pypeek, t, max(1, min(a.runs, 3)), [])
+                c["graph"] = pypeek_runs(pypeek, t, a.runs, [], a.rt)
             sys.stderr.write("[%s] in-process census...\n" % name)
             c["inproc_us"] = [t.ask("census", timeout=600)["census_us"] for _ in range(a.runs)]
             sys.stderr.write("[%s] physical floor...\n" % name)
-            c["floor_us"] = floor_runs(floor_exe, t, int(median(c["pp"]["bytes_read"])),
-                                       a.runs)
+            c["floor_us"] = floor_runs(floor_exe, t, int(median(c["pp"]["copied"])), a.runs)
+            if c.get("graph"):
+                c["graph_floor_us"] = floor_runs(floor_exe, t, int(median(c["graph"]["copied"])),
+                                                 a.runs)
             if not a.no_gdb:
                 sys.stderr.write("[%s] gdb...\n" % name)
                 c["gdb"] = gdb_runs(t, a.runs)
         finally:
             t.stop()
+        c["load_end"] = os.getloadavg()[0]
         cols[name] = c
     load_after = os.getloadavg()
     shutil.rmtree(tmp, ignore_errors=True)
@@ -302,25 +331,33 @@ def render(cols, sizes, mach, load_before, load_after, a):
         rows.append((label, vals))
 
     med = lambda c, k, f: median(c[k][f]) if c.get(k) else None  # noqa: E731
-    row("GC-tracked objects", lambda c: "{:,}".format(c["objects"]))
+    mode = lambda c, k: "/".join(sorted(set(c[k]["read"])))  # noqa: E731
+    row("GC-tracked objects / threads", lambda c: "{:,} / {}".format(c["objects"], c["threads"]))
+    row("load average (1 min) at start - end of the column", lambda c: "%.1f - %.1f" % (
+        c["load_start"], c["load_end"]))
     row("heartbeat's largest gap, no tool running (250 ms)",
         lambda c: fmt_ms(median(c["idle_gap_us"])))
     row("**pypeek census** pause (attach.pause_us)", lambda c: fmt_ms(med(c, "pp", "pause_us")))
     row("pypeek pause, min - max of the runs", lambda c: "%.0f - %.0f ms" % (
         min(c["pp"]["pause_us"]) / 1e3, max(c["pp"]["pause_us"]) / 1e3))
-    row("pypeek pause seen by the target (heartbeat gap)",
+    row("**pypeek pause seen by the target (heartbeat)**",
         lambda c: fmt_ms(med(c, "pp", "gap_us")))
-    row("pypeek wall, cold (empty layout cache: DWARF read)", lambda c: fmt_ms(c["pp"]["cold_wall_ms"] * 1e3))
+    row("how pypeek read (attach.read)", lambda c: mode(c, "pp"))
+    row("copied while stopped / read calls", lambda c: "%.1f MB / %d" % (
+        med(c, "pp", "copied") / 1e6, med(c, "pp", "read_calls")))
+    row("pypeek wall, cold (empty layout cache: DWARF read)",
+        lambda c: fmt_ms(c["pp"]["cold_wall_ms"] * 1e3))
     row("pypeek wall, warm (layout cached)", lambda c: fmt_ms(med(c, "pp", "wall_ms") * 1e3))
     row("pypeek peak RSS", lambda c: "%.0f MiB" % (med(c, "pp", "rss_kib") / 1024))
-    row("bytes read / read calls", lambda c: "%.1f MB / %d" % (
-        med(c, "pp", "bytes_read") / 1e6, med(c, "pp", "read_calls")))
-    row("physical floor (copy those bytes, 1 MiB reads)", lambda c: fmt_ms(median(c["floor_us"])))
+    row("floor (copy those bytes, buffer prepared as pypeek's)",
+        lambda c: fmt_ms(median(c["floor_us"])))
     row("pause / floor", lambda c: fmt_ratio(med(c, "pp", "pause_us"), median(c["floor_us"])))
     row("target's own census in-process", lambda c: fmt_ms(median(c["inproc_us"])))
     row("pause / in-process census",
         lambda c: fmt_ratio(med(c, "pp", "pause_us"), median(c["inproc_us"])))
-    row("gdb -p PID -batch, attach only: wall", lambda c: fmt_ms(
+    row("census total: pypeek / target's len(gc.get_objects())", lambda c: "{:,} / {:,}".format(
+        c["pp"]["total"], c["pp"]["own_total"]))
+    row("gdb EXE -p PID -batch, attach only: wall", lambda c: fmt_ms(
         med(c, "gdb", "attach_wall_ms") * 1e3))
     row("gdb attach only: pause seen by the target", lambda c: fmt_ms(
         med(c, "gdb", "attach_gap_us")))
@@ -340,11 +377,19 @@ def render(cols, sizes, mach, load_before, load_after, a):
         c["nb"]["census"] == c["pp"]["census"] and c["nb"]["total"] == c["pp"]["total"]
         else "NO")
     if not a.no_graph_row:
-        row("default report (with object graph): pause", lambda c: fmt_ms(med(c, "graph",
-                                                                              "pause_us")))
+        row("**default report** (object graph): pause", lambda c: fmt_ms(
+            med(c, "graph", "pause_us")))
+        row("default report: pause seen by the target (heartbeat)", lambda c: fmt_ms(
+            med(c, "graph", "gap_us")))
+        row("default report: how read / copied", lambda c: "%s / %.1f MB" % (
+            mode(c, "graph"), med(c, "graph", "copied") / 1e6))
+        row("default report: floor (copy those bytes)", lambda c: fmt_ms(
+            median(c["graph_floor_us"])))
         row("default report: wall, warm", lambda c: fmt_ms(med(c, "graph", "wall_ms") * 1e3))
         row("default report: peak RSS", lambda c: "%.0f MiB" % (
             med(c, "graph", "rss_kib") / 1024))
+        row("default report: runs read again (attach.retries)", lambda c: "%d of %d" % (
+            sum(1 for x in c["graph"]["retries"] if x), len(c["graph"]["retries"])))
     width = max(len(r[0]) for r in rows)
     out = []
     out.append("| %s | %s |" % ("".ljust(width), " | ".join(s.rjust(12) for s in sizes)))
@@ -358,8 +403,8 @@ def render(cols, sizes, mach, load_before, load_after, a):
                "load average %.2f before, %.2f after (machine shared with other jobs)." % (
                    mach["nproc"], mach["cpu"], mach["kernel"], mach["mem"], mach["python"],
                    load_before[0], load_after[0]))
-    out.append("Command: integration/bench/bench.py --pypeek PYPEEK --sizes %s --runs %d%s" % (
-        ",".join(sizes), a.runs, " --no-gdb" if a.no_gdb else ""))
+    out.append("Command: integration/bench/bench.py --pypeek PYPEEK --sizes %s --runs %d%s%s" % (
+        ",".join(sizes), a.runs, " --no-gdb" if a.no_gdb else "", " --rt" if a.rt else ""))
     errs = sorted({c["gdb"]["error"] for c in cols.values() if c.get("gdb", {}).get("error")})
     for e in errs:
         out.append("gdb: %s" % e)
@@ -369,38 +414,46 @@ def render(cols, sizes, mach, load_before, load_after, a):
 
 
 def targets(cols):
-    """The issue's targets, met or not, with the numbers."""
-    out = ["Targets (issue 8):"]
+    """The issue's targets (issue 14), met or not, with the numbers and by how much."""
+    out = ["Targets (issue 14; medians, pypeek's pause and the heartbeat's alike):"]
 
-    def verdict(ok):
-        return "met" if ok else "NOT met"
+    def check(label, value, limit, unit_fmt):
+        if value is None:
+            return
+        ok = value <= limit
+        out.append("- %s <= %s: %s (%s%s)" % (
+            label, unit_fmt(limit), "met" if ok else "NOT met", unit_fmt(value),
+            "" if ok else ", %.2fx the target" % (value / limit)))
 
+    def pauses(c, k):
+        return max(median(c[k]["pause_us"]), median(c[k]["gap_us"]))
+
+    c = cols.get("idle64")
+    if c:
+        check("idle64 census pause", pauses(c, "pp"), 15e3, fmt_ms)
+        if c.get("graph"):
+            check("idle64 default report pause", pauses(c, "graph"), 15e3, fmt_ms)
     m = cols.get("1M")
     if m:
-        p = median(m["pp"]["pause_us"])
-        out.append("- 1M pause <= 100 ms: %s (%s)" % (verdict(p <= 100e3), fmt_ms(p)))
         ip = median(m["inproc_us"])
-        out.append("- 1M pause <= in-process census: %s (%s vs %s)" % (
-            verdict(p <= ip), fmt_ms(p), fmt_ms(ip)))
-        fl = median(m["floor_us"])
-        out.append("- 1M pause <= 2x physical floor: %s (%s vs 2 x %s)" % (
-            verdict(p <= 2 * fl), fmt_ms(p), fmt_ms(fl)))
-        w = median(m["pp"]["wall_ms"]) * 1e3
-        out.append("- 1M wall (warm) <= 300 ms: %s (%s)" % (verdict(w <= 300e3), fmt_ms(w)))
+        check("1M census pause (0.5 x in-process census %s)" % fmt_ms(ip), pauses(m, "pp"),
+              0.5 * ip, fmt_ms)
+        if m.get("graph"):
+            check("1M default report wall, warm", median(m["graph"]["wall_ms"]) * 1e3, 1.5e6,
+                  fmt_ms)
+    p = cols.get("payload")
+    if p and p.get("graph"):
+        check("payload default report pause", pauses(p, "graph"), 60e3, fmt_ms)
     t = cols.get("10M")
-    if t and m:
-        p10, p1 = median(t["pp"]["pause_us"]), median(m["pp"]["pause_us"])
-        out.append("- 10M pause <= 12x 1M pause: %s (%s = %.1fx)" % (
-            verdict(p10 <= 12 * p1), fmt_ms(p10), p10 / p1))
-        rss = median(t["pp"]["rss_kib"]) / 1024
-        out.append("- 10M pypeek peak RSS <= 256 MiB: %s (%.0f MiB)" % (verdict(rss <= 256), rss))
+    if t:
+        check("10M census pause", pauses(t, "pp"), 450e3, fmt_ms)
+        rss = max([median(t[k]["rss_kib"]) for k in ("pp", "graph") if t.get(k)]) / 1024
+        check("10M pypeek peak RSS", rss, 256, lambda v: "%.0f MiB" % v)
     for s, c in cols.items():
-        g = median(c["nb"]["gap_us"])
-        eq = c["nb"]["census"] == c["pp"]["census"]
-        out.append("- %s --nonblocking: pause seen by the target %s (heartbeat gap; the frozen "
-                   "run's is %s), census %s frozen mode" % (
-                       s, fmt_ms(g), fmt_ms(median(c["pp"]["gap_us"])),
-                       "equals" if eq else "DIFFERS from"))
+        out.append("- %s census total: pypeek %s, the target's own count %s: %s" % (
+            s, "{:,}".format(c["pp"]["total"]), "{:,}".format(c["pp"]["own_total"]),
+            "equal" if c["pp"]["total"] == c["pp"]["own_total"] else
+            "DIFFERENT by %+d" % (c["pp"]["total"] - c["pp"]["own_total"])))
     return out
 
 

@@ -1,7 +1,10 @@
 """Benchmark target: a heap of N GC-tracked objects (a mix of instances, small lists, tuples
 and dicts) plus a heartbeat thread that measures, from inside, how long the process stalls.
 
-usage: bench_target.py N
+usage: bench_target.py N [threads=K] [payload=M]
+  threads=K  K more threads parked in read(2) on a pipe (an idle service's workers)
+  payload=M  M bytearrays of 1 MiB (bytearray(1 << 20): zero-filled, resident) in a global
+             list, the seed's leak
 
 Commands on stdin, one JSON answer line each on stdout:
   ready?   -> {"objects": len(gc.get_objects()), "rss": ...}      (printed once at start)
@@ -9,6 +12,7 @@ Commands on stdin, one JSON answer line each on stdout:
   gap      -> {"gap_us": N}       largest gap between heartbeats since reset
   census   -> {"census_us": N, "objects": N}   Counter(type(o) for o in gc.get_objects()),
                                   timed in-process
+  count    -> {"objects": N}      len(gc.get_objects())
   quit
 The heartbeat thread allocates no GC-tracked object: it sleeps 100 us, reads
 time.monotonic_ns() and keeps the largest gap in a preallocated array."""
@@ -16,6 +20,7 @@ import array
 import collections
 import gc
 import json
+import os
 import sys
 import threading
 import time
@@ -60,15 +65,30 @@ def answer(d):
     sys.stdout.flush()
 
 
+PAYLOAD = []  # the seed's leak: big bytearrays held by a global list
+PARKED = []  # the write ends of the idle threads' pipes
+
+
+def park(r):
+    os.read(r, 1)
+
+
 def main():
     n = int(sys.argv[1])
+    opts = dict(a.split("=", 1) for a in sys.argv[2:])
+    for _ in range(int(opts.get("threads", 0))):
+        r, w = os.pipe()
+        PARKED.append(w)
+        threading.Thread(target=park, args=(r,), daemon=True).start()
+    PAYLOAD.extend(bytearray(1 << 20) for _ in range(int(opts.get("payload", 0))))
     gc.disable()
     heap = build(n)  # noqa: F841 (kept alive)
     gc.collect()
     gc.enable()
     th = threading.Thread(target=heartbeat, daemon=True)
     th.start()
-    answer({"objects": len(gc.get_objects()), "pid": __import__("os").getpid()})
+    answer({"objects": len(gc.get_objects()), "pid": os.getpid(),
+            "threads": threading.active_count()})
     for line in sys.stdin:
         cmd = line.strip()
         if cmd == "reset":
@@ -83,6 +103,8 @@ def main():
             total = sum(c.values())
             del c
             answer({"census_us": us, "objects": total})
+        elif cmd == "count":  # the census total alone, the same way, untimed
+            answer({"objects": len(gc.get_objects())})
         elif cmd == "quit":
             break
     stop[0] = True

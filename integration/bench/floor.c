@@ -1,23 +1,72 @@
-/* The physical floor for the benchmark: copy BYTES bytes of a live process's writable memory
-   with process_vm_readv in large reads (many 1 MiB iovecs per call) into one reused buffer,
-   and print the microseconds it took. Built by bench.py; not part of pypeek.
-   usage: floor PID BYTES */
+/* The physical floor for the benchmark: copy BYTES bytes of a live process's resident writable
+   memory (pages /proc/PID/pagemap says hold data, never a page that does not) with
+   process_vm_readv (up to 1024 iovecs of 4 MiB per call, as pypeek's image copy) into one fresh
+   buffer prepared the way pypeek prepares its image (mmap, MADV_POPULATE_WRITE, then a
+   kernel-side write into every page), and print the microseconds the copy took. Built by
+   bench.py; not part of pypeek. usage: floor PID BYTES */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
-#define PIECE ((size_t)1 << 20)
-#define NIOV 16
+#define PIECE ((size_t)4 << 20)
+#define NIOV 1024
+#define MAX_RUNS 65536
 
 static uint64_t now_us(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
+}
+
+static uint64_t run_start[MAX_RUNS], run_end[MAX_RUNS];
+static size_t nruns;
+
+/* Resident runs of [s, e), from pagemap. */
+static void add_resident(int pm, uint64_t s, uint64_t e)
+{
+    static uint64_t ent[8192];
+    uint64_t open_at = 0;
+    int open = 0;
+    for (uint64_t a = s; a < e && nruns < MAX_RUNS;) {
+        size_t n = (e - a) / 4096 < 8192 ? (size_t)((e - a) / 4096) : 8192;
+        ssize_t got = pread(pm, ent, n * 8, (off_t)(a / 4096 * 8));
+        if (got < 8) return;
+        n = (size_t)got / 8;
+        for (size_t i = 0; i < n; i++, a += 4096) {
+            int res = (ent[i] >> 62) != 0;
+            if (res && !open) open = 1, open_at = a;
+            if (!res && open) {
+                open = 0;
+                run_start[nruns] = open_at, run_end[nruns] = a;
+                if (++nruns == MAX_RUNS) return;
+            }
+        }
+    }
+    if (open && nruns < MAX_RUNS) run_start[nruns] = open_at, run_end[nruns++] = e;
+}
+
+static void warm(char *buf, uint64_t len)
+{
+    static const char zeros[65536];
+    struct iovec l[64], r[64];
+    for (uint64_t off = 0; off < len;) {
+        size_t k = 0;
+        for (; k < 64 && off < len; k++) {
+            size_t n = len - off < sizeof zeros ? (size_t)(len - off) : sizeof zeros;
+            l[k] = (struct iovec){buf + off, n};
+            r[k] = (struct iovec){(void *)zeros, n};
+            off += n;
+        }
+        process_vm_readv(getpid(), l, k, r, k, 0);
+    }
 }
 
 int main(int argc, char **argv)
@@ -31,50 +80,48 @@ int main(int argc, char **argv)
     char path[64], line[512];
     snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f) {
+    snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+    int pm = open(path, O_RDONLY);
+    if (!f || pm < 0) {
         perror(path);
         return 1;
     }
-    /* Writable private mappings: the heap, pymalloc arenas, malloc'd blocks. */
-    uint64_t starts[4096], ends[4096];
-    size_t n = 0;
-    while (n < 4096 && fgets(line, sizeof line, f)) {
+    while (fgets(line, sizeof line, f)) {
         unsigned long long s, e;
         char perms[8];
         if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) != 3) continue;
-        if (perms[0] != 'r' || perms[1] != 'w' || strstr(line, "[vvar") || strstr(line, "[stack"))
+        if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p' || strstr(line, "[vvar"))
             continue;
-        starts[n] = s;
-        ends[n] = e;
-        n++;
+        add_resident(pm, s, e);
     }
     fclose(f);
-    char *buf = malloc(PIECE * NIOV);
-    if (!buf || n == 0) return 1;
-    memset(buf, 0, PIECE * NIOV); /* fault the destination in before timing */
+    close(pm);
+    if (!want) want = 4096;
+    char *buf = mmap(NULL, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED || nruns == 0) return 1;
+    madvise(buf, want, MADV_POPULATE_WRITE);
+    warm(buf, want);
+    static struct iovec local[NIOV], remote[NIOV];
     uint64_t done = 0, t0 = now_us();
-    for (int pass = 0; pass < 64 && done < want; pass++) {
-        for (size_t i = 0; i < n && done < want; i++) {
-            for (uint64_t a = starts[i]; a < ends[i] && done < want;) {
-                struct iovec local[NIOV], remote[NIOV];
-                size_t k = 0;
-                uint64_t total = 0;
-                while (k < NIOV && a < ends[i] && done + total < want) {
-                    size_t len = ends[i] - a < PIECE ? (size_t)(ends[i] - a) : PIECE;
-                    if (done + total + len > want) len = (size_t)(want - done - total);
-                    local[k].iov_base = buf + k * PIECE;
-                    local[k].iov_len = len;
-                    remote[k].iov_base = (void *)(uintptr_t)a;
-                    remote[k].iov_len = len;
-                    total += len;
-                    a += len;
-                    k++;
-                }
-                ssize_t r = process_vm_readv(pid, local, k, remote, k, 0);
-                if (r <= 0) break;
-                done += (uint64_t)r;
-            }
+    size_t ri = 0;
+    uint64_t a = run_start[0];
+    while (done < want && ri < nruns) {
+        size_t k = 0;
+        uint64_t total = 0;
+        while (k < NIOV && ri < nruns && done + total < want) {
+            uint64_t len = run_end[ri] - a < PIECE ? run_end[ri] - a : PIECE;
+            if (done + total + len > want) len = want - done - total;
+            local[k] = (struct iovec){buf + done + total, (size_t)len};
+            remote[k] = (struct iovec){(void *)(uintptr_t)a, (size_t)len};
+            total += len;
+            a += len;
+            k++;
+            if (a == run_end[ri] && ++ri < nruns) a = run_start[ri];
         }
+        ssize_t r = process_vm_readv(pid, local, k, remote, k, 0);
+        if (r <= 0) break;
+        done += (uint64_t)r;
+        if ((uint64_t)r < total) break; /* a run shrank meanwhile: what was copied counts */
     }
     uint64_t us = now_us() - t0;
     printf("{\"floor_us\": %llu, \"bytes\": %llu}\n", (unsigned long long)us,

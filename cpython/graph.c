@@ -637,6 +637,7 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     b.e = e;
     b.types = pk_types_new(m, b.l, t->builtin_types);
     b.refs = b.types ? pk_referents_new(m, t, b.types) : NULL;
+    if (b.refs) pk_referents_set_interp(b.refs, interp);
     int r = 0;
     if (!g || !b.types || !b.refs || map_grow(&b.nodes) < 0 || map_grow(&b.names) < 0 ||
         map_grow(&b.modict) < 0) {

@@ -37,6 +37,21 @@ enum pk_builtin_type {
     PK_BT_FUNCTION,
     PK_BT_METHOD,
     PK_BT_CODE,
+    /* More GC types whose references the object graph reads (cpython/referents.c). */
+    PK_BT_GETSET_DESCR,
+    PK_BT_MEMBER_DESCR,
+    PK_BT_METHOD_DESCR,
+    PK_BT_CLASSMETHOD_DESCR,
+    PK_BT_WRAPPER_DESCR,
+    PK_BT_METHOD_WRAPPER,
+    PK_BT_CFUNCTION,
+    PK_BT_CMETHOD,
+    PK_BT_WEAKREF,
+    PK_BT_TRACEBACK,
+    PK_BT_PROPERTY,
+    PK_BT_CLASSMETHOD,
+    PK_BT_STATICMETHOD,
+    PK_BT_MAPPINGPROXY,
     PK_BT_COUNT
 };
 

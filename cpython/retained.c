@@ -297,8 +297,8 @@ static int64_t container_len(const struct pk_graph *g, uint32_t v)
 }
 
 /* What the dominator subtree of v holds, by type (children lists built once). */
-static int subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
-                         uint32_t v, struct pk_retainer *rt)
+int pk_graph_subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
+                           uint32_t v, struct pk_retainer *rt)
 {
     uint64_t *cnt = calloc(g->ntypes + 1, sizeof *cnt), *byt = calloc(g->ntypes + 1, sizeof *byt);
     uint32_t *stack = malloc(((size_t)g->n ? g->n : 1) * sizeof *stack);
@@ -484,7 +484,7 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         rt->retained_count = rcnt[slot];
         rt->is_frame_local = (g->flags[slot] & PK_GN_FRAME) != 0;
         rt->is_global = !rt->is_frame_local;
-        if (subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
+        if (pk_graph_subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
     }
     /* containers: lists, dicts, sets, tuples that are not a global's value nor a module dict */
     nr = 0;
@@ -511,8 +511,9 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         rt->len = container_len(g, v);
         rt->retained_bytes = ret[v];
         rt->retained_count = rcnt[v];
-        if (subtree_types(g, cfirst, child, v, rt) < 0) goto out;
+        if (pk_graph_subtree_types(g, cfirst, child, v, rt) < 0) goto out;
     }
+    if (pk_graph_holders(g, idom, ret, rcnt, cfirst, child, parent, pedge, top, h) < 0) goto out;
     h->available = 1;
     r = 0;
 out:

@@ -21,6 +21,17 @@ void pk_heap_snap_clear(struct pk_heap_snap *h)
         free(h->retainers[i].types);
     }
     free(h->retainers);
+    for (size_t i = 0; i < h->nholders; i++) {
+        free(h->holders[i].name);
+        free(h->holders[i].type);
+    }
+    free(h->holders);
+    for (size_t i = 0; i < h->nsuspects; i++) {
+        for (size_t k = 0; k < h->suspects[i].ntypes; k++)
+            free(h->suspects[i].types[k].name);
+        free(h->suspects[i].types);
+    }
+    free(h->suspects);
     memset(h, 0, sizeof *h);
 }
 

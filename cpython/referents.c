@@ -42,6 +42,15 @@ enum ref_kind {
     RK_STATICMETHOD,
     RK_MAPPINGPROXY,
     RK_EXCEPTION, /* BaseException and the subclasses that share its tp_traverse */
+    /* C types of the stdlib, found by name */
+    RK_IOBASE,      /* _io._IOBase (and _RawIOBase, _BufferedIOBase...): its dict */
+    RK_FILEIO,      /* _io.FileIO: its dict */
+    RK_BUFFERED,    /* _io.BufferedReader/Writer/Random: raw and dict */
+    RK_TUPLEGETTER, /* a namedtuple field: its doc */
+    RK_NAMESPACE,   /* types.SimpleNamespace: its dict */
+    RK_DEFAULTDICT, /* a dict and its default_factory */
+    RK_ODICT,       /* a dict and its instance dict */
+    RK_ABC_DATA,    /* _abc._abc_data: the registry and caches (sets of weak references) */
 };
 
 struct member {
@@ -242,7 +251,35 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
     if (!strcmp(ti->name, "method-wrapper") && PK_HAS(r->l, wrapper_self) &&
         (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + 8)
         return RK_METHOD_WRAPPER;
+    static const struct {
+        const char *name;
+        enum ref_kind kind;
+    } named[] = {
+        {"_io._IOBase", RK_IOBASE},
+        {"_io.FileIO", RK_FILEIO},
+        {"_io.BufferedReader", RK_BUFFERED},
+        {"_io.BufferedWriter", RK_BUFFERED},
+        {"_io.BufferedRandom", RK_BUFFERED},
+        {"_collections._tuplegetter", RK_TUPLEGETTER},
+        {"types.SimpleNamespace", RK_NAMESPACE},
+        {"collections.defaultdict", RK_DEFAULTDICT},
+        {"collections.OrderedDict", RK_ODICT},
+        {"_abc._abc_data", RK_ABC_DATA},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (!strcmp(ti->name, named[i].name)) return named[i].kind;
     return RK_UNKNOWN;
+}
+
+/* 1 for a heap type made by C code (PyType_FromSpec): its tp_traverse is its own, not
+   subtype_traverse (when pypeek knows where that is). */
+static int is_c_heap_type(struct pk_referents *r, uint64_t type)
+{
+    uint64_t trav = 0;
+    if (!r->t->subtype_traverse || !PK_HAS(r->l, type_traverse) ||
+        pk_mem_read_u64(r->m, type + PK_OFF(r->l, type_traverse), &trav) < 0)
+        return 0;
+    return trav && trav != r->t->subtype_traverse;
 }
 
 /* 1 when every C type in statics has the tp_traverse of the builtin at base. */
@@ -297,6 +334,22 @@ static int kind_readable(const struct pk_layout *l, enum ref_kind k)
     case RK_EXCEPTION:
         return PK_HAS(l, exc_args) && PK_HAS(l, exc_dict) && PK_HAS(l, exc_traceback) &&
                PK_HAS(l, exc_context) && PK_HAS(l, exc_cause);
+    case RK_IOBASE:
+        return PK_HAS(l, iobase_dict);
+    case RK_FILEIO:
+        return PK_HAS(l, fileio_dict);
+    case RK_BUFFERED:
+        return PK_HAS(l, buffered_raw) && PK_HAS(l, buffered_dict);
+    case RK_TUPLEGETTER:
+        return PK_HAS(l, tuplegetter_doc);
+    case RK_NAMESPACE:
+        return PK_HAS(l, namespace_dict);
+    case RK_DEFAULTDICT:
+        return PK_HAS(l, defdict_factory);
+    case RK_ODICT:
+        return PK_HAS(l, odict_inst_dict);
+    case RK_ABC_DATA:
+        return PK_HAS(l, abc_registry) && PK_HAS(l, abc_cache) && PK_HAS(l, abc_negative_cache);
     default:
         return 1;
     }
@@ -335,13 +388,14 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         if (k == RK_UNKNOWN && pk_types_is_deque(r->types, cur)) k = RK_DEQUE;
         uint64_t flags = 0;
         pk_mem_read_u64(r->m, cur + PK_OFF(l, type_flags), &flags);
-        if (k == RK_UNKNOWN && !(flags & l->tpflags_heaptype)) k = static_kind_by_name(r, cur);
+        int c_type = !(flags & l->tpflags_heaptype) || is_c_heap_type(r, cur);
+        if (k == RK_UNKNOWN && c_type) k = static_kind_by_name(r, cur);
         if (k != RK_UNKNOWN) {
             tr->kind = k;
             all_heap = same_traverse(r, cur, statics, nstatics);
             break;
         }
-        if (!(flags & l->tpflags_heaptype)) {
+        if (c_type) {
             statics[nstatics++] = cur;
             all_heap = 0;
         } else {
@@ -353,8 +407,10 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     if (tr->kind == RK_UNKNOWN)
         for (size_t k = 0; k < nstatics; k++)
             read_members(r, statics[k], tr);
-    tr->dict_in_base =
-        tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD || tr->kind == RK_STATICMETHOD;
+    tr->dict_in_base = tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD ||
+                       tr->kind == RK_STATICMETHOD || tr->kind == RK_IOBASE ||
+                       tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
+                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT;
     if (!(ti->flags & l->tpflags_have_gc)) {
         /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
         tr->kind = RK_LEAF;
@@ -738,6 +794,16 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             return rc;
         break;
     }
+    case RK_DEFAULTDICT:
+    case RK_ODICT:
+        if (tr->kind == RK_DEFAULTDICT &&
+            (rc = field(r, obj, PK_F(l, defdict_factory), "default_factory", fn, arg)) != 0)
+            return rc;
+        if (tr->kind == RK_ODICT &&
+            (rc = field(r, obj, PK_F(l, odict_inst_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        /* then the dict's items */
+        /* fall through */
     case RK_DICT: {
         struct dict_ctx c = {fn, arg};
         if ((rc = pk_pydict_foreach(r->m, l, obj, dict_entry, &c)) != 0) return rc;
@@ -878,6 +944,29 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             (rc = field(r, obj, PK_F(l, exc_traceback), "__traceback__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, exc_cause), "__cause__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, exc_context), "__context__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_IOBASE:
+        if ((rc = field(r, obj, PK_F(l, iobase_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_FILEIO:
+        if ((rc = field(r, obj, PK_F(l, fileio_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_BUFFERED:
+        if ((rc = field(r, obj, PK_F(l, buffered_raw), "raw", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, buffered_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_TUPLEGETTER:
+        if ((rc = field(r, obj, PK_F(l, tuplegetter_doc), "__doc__", fn, arg)) != 0) return rc;
+        break;
+    case RK_NAMESPACE:
+        if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_ABC_DATA:
+        if ((rc = field(r, obj, PK_F(l, abc_registry), "_abc_registry", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, abc_cache), "_abc_cache", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, abc_negative_cache), "_abc_negative_cache", fn, arg)) != 0)
             return rc;
         break;
     case RK_OBJECT:

@@ -437,8 +437,27 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     /* retained sizes */
     if (pk_graph_retained(g, &idom, &ret, &rcnt) < 0 || pk_graph_bfs(g, &parent, &pedge) < 0)
         goto out;
+    memset(xcnt, 0, (g->ntypes + 1) * sizeof *xcnt);
     for (uint32_t v = 1; v < g->n; v++)
-        if ((g->flags[v] & PK_GN_TRACKED) && idom[v] == NONE32) h->unreachable_tracked++;
+        if ((g->flags[v] & PK_GN_TRACKED) && idom[v] == NONE32) {
+            h->unreachable_tracked++;
+            if (g->type[v] < g->ntypes) xcnt[g->type[v]]++;
+        }
+    {
+        size_t nt = 0;
+        for (uint32_t t = 0; t < g->ntypes; t++)
+            nt += xcnt[t] != 0;
+        h->unreachable_types = calloc(nt ? nt : 1, sizeof *h->unreachable_types);
+        if (!h->unreachable_types) goto out;
+        for (uint32_t t = 0; t < g->ntypes; t++) {
+            if (!xcnt[t]) continue;
+            struct pk_type_stat *s = &h->unreachable_types[h->nunreachable_types++];
+            s->name = strdup(g->type_names[t] ? g->type_names[t] : "?");
+            s->count = xcnt[t];
+        }
+        qsort(h->unreachable_types, h->nunreachable_types, sizeof *h->unreachable_types,
+              cmp_stat_count);
+    }
     /* dominator tree children, for per-type breakdowns */
     cfirst = calloc((size_t)g->n + 1, sizeof *cfirst);
     child = malloc(((size_t)g->n ? g->n : 1) * sizeof *child);

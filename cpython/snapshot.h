@@ -72,7 +72,9 @@ struct pk_heap_snap {
     uint64_t tracked_traversed, tracked_untraversed, unreadable;
     struct pk_type_stat *untraversed_types; /* count only */
     size_t nuntraversed_types;
-    uint64_t unreachable_tracked; /* tracked objects not reachable from sys.modules */
+    uint64_t unreachable_tracked;           /* tracked objects not reachable from sys.modules */
+    struct pk_type_stat *unreachable_types; /* ... by type, count only, descending */
+    size_t nunreachable_types;
     struct pk_retainer *retainers;
     size_t nretainers;
     uint64_t graph_bytes, frozen_us, analysis_us;

@@ -49,6 +49,12 @@ json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
                                   pk_json_u64(h->shared_bytes), "held_from_c_bytes",
                                   pk_json_u64(h->held_from_c_bytes)));
     json_object_set_new(o, "holders_level0_total", pk_json_u64(h->level0_total));
+    json_t *hc = json_array();
+    for (size_t i = 0; i < h->nunreachable_types && i < 20; i++)
+        json_array_append_new(hc, json_pack("{s:o, s:o}", "type",
+                                            pk_json_str(h->unreachable_types[i].name), "count",
+                                            pk_json_u64(h->unreachable_types[i].count)));
+    json_object_set_new(o, "unreachable_types", hc);
     return o;
 }
 

@@ -270,7 +270,18 @@
     X(static_state_size, "managed_static_type_state|static_builtin_state", NULL)                   \
     X(static_state_type, "managed_static_type_state|static_builtin_state", "type")                 \
     X(static_state_dict, "managed_static_type_state|static_builtin_state", "tp_dict")              \
-    X(type_subclasses, "PyTypeObject|_typeobject", "tp_subclasses")
+    X(type_subclasses, "PyTypeObject|_typeobject", "tp_subclasses")                                \
+    /* C types of the stdlib found by name (cpython/referents.c): _io, namedtuple fields, */       \
+    /* SimpleNamespace, defaultdict, OrderedDict                                          */       \
+    X(iobase_dict, "iobase", "dict")                                                               \
+    X(buffered_dict, "buffered", "dict")                                                           \
+    X(tuplegetter_doc, "_tuplegetterobject", "doc")                                                \
+    X(namespace_dict, "_PyNamespaceObject", "ns_dict")                                             \
+    X(defdict_factory, "defdictobject", "default_factory")                                         \
+    X(odict_inst_dict, "_odictobject", "od_inst_dict")                                             \
+    X(abc_registry, "_abc_data", "_abc_registry")                                                  \
+    X(abc_cache, "_abc_data", "_abc_cache")                                                        \
+    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -148,9 +148,10 @@ static void target_warn(struct pk_target *t, const char *fmt, ...)
 /* The record's module-relative symbols, when the record is this very build's. */
 static void apply_record_syms(const struct pk_layout_record *r, struct pk_target *t)
 {
-    uint64_t *out[PK_RS_COUNT] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
-                                  &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks,
-                                  &t->obmalloc_syms.allocated_blocks};
+    uint64_t *out[PK_RS_COUNT] = {
+        &t->obmalloc_syms.arenas,           &t->obmalloc_syms.maxarenas,
+        &t->obmalloc_syms.narenas,          &t->obmalloc_syms.raw_allocated_blocks,
+        &t->obmalloc_syms.allocated_blocks, &t->subtype_traverse};
     for (int i = 0; i < PK_RS_COUNT; i++)
         *out[i] = r->syms[i] ? r->syms[i] + t->bias : 0;
 }

@@ -82,6 +82,9 @@ struct pk_target {
         uint64_t allocated_blocks; /* 3.8: _Py_AllocatedBlocks, getallocatedblocks() itself */
     } obmalloc_syms;
     uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
+    /* subtype_traverse, the tp_traverse of every Python class (a heap type with another one
+       was made by C code, PyType_FromSpec); 0 if not found */
+    uint64_t subtype_traverse;
     struct pk_layout layout;
     /* Facts about the layout the user should see (the snapshot's warnings) */
     char warnings[PK_TARGET_MAX_WARNINGS][256];

@@ -30,7 +30,7 @@ def check_graph(ctx, python=None):
     kw = {"python": python} if python else {}
     with ctx.start_target("graph_fixture.py", **kw) as t:
         truth = t.read_line()
-        snap = ctx.snapshot(t.pid)
+        snap = ctx.snapshot(t.pid, "--top", "1000")  # every global listed
         held = check_retained(snap, truth)
         for root, want in truth["retained"].items():
             types = {e["type"]: e for e in held[root]["types"]}
@@ -145,7 +145,7 @@ def test_deque_items_are_referents(ctx):
     labelled [i], its size is deque.__sizeof__, and a subclass instance's attributes count."""
     with ctx.start_target("deque_fixture.py") as t:
         truth = t.read_line()
-        snap = ctx.snapshot(t.pid)
+        snap = ctx.snapshot(t.pid, "--top", "1000")  # every global listed
         check_retained(snap, truth)
         check_eq(retainer(snap, "__main__._queue").get("len"),
                  truth["retained"]["__main__._queue"]["items"], "the deque's items")

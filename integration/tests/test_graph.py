@@ -213,3 +213,47 @@ def test_builtin_referents_hold_their_payloads(ctx):
                      "frame"):
             check(name not in untraversed, "%s is still untraversed" % name)
         t.release()
+
+
+def test_holders_and_leak_suspect(ctx):
+    """Issue 21: the holders are the dominator tree under a virtual root joined to every root.
+    A global retaining most of the heap is a level-0 holder retaining what the target's own
+    walk says, and the leak suspect named at the top of the text report; a dict two modules'
+    globals share is a level-0 holder of kind object, reached from 2 roots, retaining what the
+    target says; level-0 holders never sum to more than the reachable bytes."""
+    with ctx.start_target("holders_fixture.py") as t:
+        truth = t.read_line()
+        snap = ctx.snapshot(t.pid)
+        g = snap["graph"]
+        check(g is not None and not g["partial"], "no complete graph")
+        level0 = [h for h in snap["holders"] if h["parent"] is None]
+        big = [h for h in level0 if h["name"] == "__main__._big"]
+        check(len(big) == 1 and big[0]["kind"] == "global", "no level-0 holder __main__._big: %s"
+              % [h["name"] for h in level0[:10]])
+        check_eq(big[0]["retained_bytes"], truth["big"]["bytes"], "__main__._big retained bytes")
+        check_eq(big[0]["retained_count"], truth["big"]["count"], "__main__._big retained objects")
+        shared = [h for h in level0 if h["kind"] == "object" and h["type"] == "dict"
+                  and h["retained_bytes"] == truth["shared"]["bytes"]]
+        check(len(shared) == 1, "no level-0 dict holder retaining %d bytes: %s"
+              % (truth["shared"]["bytes"], [(h["name"], h["kind"], h["type"], h["retained_bytes"])
+                                           for h in level0[:10]]))
+        check_eq(shared[0]["retained_count"], truth["shared"]["count"], "shared dict objects")
+        check_eq(shared[0]["roots"], 2, "roots reaching the shared dict")
+        check(sum(h["retained_bytes"] for h in level0) <= g["reachable_bytes"],
+              "level-0 holders overlap")
+        # children: each names its parent, and retains no more than it
+        for h in snap["holders"]:
+            if h["parent"] is not None:
+                p = snap["holders"][h["parent"]]
+                check(h["depth"] == p["depth"] + 1 and h["retained_bytes"] <= p["retained_bytes"],
+                      "holder %s under %s" % (h, p))
+        share = truth["big"]["bytes"] / truth["reachable_bytes"]
+        check(share >= 0.3, "fixture: _big holds only %.0f%% of the heap" % (100 * share))
+        check(snap["leak_suspects"] and snap["leak_suspects"][0]["name"] == "__main__._big",
+              "leak suspects: %s" % snap["leak_suspects"])
+        rc, out, err = ctx.run_pypeek(t.pid)
+        check(rc == 0, "pypeek exited %d: %s" % (rc, err))
+        head = out[:out.find("Memory:")]
+        check("LEAK SUSPECT" in head and "__main__._big" in head and "__main__.Blob" in head,
+              "the report does not open with the leak suspect:\n%s" % head)
+        t.release()

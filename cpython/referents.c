@@ -85,7 +85,8 @@ struct pk_referents {
     struct pk_types *types;
     struct type_ref *tr;
     size_t ntr;
-    uint64_t interp; /* for 3.12+ static types' dicts; 0: unknown */
+    uint64_t interp;        /* for 3.12+ static types' dicts; 0: unknown */
+    uint64_t set_dummy_obj; /* the dummy key itself: _PySet_Dummy is a pointer to it */
 };
 
 struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *t,
@@ -103,6 +104,7 @@ struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *
 void pk_referents_set_interp(struct pk_referents *r, uint64_t interp)
 {
     r->interp = interp;
+    if (r->t->set_dummy) pk_mem_read_u64(r->m, r->t->set_dummy, &r->set_dummy_obj);
 }
 
 /* A 3.12+ static type's dict, kept in the interpreter's state for the type: index
@@ -261,6 +263,7 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
         {"_io.BufferedWriter", RK_BUFFERED},
         {"_io.BufferedRandom", RK_BUFFERED},
         {"_collections._tuplegetter", RK_TUPLEGETTER},
+        {"collections._tuplegetter", RK_TUPLEGETTER}, /* 3.12+ */
         {"types.SimpleNamespace", RK_NAMESPACE},
         {"collections.defaultdict", RK_DEFAULTDICT},
         {"collections.OrderedDict", RK_ODICT},
@@ -823,7 +826,7 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             if ((rc = pk_mem_read(r->m, table + i * 16, buf, k * 16)) < 0) return rc;
             for (uint64_t j = 0; j < k; j++) {
                 uint64_t key = buf[2 * j];
-                if (!key || key == r->t->set_dummy) continue;
+                if (!key || key == r->t->set_dummy || key == r->set_dummy_obj) continue;
                 if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
             }
         }

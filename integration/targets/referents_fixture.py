@@ -3,12 +3,18 @@ instances of one kind whose only path to a payload (a list of unique strs) is th
 references, as its tp_traverse visits them: subclasses of str, bytes, tuple and float with an
 instance dict, property, classmethod, staticmethod, weakref callbacks, builtin methods bound
 to an object, method-wrappers, descriptors (their class), mappingproxy, exceptions (args,
-notes, cause, context, traceback) and tracebacks with their frames.
+notes, cause, context, traceback), tracebacks with their frames, OrderedDict, defaultdict,
+SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data) and _io
+objects (BufferedReader, FileIO).
 
 The target computes with gc.get_referents (plus dict keys) and sys.getsizeof what each global
 retains, by type, as graph_fixture.py does; and, for one instance of each kind, the referents
 gc.get_referents gives (by type name). Then it blocks holding the GIL (oracle.py)."""
+import abc
+import collections
 import gc
+import io
+import os
 import sys
 import types
 import weakref
@@ -83,6 +89,28 @@ def make_descr(i):
     return cls.__dict__["a"]
 
 
+def make_abc(i):
+    """An ABC whose _abc_data registry (a set of weak references, each with a builtin
+    callback bound to it) is reached only through the class."""
+    cls = abc.ABCMeta("Abc%d" % i, (), {"payload": payload("abc", i)})
+    cls.register(type("Reg%d" % i, (), {}))
+    return cls
+
+
+def make_file(i):
+    f = io.open(os.devnull, "rb")
+    f.tag = payload("file", i)
+    f.raw.tag = payload("raw", i)
+    return f
+
+
+def make_points():
+    """Instances of a namedtuple class reached only through them: the class, its
+    _tuplegetter fields and their docs."""
+    point = collections.namedtuple("Point", "x y")
+    return [point(i, payload("point", i)) for i in range(N)]
+
+
 def subclass(cls, value, i):
     o = cls(value)
     o.extra = payload(cls.__name__, i)
@@ -104,9 +132,17 @@ _descrs = [make_descr(i) for i in range(N)]
 _proxies = [types.MappingProxyType({"k": payload("proxy", i)}) for i in range(N)]
 _excs = [make_exc(i) for i in range(N)]
 _tbs = [make_tb(i) for i in range(N)]
+_odicts = [collections.OrderedDict(k=payload("odict", i)) for i in range(N)]
+_defaultdicts = [collections.defaultdict(holder(payload("factory", i)), k=payload("dd", i))
+                 for i in range(N)]
+_namespaces = [types.SimpleNamespace(k=payload("ns", i)) for i in range(N)]
+_points = make_points()
+_abcs = [make_abc(i) for i in range(N)]
+_files = [make_file(i) for i in range(N)]
 
 FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_weakrefs",
-           "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs")
+           "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
+           "_defaultdicts", "_namespaces", "_points", "_abcs", "_files")
 
 
 HEAPTYPE = 1 << 9

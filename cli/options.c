@@ -41,6 +41,9 @@ static const char usage_text[] =
     "  --interval S       watch: seconds between samples (default 5; fractions allowed)\n"
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
+    "  --holders          watch: take the object graph each sample too, so a holder of the\n"
+    "                     heap (a global, frame local or shared object) whose retained\n"
+    "                     objects keep growing is a suspect\n"
     "  --limit K          why: print K chains (default 10)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
@@ -90,6 +93,7 @@ enum {
     OPT_GRAPH_PAUSE,
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
+    OPT_HOLDERS,
     OPT_OUTPUT = 'o',
 };
 
@@ -149,6 +153,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
+        {"holders", no_argument, NULL, OPT_HOLDERS},
         {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
@@ -174,6 +179,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
+        {OPT_HOLDERS, "--holders", CMDS(PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
     };
@@ -250,6 +256,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             break;
         case OPT_NO_GRAPH:
             o->no_graph = 1;
+            break;
+        case OPT_HOLDERS:
+            o->watch_holders = 1;
             break;
         case OPT_STREAMING:
             o->streaming = 1;

@@ -42,6 +42,7 @@ struct pk_opts {
     const char *why_type;            /* why: the type whose holders are asked for */
     unsigned limit;                  /* why: --limit K chains (default 10) */
     int no_graph;                    /* --no-graph: the tracked census only */
+    int watch_holders;               /* watch --holders: the object graph each sample */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */
 };

@@ -147,7 +147,7 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
-    if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH)
+    if (r == 0 && !o->no_graph && !o->prometheus && (o->cmd != PK_CMD_WATCH || o->watch_holders))
         r = pk_heap_take(mem, t, &lim, s, e);
     if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
         r = pk_fail(e, PK_E_INCONSISTENT,
@@ -253,7 +253,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
     /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
-    int graph = !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH;
+    int graph = !o->no_graph && !o->prometheus && (o->cmd != PK_CMD_WATCH || o->watch_holders);
     if (r == 0 && graph) {
         /* The report bounds what the graph adds to the pause (--graph-pause); snapshot and
            why need the graph whatever it costs (--max-pause still bounds them). */

@@ -108,6 +108,8 @@ struct builder {
        thread -> frame -> local slot tree, sorted by parent once the walk is done */
     uint32_t *thread_ids;
     size_t nthreads, thread_cap;
+    uint32_t *local_ids; /* frame-local slot nodes, in the order made */
+    size_t nlocals, local_cap;
     struct tree_edge {
         uint32_t parent, child;
     } * tree;
@@ -359,6 +361,14 @@ static int read_node(struct builder *b, uint32_t i)
             for (size_t k = 0; k < b->nthreads; k++)
                 if (add_edge(b, b->thread_ids[k], PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
                     return -PK_E_INTERNAL;
+            /* the root joined to every root (module global and frame local slots), so the
+               dominator tree's first level is the roots and what several of them share */
+            for (size_t k = 0; k < b->nslots; k++)
+                if (add_edge(b, b->slot_ids[k], PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
+                    return -PK_E_INTERNAL;
+            for (size_t k = 0; k < b->nlocals; k++)
+                if (add_edge(b, b->local_ids[k], PK_EDGE(PK_EK_NONE, PK_EDGE_ARG_NONE)) < 0)
+                    return -PK_E_INTERNAL;
         } else if (g->addr[i] == NONE32) { /* a thread or a frame (or an empty slot) */
             return tree_children(b, i);
         } else { /* a slot: addr holds its value's node */
@@ -595,6 +605,7 @@ static int on_frame(const struct pk_frame_visit *v, void *arg)
     uint32_t dst = node_of(b, v->value);
     if (dst == NONE32 - 1) return -PK_E_INTERNAL;
     b->g->addr[slot] = dst;
+    PUSH(b->local_ids, b->nlocals, b->local_cap, slot);
     return tree_add(b, b->cur_frame, slot);
 }
 
@@ -637,6 +648,7 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     b.e = e;
     b.types = pk_types_new(m, b.l, t->builtin_types);
     b.refs = b.types ? pk_referents_new(m, t, b.types) : NULL;
+    if (b.refs) pk_referents_set_interp(b.refs, interp);
     int r = 0;
     if (!g || !b.types || !b.refs || map_grow(&b.nodes) < 0 || map_grow(&b.names) < 0 ||
         map_grow(&b.modict) < 0) {
@@ -709,6 +721,7 @@ out:
     free(b.mods);
     free(b.slot_ids);
     free(b.thread_ids);
+    free(b.local_ids);
     free(b.tree);
     return r;
 }

@@ -42,9 +42,10 @@ enum pk_edge_kind {
 #define PK_EDGE_ARG_NONE 0x0fffffffu
 
 struct pk_graph {
-    /* nodes: 0 is the virtual root (sys.modules and the threads); then every tracked object,
-       the virtual threads, frames and frame-local slots, then the rest. Thread and frame nodes
-       have addr NONE; a slot's addr is its value's node (module globals' slots too). */
+    /* nodes: 0 is the virtual root (sys.modules, the threads and every global and frame-local
+       slot: the dominator tree under it has the roots on its first level); then every tracked
+       object, the virtual threads, frames and frame-local slots, then the rest. Thread and frame
+       nodes have addr NONE; a slot's addr is its value's node (module globals' slots too). */
     uint64_t *addr;
     uint32_t *type; /* index into type_names; UINT32_MAX for virtual nodes */
     uint64_t *size; /* sys.getsizeof */
@@ -96,6 +97,17 @@ int pk_graph_retained(const struct pk_graph *g, uint32_t **idom, uint64_t **reta
    being v's type name. Returns the number of hops written (at most max), 0 if unreachable. */
 size_t pk_graph_path(const struct pk_graph *g, const uint32_t *parent, const uint64_t *pedge,
                      uint32_t v, char **hops, size_t max, size_t hop_cap);
+
+/* What the dominator subtree of v holds, by type (rt->types, bytes descending); cfirst/child:
+   the dominator tree's children in CSR form. */
+int pk_graph_subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
+                           uint32_t v, struct pk_retainer *rt);
+/* The holders (cpython/holders.c): reachable and held-from-C totals, the level-0 holders of
+   the dominator tree (idom) with the subtrees of the largest, and the leak suspects, into h. */
+int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint64_t *ret,
+                     const uint64_t *rcnt, const uint64_t *cfirst, const uint32_t *child,
+                     const uint32_t *parent, const uint64_t *pedge, size_t top,
+                     struct pk_heap_snap *h);
 
 /* Analysis after the target was resumed: untracked census, coverage and retained sizes of the
    module globals and the largest containers, into is->heap and is->types. */

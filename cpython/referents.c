@@ -31,7 +31,26 @@ enum ref_kind {
     RK_METHOD,
     RK_DEQUE,
     RK_GEN,   /* generator, coroutine, async generator: its frame's references */
-    RK_FRAME, /* a 3.9/3.10 frame object (3.11+ ones are not traversed) */
+    RK_FRAME, /* a frame object: 3.9/3.10 PyFrameObject, 3.11+ one over an interpreter frame */
+    RK_DESCR, /* getset, member, method, classmethod and wrapper descriptors: d_type */
+    RK_METHOD_WRAPPER,
+    RK_CFUNCTION, /* builtin_function_or_method (and PyCMethod: its class) */
+    RK_WEAKREF,   /* weakref.ref and subclasses: the callback */
+    RK_TRACEBACK,
+    RK_PROPERTY,
+    RK_CLASSMETHOD, /* classmethod and staticmethod: the callable and the dict */
+    RK_STATICMETHOD,
+    RK_MAPPINGPROXY,
+    RK_EXCEPTION, /* BaseException and the subclasses that share its tp_traverse */
+    /* C types of the stdlib, found by name */
+    RK_IOBASE,      /* _io._IOBase (and _RawIOBase, _BufferedIOBase...): its dict */
+    RK_FILEIO,      /* _io.FileIO: its dict */
+    RK_BUFFERED,    /* _io.BufferedReader/Writer/Random: raw and dict */
+    RK_TUPLEGETTER, /* a namedtuple field: its doc */
+    RK_NAMESPACE,   /* types.SimpleNamespace: its dict */
+    RK_DEFAULTDICT, /* a dict and its default_factory */
+    RK_ODICT,       /* a dict and its instance dict */
+    RK_ABC_DATA,    /* _abc._abc_data: the registry and caches (sets of weak references) */
 };
 
 struct member {
@@ -48,6 +67,7 @@ struct type_ref {
     int ready;
     enum ref_kind kind;
     int complete, heap, is_str;
+    int dict_in_base; /* the base's own traversal visits the instance dict */
     int64_t dictoffset;
     uint64_t basicsize;
     struct member *members;
@@ -65,6 +85,8 @@ struct pk_referents {
     struct pk_types *types;
     struct type_ref *tr;
     size_t ntr;
+    uint64_t interp;        /* for 3.12+ static types' dicts; 0: unknown */
+    uint64_t set_dummy_obj; /* the dummy key itself: _PySet_Dummy is a pointer to it */
 };
 
 struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *t,
@@ -77,6 +99,37 @@ struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *
     r->l = &t->layout;
     r->types = types;
     return r;
+}
+
+void pk_referents_set_interp(struct pk_referents *r, uint64_t interp)
+{
+    r->interp = interp;
+    if (r->t->set_dummy) pk_mem_read_u64(r->m, r->t->set_dummy, &r->set_dummy_obj);
+}
+
+/* A 3.12+ static type's dict, kept in the interpreter's state for the type: index
+   tp_subclasses - 1 into the builtins' table (or, 3.13+, the extensions'), whose entry must
+   name the type. 0 when there is none. */
+static uint64_t static_type_dict(struct pk_referents *r, uint64_t type, uint64_t flags)
+{
+    const struct pk_layout *l = r->l;
+    if (!r->interp || !l->tpflags_static_builtin || (flags & l->tpflags_heaptype) ||
+        !PK_HAS(l, type_subclasses) || !PK_HAS(l, static_state_dict) ||
+        !PK_HAS(l, static_state_type))
+        return 0;
+    struct pk_field table = PK_F(l, interp_static_builtins);
+    if (!pk_field_ok(table)) table = PK_F(l, interp_static_builtins_312);
+    if (!(flags & l->tpflags_static_builtin)) table = PK_F(l, interp_static_extensions);
+    uint64_t esz = PK_F(l, static_state_size).size, index = 0, named = 0, dict = 0;
+    if (!pk_field_ok(table) || !esz ||
+        pk_mem_read_u64(r->m, type + PK_OFF(l, type_subclasses), &index) < 0 || !index ||
+        index > table.size / esz)
+        return 0;
+    uint64_t e = r->interp + (uint64_t)table.off + (index - 1) * esz;
+    if (pk_mem_read_u64(r->m, e + PK_OFF(l, static_state_type), &named) < 0 || named != type ||
+        pk_mem_read_u64(r->m, e + PK_OFF(l, static_state_dict), &dict) < 0)
+        return 0;
+    return dict;
 }
 
 static void clear_attrs(struct type_ref *tr)
@@ -108,16 +161,40 @@ static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, i
         int bt;
         enum ref_kind k;
     } map[] = {
-        {PK_BT_LIST, RK_LIST},           {PK_BT_TUPLE, RK_TUPLE},
-        {PK_BT_DICT, RK_DICT},           {PK_BT_SET, RK_SET},
-        {PK_BT_FROZENSET, RK_SET},       {PK_BT_TYPE, RK_TYPE},
-        {PK_BT_MODULE, RK_MODULE},       {PK_BT_FUNCTION, RK_FUNCTION},
-        {PK_BT_CELL, RK_CELL},           {PK_BT_METHOD, RK_METHOD},
-        {PK_BT_OBJECT, RK_OBJECT},       {PK_BT_STR, RK_LEAF},
-        {PK_BT_BYTES, RK_LEAF},          {PK_BT_BYTEARRAY, RK_LEAF},
-        {PK_BT_LONG, RK_LEAF},           {PK_BT_FLOAT, RK_LEAF},
-        {PK_BT_GENERATOR, RK_GEN},       {PK_BT_COROUTINE, RK_GEN},
-        {PK_BT_ASYNC_GENERATOR, RK_GEN}, {PK_BT_FRAME, RK_FRAME},
+        {PK_BT_LIST, RK_LIST},
+        {PK_BT_TUPLE, RK_TUPLE},
+        {PK_BT_DICT, RK_DICT},
+        {PK_BT_SET, RK_SET},
+        {PK_BT_FROZENSET, RK_SET},
+        {PK_BT_TYPE, RK_TYPE},
+        {PK_BT_MODULE, RK_MODULE},
+        {PK_BT_FUNCTION, RK_FUNCTION},
+        {PK_BT_CELL, RK_CELL},
+        {PK_BT_METHOD, RK_METHOD},
+        {PK_BT_OBJECT, RK_OBJECT},
+        {PK_BT_STR, RK_LEAF},
+        {PK_BT_BYTES, RK_LEAF},
+        {PK_BT_BYTEARRAY, RK_LEAF},
+        {PK_BT_LONG, RK_LEAF},
+        {PK_BT_FLOAT, RK_LEAF},
+        {PK_BT_GENERATOR, RK_GEN},
+        {PK_BT_COROUTINE, RK_GEN},
+        {PK_BT_ASYNC_GENERATOR, RK_GEN},
+        {PK_BT_FRAME, RK_FRAME},
+        {PK_BT_GETSET_DESCR, RK_DESCR},
+        {PK_BT_MEMBER_DESCR, RK_DESCR},
+        {PK_BT_METHOD_DESCR, RK_DESCR},
+        {PK_BT_CLASSMETHOD_DESCR, RK_DESCR},
+        {PK_BT_WRAPPER_DESCR, RK_DESCR},
+        {PK_BT_METHOD_WRAPPER, RK_METHOD_WRAPPER},
+        {PK_BT_CFUNCTION, RK_CFUNCTION},
+        {PK_BT_CMETHOD, RK_CFUNCTION},
+        {PK_BT_WEAKREF, RK_WEAKREF},
+        {PK_BT_TRACEBACK, RK_TRACEBACK},
+        {PK_BT_PROPERTY, RK_PROPERTY},
+        {PK_BT_CLASSMETHOD, RK_CLASSMETHOD},
+        {PK_BT_STATICMETHOD, RK_STATICMETHOD},
+        {PK_BT_MAPPINGPROXY, RK_MAPPINGPROXY},
     };
     for (size_t i = 0; i < sizeof map / sizeof *map; i++)
         if (bt[map[i].bt] && bt[map[i].bt] == type) {
@@ -165,6 +242,122 @@ static void read_members(struct pk_referents *r, uint64_t type, struct type_ref 
     }
 }
 
+/* Static types found by name: BaseException (its symbol is a pointer to it) and
+   method-wrapper (its symbol is not exported from 3.13 on). */
+static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
+{
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(r->types, type, &rc);
+    if (!ti) return RK_UNKNOWN;
+    if (!strcmp(ti->name, "BaseException")) return RK_EXCEPTION;
+    if (!strcmp(ti->name, "method-wrapper") && PK_HAS(r->l, wrapper_self) &&
+        (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + 8)
+        return RK_METHOD_WRAPPER;
+    static const struct {
+        const char *name;
+        enum ref_kind kind;
+    } named[] = {
+        {"_io._IOBase", RK_IOBASE},
+        {"_io.FileIO", RK_FILEIO},
+        {"_io.BufferedReader", RK_BUFFERED},
+        {"_io.BufferedWriter", RK_BUFFERED},
+        {"_io.BufferedRandom", RK_BUFFERED},
+        {"_collections._tuplegetter", RK_TUPLEGETTER},
+        {"collections._tuplegetter", RK_TUPLEGETTER}, /* 3.12+ */
+        {"types.SimpleNamespace", RK_NAMESPACE},
+        {"collections.defaultdict", RK_DEFAULTDICT},
+        {"collections.OrderedDict", RK_ODICT},
+        {"_abc._abc_data", RK_ABC_DATA},
+    };
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (!strcmp(ti->name, named[i].name)) return named[i].kind;
+    return RK_UNKNOWN;
+}
+
+/* 1 for a heap type made by C code (PyType_FromSpec): its tp_traverse is its own, not
+   subtype_traverse (when pypeek knows where that is). */
+static int is_c_heap_type(struct pk_referents *r, uint64_t type)
+{
+    uint64_t trav = 0;
+    if (!r->t->subtype_traverse || !PK_HAS(r->l, type_traverse) ||
+        pk_mem_read_u64(r->m, type + PK_OFF(r->l, type_traverse), &trav) < 0)
+        return 0;
+    return trav && trav != r->t->subtype_traverse;
+}
+
+/* 1 when every C type in statics has the tp_traverse of the builtin at base. */
+static int same_traverse(struct pk_referents *r, uint64_t base, const uint64_t *statics, size_t n)
+{
+    const struct pk_layout *l = r->l;
+    if (!n) return 1;
+    uint64_t want = 0, got = 0;
+    if (!PK_HAS(l, type_traverse) ||
+        pk_mem_read_u64(r->m, base + PK_OFF(l, type_traverse), &want) < 0)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (pk_mem_read_u64(r->m, statics[k] + PK_OFF(l, type_traverse), &got) < 0 || got != want)
+            return 0;
+    return 1;
+}
+
+/* 1 when the type at type is (a subclass of) the builtin bt. */
+static int base_is(struct pk_referents *r, uint64_t type, int bt)
+{
+    uint64_t want = r->t->builtin_types[bt];
+    for (int d = 0; want && type && d < MAX_BASE_DEPTH; d++) {
+        if (type == want) return 1;
+        if (pk_mem_read_u64(r->m, type + PK_OFF(r->l, type_base), &type) < 0) return 0;
+    }
+    return 0;
+}
+
+/* The layout has what a kind's traversal reads. */
+static int kind_readable(const struct pk_layout *l, enum ref_kind k)
+{
+    switch (k) {
+    case RK_DESCR:
+        return PK_HAS(l, descr_type);
+    case RK_METHOD_WRAPPER:
+        return PK_HAS(l, wrapper_descr) && PK_HAS(l, wrapper_self);
+    case RK_CFUNCTION:
+        return PK_HAS(l, cfunc_self) && PK_HAS(l, cfunc_module);
+    case RK_WEAKREF:
+        return PK_HAS(l, weakref_callback);
+    case RK_TRACEBACK:
+        return PK_HAS(l, tb_next) && PK_HAS(l, tb_frame);
+    case RK_PROPERTY:
+        return PK_HAS(l, prop_get) && PK_HAS(l, prop_set) && PK_HAS(l, prop_del) &&
+               PK_HAS(l, prop_doc);
+    case RK_CLASSMETHOD:
+        return PK_HAS(l, cm_callable);
+    case RK_STATICMETHOD:
+        return PK_HAS(l, sm_callable);
+    case RK_MAPPINGPROXY:
+        return PK_HAS(l, mappingproxy_mapping);
+    case RK_EXCEPTION:
+        return PK_HAS(l, exc_args) && PK_HAS(l, exc_dict) && PK_HAS(l, exc_traceback) &&
+               PK_HAS(l, exc_context) && PK_HAS(l, exc_cause);
+    case RK_IOBASE:
+        return PK_HAS(l, iobase_dict);
+    case RK_FILEIO:
+        return PK_HAS(l, fileio_dict);
+    case RK_BUFFERED:
+        return PK_HAS(l, buffered_raw) && PK_HAS(l, buffered_dict);
+    case RK_TUPLEGETTER:
+        return PK_HAS(l, tuplegetter_doc);
+    case RK_NAMESPACE:
+        return PK_HAS(l, namespace_dict);
+    case RK_DEFAULTDICT:
+        return PK_HAS(l, defdict_factory);
+    case RK_ODICT:
+        return PK_HAS(l, odict_inst_dict);
+    case RK_ABC_DATA:
+        return PK_HAS(l, abc_registry) && PK_HAS(l, abc_cache) && PK_HAS(l, abc_negative_cache);
+    default:
+        return 1;
+    }
+}
+
 static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type_info *ti)
 {
     if (ti->index >= r->ntr) {
@@ -185,34 +378,60 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->basicsize = (uint64_t)ti->basicsize;
     if (PK_HAS(l, type_dictoffset))
         pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
-    /* Walk tp_base to a builtin pypeek knows; every type on the way must be a heap type
-       (a Python class) for the references to be complete. */
+    /* Walk tp_base to a builtin pypeek knows. The references are complete when every type
+       on the way is a heap type (a Python class: subtype_traverse visits its slots and dict,
+       then the base's) or a C type with the builtin's own tp_traverse (ValueError's is
+       BaseException's). */
     tr->kind = RK_UNKNOWN;
     int all_heap = 1;
-    uint64_t cur = ti->addr;
+    uint64_t cur = ti->addr, statics[MAX_BASE_DEPTH];
+    size_t nstatics = 0;
     for (int d = 0; cur && d < MAX_BASE_DEPTH; d++) {
         enum ref_kind k = builtin_kind(r, cur, &tr->is_str);
         if (k == RK_UNKNOWN && pk_types_is_deque(r->types, cur)) k = RK_DEQUE;
-        if (k != RK_UNKNOWN) {
-            tr->kind = k;
-            break;
-        }
         uint64_t flags = 0;
         pk_mem_read_u64(r->m, cur + PK_OFF(l, type_flags), &flags);
-        if (!(flags & l->tpflags_heaptype)) all_heap = 0;
-        read_members(r, cur, tr);
+        int c_type = !(flags & l->tpflags_heaptype) || is_c_heap_type(r, cur);
+        if (k == RK_UNKNOWN && c_type) k = static_kind_by_name(r, cur);
+        if (k != RK_UNKNOWN) {
+            tr->kind = k;
+            all_heap = same_traverse(r, cur, statics, nstatics);
+            break;
+        }
+        if (c_type) {
+            statics[nstatics++] = cur;
+            all_heap = 0;
+        } else {
+            read_members(r, cur, tr);
+        }
         if (pk_mem_read_u64(r->m, cur + PK_OFF(l, type_base), &cur) < 0) break;
     }
+    /* a C type pypeek does not know: its T_OBJECT members at least */
+    if (tr->kind == RK_UNKNOWN)
+        for (size_t k = 0; k < nstatics; k++)
+            read_members(r, statics[k], tr);
+    tr->dict_in_base = tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD ||
+                       tr->kind == RK_STATICMETHOD || tr->kind == RK_IOBASE ||
+                       tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
+                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT;
     if (!(ti->flags & l->tpflags_have_gc)) {
         /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
         tr->kind = RK_LEAF;
         tr->complete = 1;
         return tr;
     }
-    if (tr->kind == RK_FRAME && !PK_HAS(l, frame_code)) tr->kind = RK_UNKNOWN; /* 3.11+ */
+    if (tr->kind == RK_FRAME && !PK_HAS(l, frame_code) &&
+        (!PK_HAS(l, frame_frame) || !PK_HAS(l, iframe_owner) || !l->frame_owned_by_frame_object))
+        tr->kind = RK_UNKNOWN;
     if (tr->kind == RK_GEN && !PK_HAS(l, gen_frame) && !PK_HAS(l, gen_iframe))
         tr->kind = RK_UNKNOWN;
-    tr->complete = all_heap && tr->kind != RK_UNKNOWN && tr->kind != RK_LEAF;
+    if (!kind_readable(l, tr->kind)) tr->kind = RK_UNKNOWN;
+    tr->complete = all_heap && tr->kind != RK_UNKNOWN;
+    /* A GC subclass of an atom (str, bytes, int, float): its attributes. Its dict follows the
+       items for bytes and int (a negative tp_dictoffset); 3.12+ int keeps no ob_size there. */
+    if (tr->kind == RK_LEAF && tr->dictoffset < 0 && PK_HAS(l, long_lv_tag) &&
+        base_is(r, ti->addr, PK_BT_LONG))
+        tr->complete = 0;
     /* <= 3.10: an async generator's ag_finalizer is not in the layout */
     if (tr->kind == RK_GEN && !PK_HAS(l, gen_origin_or_finalizer) &&
         ti->addr == r->t->builtin_types[PK_BT_ASYNC_GENERATOR])
@@ -358,12 +577,27 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
         } else if (values) {
             if ((rc = managed_values(r, ti, tr, values, fn, arg, complete)) != 0) return rc;
         }
+    } else if (tr->dict_in_base) {
+        /* the builtin's traversal visited it */
     } else if (tr->dictoffset > 0 && tr->dictoffset < (1 << 20)) {
         uint64_t d;
         if ((rc = pk_mem_read_u64(r->m, obj + (uint64_t)tr->dictoffset, &d)) < 0) return rc;
         if ((rc = ATTR(d, "__dict__")) != 0) return rc;
+    } else if (tr->dictoffset < 0 && tr->dictoffset > -(1 << 20) && ti->itemsize > 0 &&
+               ti->itemsize < 64 && *complete) {
+        /* after the items: _PyObject_VAR_SIZE(tp, |ob_size|) + tp_dictoffset */
+        int64_t n;
+        uint64_t d;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
+        if (n < 0) n = -n;
+        if ((uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        uint64_t size =
+            ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~7ull;
+        if ((rc = pk_mem_read_u64(r->m, obj + size - (uint64_t)(-tr->dictoffset), &d)) < 0)
+            return rc;
+        if ((rc = ATTR(d, "__dict__")) != 0) return rc;
     } else if (tr->dictoffset < 0) {
-        *complete = 0; /* a dict after variable-size items: not read */
+        *complete = 0; /* a dict after items pypeek cannot size */
     }
     for (size_t i = 0; i < tr->nmembers; i++) {
         uint64_t v;
@@ -402,6 +636,9 @@ static int stackref_field(struct pk_referents *r, uint64_t obj, struct pk_field 
     return ATTR(v & ~tag, name);
 }
 
+static int iframe_refs(struct pk_referents *r, uint64_t fr, const char *frame_name,
+                       const char *code_name, pk_ref_fn fn, void *arg);
+
 /* gen_traverse: name, qualname, the code (<= 3.11), the exception state, and the frame: on
    3.9/3.10 the gi_frame object, on 3.11+ the embedded _PyInterpreterFrame's references
    (_PyFrame_Traverse) while the frame is not cleared. */
@@ -425,14 +662,23 @@ static int gen_refs(struct pk_referents *r, uint64_t obj, const struct pk_type_i
     if (!PK_HAS(l, gen_frame_state) || !l->gen_frame_cleared) return -PK_E_INCONSISTENT;
     if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, gen_frame_state), &state, 1)) < 0) return rc;
     if (state >= l->gen_frame_cleared) return 0;
-    uint64_t fr = obj + PK_OFF(l, gen_iframe);
+    return iframe_refs(r, obj + PK_OFF(l, gen_iframe), "gi_frame", "gi_code", fn, arg);
+}
+
+/* _PyFrame_Traverse of a 3.11+ interpreter frame at fr: its frame object, locals dict,
+   function, code, then its live slots (locals and value stack). */
+static int iframe_refs(struct pk_referents *r, uint64_t fr, const char *frame_name,
+                       const char *code_name, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int rc;
     struct pk_field code =
         PK_HAS(l, iframe_code) ? PK_F(l, iframe_code) : PK_F(l, iframe_executable);
     struct pk_field func = PK_HAS(l, iframe_func) ? PK_F(l, iframe_func) : PK_F(l, iframe_funcobj);
-    if ((rc = field(r, fr, PK_F(l, iframe_frame_obj), "gi_frame", fn, arg)) != 0 ||
+    if ((rc = field(r, fr, PK_F(l, iframe_frame_obj), frame_name, fn, arg)) != 0 ||
         (rc = field(r, fr, PK_F(l, iframe_locals), "f_locals", fn, arg)) != 0 ||
         (rc = stackref_field(r, fr, func, "f_func", fn, arg)) != 0 ||
-        (rc = stackref_field(r, fr, code, "gi_code", fn, arg)) != 0)
+        (rc = stackref_field(r, fr, code, code_name, fn, arg)) != 0)
         return rc;
     int64_t live = pk_frame_live_slots(r->m, l, fr);
     if (live < 0) return (int)live;
@@ -446,6 +692,24 @@ static int frame_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *
 {
     const struct pk_layout *l = r->l;
     int rc;
+    if (!PK_HAS(l, frame_code)) {
+        /* 3.11+ frame_traverse: back, trace (3.13+ the extra locals, 3.14+ the locals cache
+           and overwritten fast locals), then the interpreter frame when the object owns it
+           (the frame outlived its call); a running frame's is its thread's. */
+        uint64_t fr = 0;
+        int8_t owner = 0;
+        if ((rc = field(r, obj, PK_F(l, frame_back), "f_back", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, frame_trace), "f_trace", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, frame_extra_locals), "f_extra_locals", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, frame_locals_cache), "f_locals_cache", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, frame_overwritten), "f_overwritten_fast_locals", fn,
+                        arg)) != 0)
+            return rc;
+        if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, frame_frame), &fr)) < 0) return rc;
+        if (!fr || (rc = pk_mem_read(r->m, fr + PK_OFF(l, iframe_owner), &owner, 1)) < 0) return rc;
+        if (owner != l->frame_owned_by_frame_object) return 0;
+        return iframe_refs(r, fr, "frame_obj", "f_code", fn, arg);
+    }
     if ((rc = field(r, obj, PK_F(l, frame_back), "f_back", fn, arg)) != 0 ||
         (rc = field(r, obj, PK_F(l, frame_code), "f_code", fn, arg)) != 0 ||
         (rc = field(r, obj, PK_F(l, frame_builtins), "f_builtins", fn, arg)) != 0 ||
@@ -533,6 +797,16 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             return rc;
         break;
     }
+    case RK_DEFAULTDICT:
+    case RK_ODICT:
+        if (tr->kind == RK_DEFAULTDICT &&
+            (rc = field(r, obj, PK_F(l, defdict_factory), "default_factory", fn, arg)) != 0)
+            return rc;
+        if (tr->kind == RK_ODICT &&
+            (rc = field(r, obj, PK_F(l, odict_inst_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        /* then the dict's items */
+        /* fall through */
     case RK_DICT: {
         struct dict_ctx c = {fn, arg};
         if ((rc = pk_pydict_foreach(r->m, l, obj, dict_entry, &c)) != 0) return rc;
@@ -552,27 +826,29 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             if ((rc = pk_mem_read(r->m, table + i * 16, buf, k * 16)) < 0) return rc;
             for (uint64_t j = 0; j < k; j++) {
                 uint64_t key = buf[2 * j];
-                if (!key || key == r->t->set_dummy) continue;
+                if (!key || key == r->t->set_dummy || key == r->set_dummy_obj) continue;
                 if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
             }
         }
         break;
     }
-    case RK_TYPE:
+    case RK_TYPE: {
         attrs = 0;
-        if ((rc = field(r, obj, PK_F(l, type_dict), "__dict__", fn, arg)) != 0 ||
+        uint64_t dict = 0, flags = 0;
+        if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_dict), &dict)) < 0 ||
+            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_flags), &flags)) < 0)
+            return rc;
+        if (!dict) dict = static_type_dict(r, obj, flags);
+        if ((rc = ATTR(dict, "__dict__")) != 0 ||
             (rc = field(r, obj, PK_F(l, type_mro), "__mro__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, type_bases), "__bases__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, type_base), "__base__", fn, arg)) != 0)
             return rc;
-        {
-            uint64_t flags = 0;
-            pk_mem_read_u64(r->m, obj + PK_OFF(l, type_flags), &flags);
-            if ((flags & l->tpflags_heaptype) &&
-                (rc = field(r, obj, PK_F(l, heaptype_module), "__module_object__", fn, arg)) != 0)
-                return rc;
-        }
+        if ((flags & l->tpflags_heaptype) &&
+            (rc = field(r, obj, PK_F(l, heaptype_module), "__module_object__", fn, arg)) != 0)
+            return rc;
         break;
+    }
     case RK_MODULE:
         attrs = 0;
         if ((rc = field(r, obj, PK_F(l, module_dict), "__dict__", fn, arg)) != 0) return rc;
@@ -618,12 +894,91 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
     case RK_FRAME:
         if ((rc = frame_refs(r, obj, fn, arg)) != 0) return rc;
         break;
+    case RK_DESCR:
+        if ((rc = field(r, obj, PK_F(l, descr_type), "__objclass__", fn, arg)) != 0) return rc;
+        break;
+    case RK_METHOD_WRAPPER:
+        if ((rc = field(r, obj, PK_F(l, wrapper_descr), "descr", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, wrapper_self), "__self__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_CFUNCTION:
+        if ((rc = field(r, obj, PK_F(l, cfunc_self), "__self__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, cfunc_module), "__module__", fn, arg)) != 0)
+            return rc;
+        if (base_is(r, ti->addr, PK_BT_CMETHOD) &&
+            (rc = field(r, obj, PK_F(l, cmethod_class), "__objclass__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_WEAKREF:
+        if ((rc = field(r, obj, PK_F(l, weakref_callback), "__callback__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_TRACEBACK:
+        if ((rc = field(r, obj, PK_F(l, tb_next), "tb_next", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, tb_frame), "tb_frame", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_PROPERTY:
+        if ((rc = field(r, obj, PK_F(l, prop_get), "fget", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, prop_set), "fset", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, prop_del), "fdel", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, prop_doc), "__doc__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, prop_name), "__name__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_CLASSMETHOD:
+        if ((rc = field(r, obj, PK_F(l, cm_callable), "__func__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, cm_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_STATICMETHOD:
+        if ((rc = field(r, obj, PK_F(l, sm_callable), "__func__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, sm_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_MAPPINGPROXY:
+        if ((rc = field(r, obj, PK_F(l, mappingproxy_mapping), "mapping", fn, arg)) != 0) return rc;
+        break;
+    case RK_EXCEPTION:
+        if ((rc = field(r, obj, PK_F(l, exc_dict), "__dict__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, exc_args), "args", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, exc_notes), "__notes__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, exc_traceback), "__traceback__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, exc_cause), "__cause__", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, exc_context), "__context__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_IOBASE:
+        if ((rc = field(r, obj, PK_F(l, iobase_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_FILEIO:
+        if ((rc = field(r, obj, PK_F(l, fileio_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_BUFFERED:
+        if ((rc = field(r, obj, PK_F(l, buffered_raw), "raw", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, buffered_dict), "__dict__", fn, arg)) != 0)
+            return rc;
+        break;
+    case RK_TUPLEGETTER:
+        if ((rc = field(r, obj, PK_F(l, tuplegetter_doc), "__doc__", fn, arg)) != 0) return rc;
+        break;
+    case RK_NAMESPACE:
+        if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_ABC_DATA:
+        if ((rc = field(r, obj, PK_F(l, abc_registry), "_abc_registry", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, abc_cache), "_abc_cache", fn, arg)) != 0 ||
+            (rc = field(r, obj, PK_F(l, abc_negative_cache), "_abc_negative_cache", fn, arg)) != 0)
+            return rc;
+        break;
     case RK_OBJECT:
     case RK_UNKNOWN:
     case RK_LEAF:
         break;
     }
-    if (attrs && (tr->heap || tr->kind == RK_UNKNOWN || tr->kind == RK_OBJECT))
+    if (attrs &&
+        (tr->heap || tr->kind == RK_UNKNOWN || tr->kind == RK_OBJECT || tr->kind == RK_LEAF))
         rc = instance_attrs(r, obj, ti, tr, fn, arg, complete);
     return rc;
 }

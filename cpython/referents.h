@@ -33,6 +33,8 @@ struct pk_referents;
 struct pk_referents *pk_referents_new(struct pk_mem *m, const struct pk_target *t,
                                       struct pk_types *types);
 void pk_referents_free(struct pk_referents *r);
+/* The interpreter whose state holds 3.12+ static types' dicts (0: not read). */
+void pk_referents_set_interp(struct pk_referents *r, uint64_t interp);
 
 /* Calls fn for each reference of obj (whose type is ti). *complete is 0 when its type holds
    references pypeek cannot read. Returns 0, fn's value, or -PK_E_* when obj is unreadable. */

@@ -297,8 +297,8 @@ static int64_t container_len(const struct pk_graph *g, uint32_t v)
 }
 
 /* What the dominator subtree of v holds, by type (children lists built once). */
-static int subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
-                         uint32_t v, struct pk_retainer *rt)
+int pk_graph_subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
+                           uint32_t v, struct pk_retainer *rt)
 {
     uint64_t *cnt = calloc(g->ntypes + 1, sizeof *cnt), *byt = calloc(g->ntypes + 1, sizeof *byt);
     uint32_t *stack = malloc(((size_t)g->n ? g->n : 1) * sizeof *stack);
@@ -437,8 +437,27 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     /* retained sizes */
     if (pk_graph_retained(g, &idom, &ret, &rcnt) < 0 || pk_graph_bfs(g, &parent, &pedge) < 0)
         goto out;
+    memset(xcnt, 0, (g->ntypes + 1) * sizeof *xcnt);
     for (uint32_t v = 1; v < g->n; v++)
-        if ((g->flags[v] & PK_GN_TRACKED) && idom[v] == NONE32) h->unreachable_tracked++;
+        if ((g->flags[v] & PK_GN_TRACKED) && idom[v] == NONE32) {
+            h->unreachable_tracked++;
+            if (g->type[v] < g->ntypes) xcnt[g->type[v]]++;
+        }
+    {
+        size_t nt = 0;
+        for (uint32_t t = 0; t < g->ntypes; t++)
+            nt += xcnt[t] != 0;
+        h->unreachable_types = calloc(nt ? nt : 1, sizeof *h->unreachable_types);
+        if (!h->unreachable_types) goto out;
+        for (uint32_t t = 0; t < g->ntypes; t++) {
+            if (!xcnt[t]) continue;
+            struct pk_type_stat *s = &h->unreachable_types[h->nunreachable_types++];
+            s->name = strdup(g->type_names[t] ? g->type_names[t] : "?");
+            s->count = xcnt[t];
+        }
+        qsort(h->unreachable_types, h->nunreachable_types, sizeof *h->unreachable_types,
+              cmp_stat_count);
+    }
     /* dominator tree children, for per-type breakdowns */
     cfirst = calloc((size_t)g->n + 1, sizeof *cfirst);
     child = malloc(((size_t)g->n ? g->n : 1) * sizeof *child);
@@ -484,7 +503,7 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         rt->retained_count = rcnt[slot];
         rt->is_frame_local = (g->flags[slot] & PK_GN_FRAME) != 0;
         rt->is_global = !rt->is_frame_local;
-        if (subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
+        if (pk_graph_subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
     }
     /* containers: lists, dicts, sets, tuples that are not a global's value nor a module dict */
     nr = 0;
@@ -511,8 +530,9 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         rt->len = container_len(g, v);
         rt->retained_bytes = ret[v];
         rt->retained_count = rcnt[v];
-        if (subtree_types(g, cfirst, child, v, rt) < 0) goto out;
+        if (pk_graph_subtree_types(g, cfirst, child, v, rt) < 0) goto out;
     }
+    if (pk_graph_holders(g, idom, ret, rcnt, cfirst, child, parent, pedge, top, h) < 0) goto out;
     h->available = 1;
     r = 0;
 out:

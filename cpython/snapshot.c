@@ -13,6 +13,9 @@ void pk_heap_snap_clear(struct pk_heap_snap *h)
     for (size_t k = 0; k < h->nuntraversed_types; k++)
         free(h->untraversed_types[k].name);
     free(h->untraversed_types);
+    for (size_t k = 0; k < h->nunreachable_types; k++)
+        free(h->unreachable_types[k].name);
+    free(h->unreachable_types);
     for (size_t i = 0; i < h->nretainers; i++) {
         free(h->retainers[i].root);
         free(h->retainers[i].type);
@@ -21,6 +24,17 @@ void pk_heap_snap_clear(struct pk_heap_snap *h)
         free(h->retainers[i].types);
     }
     free(h->retainers);
+    for (size_t i = 0; i < h->nholders; i++) {
+        free(h->holders[i].name);
+        free(h->holders[i].type);
+    }
+    free(h->holders);
+    for (size_t i = 0; i < h->nsuspects; i++) {
+        for (size_t k = 0; k < h->suspects[i].ntypes; k++)
+            free(h->suspects[i].types[k].name);
+        free(h->suspects[i].types);
+    }
+    free(h->suspects);
     memset(h, 0, sizeof *h);
 }
 

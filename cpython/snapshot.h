@@ -36,6 +36,34 @@ struct pk_retainer {
     size_t ntypes;
 };
 
+/* A holder: a node of the dominator tree under a virtual root joined to every root
+   (cpython/holders.c). Level 0 are the roots (module globals, frame locals, modules in
+   sys.modules) and the objects several roots share; together they retain everything
+   reachable, each byte once. Below a level-0 holder, the next levels of its dominator subtree. */
+enum pk_holder_kind { PK_HK_GLOBAL, PK_HK_FRAME_LOCAL, PK_HK_MODULE, PK_HK_OBJECT };
+
+struct pk_holder {
+    char *name;     /* level 0: "__main__._cache", "thread N frame F local x", "sys.modules['m']"
+                       or an object's shortest chain; below: the reference from its parent
+                       (".env", "['key']", "[3]"), or "" when reached through several */
+    char *type;     /* the type of the object it names */
+    int kind;       /* enum pk_holder_kind */
+    int64_t parent; /* index into holders[] of the holder it is under, -1 at level 0 */
+    uint32_t depth;
+    int64_t len; /* items of a list/tuple/dict/set, else -1 */
+    uint64_t retained_bytes, retained_count;
+    uint64_t roots;   /* level-0 objects: how many roots reach it (at least, when capped) */
+    int roots_capped; /* the count stopped at its bound */
+};
+
+/* A holder with a large share of the reachable heap (cpython/holders.c: the rule). */
+struct pk_leak_suspect {
+    size_t holder;              /* index into holders[] */
+    double share;               /* of reachable_bytes */
+    struct pk_type_stat *types; /* what it retains by type, bytes descending */
+    size_t ntypes;
+};
+
 /* The object graph's summary: full census totals, coverage, retained sizes. */
 struct pk_heap_snap {
     int available;
@@ -45,10 +73,24 @@ struct pk_heap_snap {
     uint64_t tracked_traversed, tracked_untraversed, unreadable;
     struct pk_type_stat *untraversed_types; /* count only */
     size_t nuntraversed_types;
-    uint64_t unreachable_tracked; /* tracked objects not reachable from sys.modules */
+    uint64_t unreachable_tracked;           /* tracked objects not reachable from sys.modules */
+    struct pk_type_stat *unreachable_types; /* ... by type, count only, descending */
+    size_t nunreachable_types;
     struct pk_retainer *retainers;
     size_t nretainers;
     uint64_t graph_bytes, frozen_us, analysis_us;
+    /* what the roots reach (tracked or not): count, tracked count, sys.getsizeof sum; and the
+       objects in the graph they do not reach (held from C or through unread references) */
+    uint64_t reachable_count, reachable_tracked, reachable_bytes;
+    uint64_t held_from_c_count, held_from_c_bytes;
+    /* reachable_bytes split by level-0 holder kind: globals (and modules), frame locals,
+       objects several roots share */
+    uint64_t globals_bytes, frames_bytes, shared_bytes;
+    struct pk_holder *holders; /* level 0 by retained bytes, each followed by its subtree */
+    size_t nholders;
+    uint64_t level0_total; /* level-0 holders in full (listed or not) */
+    struct pk_leak_suspect *suspects;
+    size_t nsuspects;
 };
 
 struct pk_gen_snap {

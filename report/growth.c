@@ -11,9 +11,9 @@
 #include "report/snapdoc.h"
 #include "util/text.h"
 
-enum family { FAM_TYPE, FAM_GARBAGE, FAM_FD_KIND, FAM_FD_TARGET, FAM_TOTAL, FAM_COUNT };
-static const char *const family_names[FAM_COUNT] = {"type", "garbage", "fd_kind", "fd_target",
-                                                    "total"};
+enum family { FAM_TYPE, FAM_GARBAGE, FAM_FD_KIND, FAM_FD_TARGET, FAM_HOLDER, FAM_TOTAL, FAM_COUNT };
+static const char *const family_names[FAM_COUNT] = {"type",      "garbage", "fd_kind",
+                                                    "fd_target", "holder",  "total"};
 
 struct series {
     int family;
@@ -95,6 +95,25 @@ static int series_get(struct pk_growth *g, int fam, const char *name, struct pk_
     return 0;
 }
 
+/* The level-0 holders (global, frame local, module, shared object): name -> [objects retained,
+   bytes retained]. */
+static json_t *holders_tally(const json_t *doc)
+{
+    json_t *t = json_object();
+    size_t i;
+    const json_t *h;
+    json_array_foreach(json_object_get(doc, "holders"), i, h)
+    {
+        const char *name = json_string_value(json_object_get(h, "name"));
+        if (!name || !json_is_null(json_object_get(h, "parent"))) continue;
+        json_object_set_new(t, name,
+                            json_pack("[I, I]",
+                                      json_integer_value(json_object_get(h, "retained_count")),
+                                      json_integer_value(json_object_get(h, "retained_bytes"))));
+    }
+    return t;
+}
+
 /* Totals as one-entry tallies, so they are tracked like any other series. */
 static json_t *totals_tally(const json_t *doc)
 {
@@ -121,6 +140,7 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
         pk_doc_tally_types(json_object_get(json_object_get(doc, "garbage"), "types"));
     tallies[FAM_FD_KIND] = pk_doc_tally_fd_kinds(fds);
     tallies[FAM_FD_TARGET] = pk_doc_tally_fd_targets(fds);
+    tallies[FAM_HOLDER] = holders_tally(doc);
     tallies[FAM_TOTAL] = totals_tally(doc);
     int r = 0;
     for (int f = 0; f < FAM_COUNT && r == 0; f++) {
@@ -223,7 +243,7 @@ static json_t *series_json(const struct pk_growth *g, const struct series *s)
     json_object_set_new(j, "intervals", json_integer(g->n ? (json_int_t)g->n - 1 : 0));
     json_object_set_new(j, "per_minute",
                         json_real(round3(slope_per_minute(g, s->sum_c, s->sum_tc))));
-    if (s->family == FAM_TYPE || s->family == FAM_GARBAGE ||
+    if (s->family == FAM_TYPE || s->family == FAM_GARBAGE || s->family == FAM_HOLDER ||
         (s->family == FAM_TOTAL && strcmp(s->name, "objects") == 0)) {
         json_object_set_new(j, "first_bytes", json_integer(s->first_bytes));
         json_object_set_new(j, "last_bytes", json_integer(s->last_bytes));
@@ -257,9 +277,10 @@ json_t *pk_growth_summary(const struct pk_growth *g, size_t top)
                   (json_int_t)g->rules.min_fd_growth, "description",
                   "a type, fd kind or fd target is a suspect when at least 3 samples were taken, "
                   "its count rose in at least min_grow_percent% of the intervals and its net "
-                  "growth is at least min_growth objects (min_fd_growth fds); a garbage type is "
-                  "a suspect when its count in gc.garbage grew at all; per_minute is the "
-                  "least-squares slope"));
+                  "growth is at least min_growth objects (min_fd_growth fds); a holder (a "
+                  "level-0 holder of the heap: global, frame local, module or shared object) "
+                  "by the same rule on the objects it retains; a garbage type is a suspect when "
+                  "its count in gc.garbage grew at all; per_minute is the least-squares slope"));
     json_t *totals = json_object();
     json_t **sus = malloc((g->ns ? g->ns : 1) * sizeof *sus);
     size_t nsus = 0;

@@ -14,6 +14,14 @@ struct json_t *pk_heap_untracked_json(const struct pk_interp_snap *is);
 struct json_t *pk_heap_graph_json(const struct pk_interp_snap *is);
 /* retainers[] = {root, type, len, retained_bytes, retained_count, kind, types}. */
 struct json_t *pk_heap_retainers_json(const struct pk_interp_snap *is);
+/* holders[] = the level-0 holders and their subtrees (parent: index into the array). */
+struct json_t *pk_heap_holders_json(const struct pk_interp_snap *is);
+/* leak_suspects[] = {holder, name, kind, type, share, retained_bytes, types}. */
+struct json_t *pk_heap_suspects_json(const struct pk_interp_snap *is);
+/* The memory section's first line: the heap split by holder kind. */
+void pk_heap_split_text(FILE *f, const struct pk_interp_snap *is);
+/* LEAK SUSPECT paragraphs (the top of the text report). */
+void pk_heap_suspects_text(FILE *f, const struct pk_interp_snap *is);
 void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top);
 
 #endif

@@ -109,6 +109,8 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
         json_object_set_new(root, "objects", objects_json(main, o->top));
         json_object_set_new(root, "graph", pk_heap_graph_json(main));
         json_object_set_new(root, "retainers", pk_heap_retainers_json(main));
+        json_object_set_new(root, "holders", pk_heap_holders_json(main));
+        json_object_set_new(root, "leak_suspects", pk_heap_suspects_json(main));
     }
     json_t *interps = json_array();
     for (size_t i = 0; i < s->ninterps; i++) {

@@ -65,6 +65,7 @@ static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk
     pk_fmt_bytes(s->memory.hwm_bytes, hwm, sizeof hwm);
     pk_fmt_bytes(s->memory.swap_bytes, swap, sizeof swap);
     fprintf(f, "\nMemory: RSS %s (peak %s, swap %s)\n", rss, hwm, swap);
+    pk_heap_split_text(f, is);
     const struct pk_pymalloc_snap *p = &is->pymalloc;
     if (!p->available) {
         fputs("  pymalloc: arena state not found in this build\n", f);
@@ -182,6 +183,7 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
         fputc('\n', f);
     }
     size_t top = o->top ? o->top : 20;
+    if (s->ninterps) pk_heap_suspects_text(f, &s->interps[0]);
     if (s->ninterps) memory_section(f, s, &s->interps[0]);
     for (size_t i = 0; i < s->ninterps; i++)
         interp_section(f, &s->interps[i], top, s->ninterps > 1);

@@ -226,7 +226,62 @@
     X(frame_stacktop, "PyFrameObject|_frame", "f_stacktop")     /* 3.9 */                          \
     X(frame_stackdepth, "PyFrameObject|_frame", "f_stackdepth") /* 3.10 */                         \
     X(frame_struct_size, "PyFrameObject|_frame", NULL)                                             \
-    X(code_stacksize, "PyCodeObject", "co_stacksize")
+    X(code_stacksize, "PyCodeObject", "co_stacksize")                                              \
+    /* more referents (cpython/referents.c, issue 21): descriptors, C functions, weak   */         \
+    /* references, tracebacks, property, classmethod/staticmethod, mappingproxy, method-*/         \
+    /* wrapper, exceptions, 3.11+ frame objects; all optional                            */        \
+    X(type_traverse, "PyTypeObject|_typeobject", "tp_traverse")                                    \
+    X(descr_type, "PyDescrObject", "d_type")                                                       \
+    X(cfunc_self, "PyCFunctionObject", "m_self")                                                   \
+    X(cfunc_module, "PyCFunctionObject", "m_module")                                               \
+    X(cmethod_class, "PyCMethodObject", "mm_class")                                                \
+    X(weakref_callback, "PyWeakReference|_PyWeakReference", "wr_callback")                         \
+    X(tb_next, "PyTracebackObject|_traceback", "tb_next")                                          \
+    X(tb_frame, "PyTracebackObject|_traceback", "tb_frame")                                        \
+    X(prop_get, "propertyobject", "prop_get")                                                      \
+    X(prop_set, "propertyobject", "prop_set")                                                      \
+    X(prop_del, "propertyobject", "prop_del")                                                      \
+    X(prop_doc, "propertyobject", "prop_doc")                                                      \
+    X(prop_name, "propertyobject", "prop_name") /* 3.10+ */                                        \
+    X(cm_callable, "classmethod", "cm_callable")                                                   \
+    X(cm_dict, "classmethod", "cm_dict")                                                           \
+    X(sm_callable, "staticmethod", "sm_callable")                                                  \
+    X(sm_dict, "staticmethod", "sm_dict")                                                          \
+    X(mappingproxy_mapping, "mappingproxyobject", "mapping")                                       \
+    X(wrapper_descr, "wrapperobject", "descr")                                                     \
+    X(wrapper_self, "wrapperobject", "self")                                                       \
+    X(exc_size, "PyBaseExceptionObject", NULL)                                                     \
+    X(exc_dict, "PyBaseExceptionObject", "dict")                                                   \
+    X(exc_args, "PyBaseExceptionObject", "args")                                                   \
+    X(exc_notes, "PyBaseExceptionObject", "notes") /* 3.11+ */                                     \
+    X(exc_traceback, "PyBaseExceptionObject", "traceback")                                         \
+    X(exc_context, "PyBaseExceptionObject", "context")                                             \
+    X(exc_cause, "PyBaseExceptionObject", "cause")                                                 \
+    X(frame_frame, "PyFrameObject|_frame", "f_frame")               /* 3.11+ */                    \
+    X(frame_extra_locals, "PyFrameObject|_frame", "f_extra_locals") /* 3.13+ */                    \
+    X(frame_locals_cache, "PyFrameObject|_frame", "f_locals_cache") /* 3.14+ */                    \
+    X(frame_overwritten, "PyFrameObject|_frame", "f_overwritten_fast_locals")                      \
+    X(iframe_owner, "_PyInterpreterFrame", "owner")                                                \
+    /* 3.12+: a static builtin type's dict lives in the interpreter's state for it, at index */    \
+    /* tp_subclasses - 1 (3.13+: builtins or, without _Py_TPFLAGS_STATIC_BUILTIN, extensions) */   \
+    X(interp_static_builtins, "PyInterpreterState|_is", "types.builtins.initialized")              \
+    X(interp_static_builtins_312, "PyInterpreterState|_is", "types.builtins")                      \
+    X(interp_static_extensions, "PyInterpreterState|_is", "types.for_extensions.initialized")      \
+    X(static_state_size, "managed_static_type_state|static_builtin_state", NULL)                   \
+    X(static_state_type, "managed_static_type_state|static_builtin_state", "type")                 \
+    X(static_state_dict, "managed_static_type_state|static_builtin_state", "tp_dict")              \
+    X(type_subclasses, "PyTypeObject|_typeobject", "tp_subclasses")                                \
+    /* C types of the stdlib found by name (cpython/referents.c): _io, namedtuple fields, */       \
+    /* SimpleNamespace, defaultdict, OrderedDict                                          */       \
+    X(iobase_dict, "iobase", "dict")                                                               \
+    X(buffered_dict, "buffered", "dict")                                                           \
+    X(tuplegetter_doc, "_tuplegetterobject", "doc")                                                \
+    X(namespace_dict, "_PyNamespaceObject", "ns_dict")                                             \
+    X(defdict_factory, "defdictobject", "default_factory")                                         \
+    X(odict_inst_dict, "_odictobject", "od_inst_dict")                                             \
+    X(abc_registry, "_abc_data", "_abc_registry")                                                  \
+    X(abc_cache, "_abc_data", "_abc_cache")                                                        \
+    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -272,6 +327,11 @@ struct pk_layout {
     int gen_frame_cleared;
     /* Objects/longobject.c int___sizeof__: the least digits it counts (1 from 3.11, else 0). */
     uint32_t long_min_digits;
+    /* pycore_frame.h FRAME_OWNED_BY_FRAME_OBJECT (3.11+: 2): a frame object traverses its
+       embedded _PyInterpreterFrame only when it owns it; 0 before 3.11. */
+    int frame_owned_by_frame_object;
+    /* _Py_TPFLAGS_STATIC_BUILTIN (3.12+: 1 << 1); 0 before 3.12. */
+    uint64_t tpflags_static_builtin;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

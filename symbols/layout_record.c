@@ -17,6 +17,7 @@ const char *const pk_record_sym_names[PK_RS_COUNT] = {
     "narenas_currently_allocated",
     "raw_allocated_blocks",
     "_Py_AllocatedBlocks",
+    "subtype_traverse",
 };
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)

@@ -34,6 +34,7 @@ enum pk_record_sym {
     PK_RS_NARENAS,
     PK_RS_RAW_ALLOCATED_BLOCKS,
     PK_RS_ALLOCATED_BLOCKS,
+    PK_RS_SUBTYPE_TRAVERSE, /* a Python class's tp_traverse (typeobject.c, static) */
     PK_RS_COUNT
 };
 extern const char *const pk_record_sym_names[PK_RS_COUNT];

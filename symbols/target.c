@@ -20,11 +20,41 @@
 #define MAX_MODULES_TRIED 512
 
 static const char *const builtin_type_symbols[PK_BT_COUNT] = {
-    "PyBaseObject_Type", "PyList_Type",    "PyTuple_Type",  "PyDict_Type",      "PySet_Type",
-    "PyFrozenSet_Type",  "PyType_Type",    "PyGen_Type",    "PyCoro_Type",      "PyAsyncGen_Type",
-    "PyFrame_Type",      "PyUnicode_Type", "PyBytes_Type",  "PyByteArray_Type", "PyLong_Type",
-    "PyFloat_Type",      "PyCell_Type",    "PyModule_Type", "PyFunction_Type",  "PyMethod_Type",
+    "PyBaseObject_Type",
+    "PyList_Type",
+    "PyTuple_Type",
+    "PyDict_Type",
+    "PySet_Type",
+    "PyFrozenSet_Type",
+    "PyType_Type",
+    "PyGen_Type",
+    "PyCoro_Type",
+    "PyAsyncGen_Type",
+    "PyFrame_Type",
+    "PyUnicode_Type",
+    "PyBytes_Type",
+    "PyByteArray_Type",
+    "PyLong_Type",
+    "PyFloat_Type",
+    "PyCell_Type",
+    "PyModule_Type",
+    "PyFunction_Type",
+    "PyMethod_Type",
     "PyCode_Type",
+    "PyGetSetDescr_Type",
+    "PyMemberDescr_Type",
+    "PyMethodDescr_Type",
+    "PyClassMethodDescr_Type",
+    "PyWrapperDescr_Type",
+    "_PyMethodWrapper_Type",
+    "PyCFunction_Type",
+    "PyCMethod_Type",
+    "_PyWeakref_RefType",
+    "PyTraceBack_Type",
+    "PyProperty_Type",
+    "PyClassMethod_Type",
+    "PyStaticMethod_Type",
+    "PyDictProxy_Type",
 };
 
 /* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else
@@ -118,9 +148,10 @@ static void target_warn(struct pk_target *t, const char *fmt, ...)
 /* The record's module-relative symbols, when the record is this very build's. */
 static void apply_record_syms(const struct pk_layout_record *r, struct pk_target *t)
 {
-    uint64_t *out[PK_RS_COUNT] = {&t->obmalloc_syms.arenas, &t->obmalloc_syms.maxarenas,
-                                  &t->obmalloc_syms.narenas, &t->obmalloc_syms.raw_allocated_blocks,
-                                  &t->obmalloc_syms.allocated_blocks};
+    uint64_t *out[PK_RS_COUNT] = {
+        &t->obmalloc_syms.arenas,           &t->obmalloc_syms.maxarenas,
+        &t->obmalloc_syms.narenas,          &t->obmalloc_syms.raw_allocated_blocks,
+        &t->obmalloc_syms.allocated_blocks, &t->subtype_traverse};
     for (int i = 0; i < PK_RS_COUNT; i++)
         *out[i] = r->syms[i] ? r->syms[i] + t->bias : 0;
 }

@@ -37,6 +37,21 @@ enum pk_builtin_type {
     PK_BT_FUNCTION,
     PK_BT_METHOD,
     PK_BT_CODE,
+    /* More GC types whose references the object graph reads (cpython/referents.c). */
+    PK_BT_GETSET_DESCR,
+    PK_BT_MEMBER_DESCR,
+    PK_BT_METHOD_DESCR,
+    PK_BT_CLASSMETHOD_DESCR,
+    PK_BT_WRAPPER_DESCR,
+    PK_BT_METHOD_WRAPPER,
+    PK_BT_CFUNCTION,
+    PK_BT_CMETHOD,
+    PK_BT_WEAKREF,
+    PK_BT_TRACEBACK,
+    PK_BT_PROPERTY,
+    PK_BT_CLASSMETHOD,
+    PK_BT_STATICMETHOD,
+    PK_BT_MAPPINGPROXY,
     PK_BT_COUNT
 };
 
@@ -67,6 +82,9 @@ struct pk_target {
         uint64_t allocated_blocks; /* 3.8: _Py_AllocatedBlocks, getallocatedblocks() itself */
     } obmalloc_syms;
     uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
+    /* subtype_traverse, the tp_traverse of every Python class (a heap type with another one
+       was made by C code, PyType_FromSpec); 0 if not found */
+    uint64_t subtype_traverse;
     struct pk_layout layout;
     /* Facts about the layout the user should see (the snapshot's warnings) */
     char warnings[PK_TARGET_MAX_WARNINGS][256];

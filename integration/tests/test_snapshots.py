@@ -139,7 +139,8 @@ def test_watch_names_the_growing_cache_and_no_flat_type(ctx):
                       "growing_cache.py never logged")
                 time.sleep(0.05)
             start = time.time()
-            rc, out, err = ctx.run_pypeek("watch", t.pid, "--interval", 1, "--count", 6, "--json")
+            rc, out, err = ctx.run_pypeek("watch", t.pid, "--interval", 1, "--count", 6, "--json",
+                                          "--holders")
             end = time.time()
             check(rc == 0, "pypeek watch exited %d: %s" % (rc, err.strip()))
             time.sleep(0.3)  # one more tick logged after the last sample
@@ -173,6 +174,17 @@ def test_watch_names_the_growing_cache_and_no_flat_type(ctx):
         check(first <= s["first"] <= s["last"] <= last,
               "%s samples %d..%d outside the target's %d..%d" % (CACHE_CLASS, s["first"], s["last"],
                                                                  first, last))
+        # issue 21: the global holding the growing objects is a suspect holder; the globals the
+        # target built once at start-up (_config, _tables) are not
+        holders = {s["name"]: s for s in summary["suspects"] if s["kind"] == "holder"}
+        check("__main__._cache" in holders, "__main__._cache is no suspect holder: %s"
+              % summary["suspects"])
+        h = holders["__main__._cache"]
+        check(h["last"] - h["first"] >= s["last"] - s["first"],
+              "the cache's retained objects grew by %d, its %s by %d"
+              % (h["last"] - h["first"], CACHE_CLASS, s["last"] - s["first"]))
+        for flat_global in ("__main__._config", "__main__._tables"):
+            check(flat_global not in holders, "%s named a suspect holder" % flat_global)
 
 
 def test_watch_ctrl_c_prints_the_summary_so_far(ctx):

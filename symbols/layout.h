@@ -226,7 +226,11 @@
     X(frame_stacktop, "PyFrameObject|_frame", "f_stacktop")     /* 3.9 */                          \
     X(frame_stackdepth, "PyFrameObject|_frame", "f_stackdepth") /* 3.10 */                         \
     X(frame_struct_size, "PyFrameObject|_frame", NULL)                                             \
-    X(code_stacksize, "PyCodeObject", "co_stacksize")
+    X(code_stacksize, "PyCodeObject", "co_stacksize")                                              \
+    /* unreachable cycles (cpython/unreachable.c): a type with __del__ (tp_finalize) or a */       \
+    /* legacy tp_del; optional */                                                                  \
+    X(type_finalize, "PyTypeObject|_typeobject", "tp_finalize")                                    \
+    X(type_del, "PyTypeObject|_typeobject", "tp_del")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -270,6 +274,10 @@ struct pk_layout {
     /* pycore_frame.h FRAME_CLEARED: a generator's frame is traversed while gi_frame_state is
        below it (3.11-3.14: 4; 3.15 renumbered the states from 0: 5); 0 before 3.11. */
     int gen_frame_cleared;
+    /* Include/object.h: 3.12+ keep the reference count in the low 32 bits of ob_refcnt (the
+       high ones are 0, or 3.14's flags) and an object is immortal when bit 31 is set
+       (_Py_IsImmortal: (int32_t)ob_refcnt < 0); before, ob_refcnt is a Py_ssize_t. */
+    int refcnt_low32_immortal;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

@@ -1,0 +1,118 @@
+"""Unreachable-cycles fixture: the collector is disabled while known cycles become
+unreachable (pairs of a class with __del__, self-referencing instances, handler <-> closure
+cycles, self-containing lists), some of them first aged into the oldest generation, and
+reachable cycles are held by a global. Before blocking, a forked twin (the process has no
+other thread) runs gc.set_debug(gc.DEBUG_SAVEALL); gc.collect() on the identical heap and
+reports the census of gc.garbage (per type: count, sys.getsizeof bytes, objects whose type
+has __del__): the interpreter's own answer of what the next collection frees. The parent
+reports it through oracle.report_and_block as "twin" and blocks."""
+import gc
+import json
+import os
+import sys
+
+import oracle
+
+
+class Finalized:
+    def __del__(self):
+        pass
+
+
+class SelfRef:
+    pass
+
+
+class Handler:
+    """A handler whose callback closes over it: handler -> function -> cell -> handler."""
+
+    def __init__(self):
+        def callback():
+            return self
+
+        self.callback = callback
+
+
+class Looped(list):
+    pass
+
+
+class Reachable:
+    pass
+
+
+HELD = []  # reachable cycles: never garbage
+
+
+def make_pairs(n, cls):
+    out = []
+    for _ in range(n):
+        a, b = cls(), cls()
+        a.other, b.other = b, a
+        out.append(a)
+    return out
+
+
+def make_garbage(scale):
+    make_pairs(60 * scale, Finalized)
+    for _ in range(50 * scale):
+        s = SelfRef()
+        s.me = s
+    for _ in range(30 * scale):
+        Handler()
+    for _ in range(20 * scale):
+        lst = Looped()
+        lst.append(lst)
+        plain = []
+        plain.append(plain)
+
+
+def twin_census():
+    """In the forked twin: what gc.collect() finds unreachable, as gc.garbage keeps it."""
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    gc.collect()
+    types = {}
+    objects = nbytes = 0
+    for o in gc.garbage:
+        t = type(o)
+        e = types.setdefault(oracle.type_name(t), {"count": 0, "bytes": 0, "finalizers": 0})
+        size = sys.getsizeof(o)
+        e["count"] += 1
+        e["bytes"] += size
+        e["finalizers"] += 1 if hasattr(t, "__del__") else 0
+        objects += 1
+        nbytes += size
+    return {"objects": objects, "bytes": nbytes, "types": types}
+
+
+def main():
+    gc.disable()
+    gc.collect()  # start from no garbage at all
+    HELD.extend(make_pairs(40, Reachable))
+    # some cycles age into the oldest generation while still referenced, then are dropped
+    aged = make_pairs(25, Finalized)
+    gc.collect()
+    del aged
+    make_garbage(1)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            os.write(w, (json.dumps(twin_census()) + "\n").encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(r, 1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    os.close(r)
+    os.waitpid(pid, 0)
+    twin = json.loads(data)
+    oracle.report_and_block({"twin": twin, "held": len(HELD)})
+
+
+main()

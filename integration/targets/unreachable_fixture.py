@@ -1,7 +1,7 @@
 """Unreachable-cycles fixture: the collector is disabled while known cycles become
 unreachable (pairs of a class with __del__, self-referencing instances, handler <-> closure
 cycles, self-containing lists), some of them first aged into the oldest generation, and
-reachable cycles are held by a global. Before blocking, a forked twin (the process has no
+reachable cycles are held by a global, and dropped cycles sit in the permanent generation. Before blocking, a forked twin (the process has no
 other thread) runs gc.set_debug(gc.DEBUG_SAVEALL); gc.collect() on the identical heap and
 reports the census of gc.garbage (per type: count, sys.getsizeof bytes, objects whose type
 has __del__): the interpreter's own answer of what the next collection frees. The parent
@@ -39,6 +39,11 @@ class Looped(list):
 
 class Reachable:
     pass
+
+
+class Frozen:
+    """Cycles moved to the permanent generation (gc.freeze()) and then dropped: no collection
+    examines them, so they are not what the next one frees."""
 
 
 HELD = []  # reachable cycles: never garbage
@@ -88,6 +93,9 @@ def twin_census():
 def main():
     gc.disable()
     gc.collect()  # start from no garbage at all
+    frozen = make_pairs(30, Frozen)
+    gc.freeze()
+    del frozen
     HELD.extend(make_pairs(40, Reachable))
     # some cycles age into the oldest generation while still referenced, then are dropped
     aged = make_pairs(25, Finalized)
@@ -112,7 +120,7 @@ def main():
     os.close(r)
     os.waitpid(pid, 0)
     twin = json.loads(data)
-    oracle.report_and_block({"twin": twin, "held": len(HELD)})
+    oracle.report_and_block({"twin": twin, "held": len(HELD), "frozen": gc.get_freeze_count()})
 
 
 main()

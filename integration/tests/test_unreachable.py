@@ -28,6 +28,12 @@ def test_unreachable_cycles_match_collector(ctx):
         check("__main__.Reachable" not in got,
               "a reachable cycle (held by a global) reported unreachable: %r"
               % got.get("__main__.Reachable"))
+        check("__main__.Frozen" not in got,
+              "cycles in the permanent generation (gc.freeze) reported: %r"
+              % got.get("__main__.Frozen"))
+        check("__main__.Frozen" not in twin["types"] and truth["frozen"] >= 60,
+              "test set-up: the frozen cycles: %r, %r" % (twin["types"].get("__main__.Frozen"),
+                                                          truth["frozen"]))
         check(truth["held"] == 40, "test set-up: the global holds %r pairs" % truth["held"])
         # never more than the collector: in total and per type
         check(u["objects"] <= twin["objects"] and u["bytes"] <= twin["bytes"],

@@ -1,5 +1,6 @@
 /* Leak suspects from a series of snapshot documents (pypeek watch). The statistic, per type,
-   per fd kind, per fd target and per garbage type:
+   per unreachable type (gc.unreachable: cycles awaiting collection), per fd kind, per fd
+   target and per garbage type:
      a series is a suspect when at least 3 samples were taken, its count rose from one sample
      to the next in at least min_grow_percent (80) % of the intervals, and its net growth
      (last - first) is at least min_growth (objects, default 20) or min_fd_growth (fds, 1);

@@ -5,11 +5,18 @@ reachable cycles are held by a global, and dropped cycles sit in the permanent g
 other thread) runs gc.set_debug(gc.DEBUG_SAVEALL); gc.collect() on the identical heap and
 reports the census of gc.garbage (per type: count, sys.getsizeof bytes, objects whose type
 has __del__): the interpreter's own answer of what the next collection frees. The parent
-reports it through oracle.report_and_block as "twin" and blocks."""
+reports it through oracle.report_and_block as "twin" and blocks.
+
+  (no argument)  as above
+  rounds         twice: after the release, more of the same garbage, a new twin, block again
+  grow TICK LOG  no twin, no block: garbage made every TICK s, one JSON line per tick
+                 appended to LOG with the fixture objects made so far (a line on stdout
+                 once the first is logged), for pypeek watch"""
 import gc
 import json
 import os
 import sys
+import time
 
 import oracle
 
@@ -90,18 +97,8 @@ def twin_census():
     return {"objects": objects, "bytes": nbytes, "types": types}
 
 
-def main():
-    gc.disable()
-    gc.collect()  # start from no garbage at all
-    frozen = make_pairs(30, Frozen)
-    gc.freeze()
-    del frozen
-    HELD.extend(make_pairs(40, Reachable))
-    # some cycles age into the oldest generation while still referenced, then are dropped
-    aged = make_pairs(25, Finalized)
-    gc.collect()
-    del aged
-    make_garbage(1)
+def fork_twin():
+    """The twin's census, read from a pipe; the parent waits for it to exit."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -119,8 +116,42 @@ def main():
         data += chunk
     os.close(r)
     os.waitpid(pid, 0)
-    twin = json.loads(data)
-    oracle.report_and_block({"twin": twin, "held": len(HELD), "frozen": gc.get_freeze_count()})
+    return json.loads(data)
 
 
-main()
+def grow(tick, log):
+    made = 0
+    with open(log, "a") as f:
+        while True:
+            make_garbage(1)
+            made += 1
+            f.write(json.dumps({"rounds": made, "finalized": 60 * 2 * made}) + "\n")
+            f.flush()
+            if made == 1:
+                os.write(sys.stdout.fileno(), b'{"started": true}\n')
+            time.sleep(tick)
+
+
+def main(mode):
+    gc.disable()
+    gc.collect()  # start from no garbage at all
+    if mode == "grow":
+        grow(float(sys.argv[2]), sys.argv[3])
+    frozen = make_pairs(30, Frozen)
+    gc.freeze()
+    del frozen
+    HELD.extend(make_pairs(40, Reachable))
+    # some cycles age into the oldest generation while still referenced, then are dropped
+    aged = make_pairs(25, Finalized)
+    gc.collect()
+    del aged
+    make_garbage(1)
+    oracle.report_and_block({"twin": fork_twin(), "held": len(HELD),
+                             "frozen": gc.get_freeze_count()})
+    if mode == "rounds":
+        make_garbage(2)
+        oracle.report_and_block({"twin": fork_twin(), "held": len(HELD),
+                                 "frozen": gc.get_freeze_count()})
+
+
+main(sys.argv[1] if len(sys.argv) > 1 else "once")

@@ -1,6 +1,8 @@
 """Unreachable cycles (gc.unreachable): what the next collection frees, found read-only, equals
 the interpreter's own answer on an identical heap: the fixture's forked twin runs
 gc.set_debug(gc.DEBUG_SAVEALL); gc.collect() and reports the census of gc.garbage."""
+import json
+import os
 import re
 
 from harness import check, check_eq
@@ -69,3 +71,84 @@ def test_unreachable_absent_without_graph(ctx):
         snap = ctx.snapshot(t.pid, "--no-graph")
         u = snap["gc"]["unreachable"]
         check(u["available"] is False and u.get("reason"), "no reason given: %r" % u)
+
+
+def _series(text, name):
+    """{type label: value} of one family of a Prometheus exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            head, value = line.rsplit(" ", 1)
+            m = re.search(r'type="((?:[^"\\]|\\.)*)"', head)
+            if m:
+                out[m.group(1)] = float(value)
+    return out
+
+
+def test_unreachable_prometheus(ctx):
+    import promtool
+    with ctx.start_target("unreachable_fixture.py") as t:
+        twin = t.read_line()["twin"]
+        rc, text, err = ctx.run_pypeek("--prometheus", "--top", 3, t.pid)
+        check(rc == 0, "pypeek --prometheus exited %d: %s" % (rc, err.strip()))
+        ok, msg = promtool.check_metrics(text)
+        check(ok, "promtool rejects the output:\n%s" % msg)
+        per_type = _series(text, "pypeek_gc_unreachable_objects")
+        check_eq(len(per_type), 4, "unreachable type series with --top 3 (+ type=\"(other)\")")
+        top = max(twin["types"].items(), key=lambda kv: kv[1]["count"])
+        check_eq(per_type.get(top[0]), top[1]["count"], "the largest group's series")
+        check(sum(per_type.values()) <= twin["objects"],
+              "the series sum to more than the collector frees: %r" % per_type)
+        fin = [line for line in text.splitlines()
+               if line.startswith("pypeek_gc_unreachable_finalizers{")]
+        check(fin and float(fin[0].rsplit(" ", 1)[1])
+              == sum(e["finalizers"] for e in twin["types"].values()),
+              "pypeek_gc_unreachable_finalizers vs the twin's: %r" % fin)
+
+
+def test_unreachable_diff_shows_the_change(ctx):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d, \
+            ctx.start_target("unreachable_fixture.py", "rounds") as t:
+        first = t.read_line()["twin"]
+        old, new = os.path.join(d, "old.json"), os.path.join(d, "new.json")
+        rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", old)
+        check(rc == 0, "snapshot failed: " + err)
+        t.release()
+        second = t.read_line()["twin"]
+        rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", new)
+        check(rc == 0, "snapshot failed: " + err)
+        rc, out, err = ctx.run_pypeek("diff", old, new, "--json")
+        check(rc == 0, "diff failed: " + err)
+        u = json.loads(out)["unreachable"]
+        types = {e["type"]: e for e in u["types"]}
+        for name in FIXTURE_TYPES:
+            want = second["types"][name]["count"] - first["types"][name]["count"]
+            check(want > 0, "test set-up: %s did not grow between the twins" % name)
+            check_eq(types.get(name, {}).get("count_delta"), want, "diff: %s unreachable delta" % name)
+        rc, text, err = ctx.run_pypeek("diff", old, new)
+        check(rc == 0 and "Unreachable cycles awaiting collection" in text,
+              "no unreachable section in the text diff: " + text + err)
+
+
+def test_watch_names_growing_unreachable_cycles(ctx):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, "ticks.log")
+        with ctx.start_target("unreachable_fixture.py", "grow", 0.05, log) as t:
+            t.read_line()  # its first tick is logged
+            rc, out, err = ctx.run_pypeek("watch", t.pid, "--interval", 0.5, "--count", 4,
+                                          "--json")
+            check(rc == 0, "pypeek watch exited %d: %s" % (rc, err.strip()))
+            # the target's own count, logged after the last sample
+            with open(log) as f:
+                made = [json.loads(x) for x in f if x.endswith("\n")][-1]
+        summary = json.loads(out)
+        sus = {s["name"]: s for s in summary["suspects"] if s["kind"] == "unreachable"}
+        check("__main__.Finalized" in sus, "growing unreachable cycles not named: %s"
+              % summary["suspects"])
+        s = sus["__main__.Finalized"]
+        check(0 < s["first"] < s["last"] <= made["finalized"],
+              "Finalized unreachable %d -> %d, the target made %d by then"
+              % (s["first"], s["last"], made["finalized"]))
+        check(all("unreachable" in e for e in summary["timeline"]), "timeline lacks unreachable")

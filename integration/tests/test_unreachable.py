@@ -152,3 +152,25 @@ def test_watch_names_growing_unreachable_cycles(ctx):
               "Finalized unreachable %d -> %d, the target made %d by then"
               % (s["first"], s["last"], made["finalized"]))
         check(all("unreachable" in e for e in summary["timeline"]), "timeline lacks unreachable")
+
+
+def test_unreachable_hostile_snapshot_file(ctx):
+    """A saved snapshot whose gc.unreachable is corrupt is refused (exit 7, the path named),
+    not tallied by diff."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d, ctx.start_target("unreachable_fixture.py") as t:
+        t.read_line()
+        good = os.path.join(d, "good.json")
+        rc, _, err = ctx.run_pypeek("snapshot", t.pid, "-o", good)
+        check(rc == 0, "snapshot failed: " + err)
+        with open(good) as f:
+            doc = json.load(f)
+        for field, value in (("objects", -1), ("types", {"x": 1}), ("types", [{"type": 3}])):
+            bad = json.loads(json.dumps(doc))
+            bad["gc"]["unreachable"][field] = value
+            path = os.path.join(d, "bad.json")
+            with open(path, "w") as f:
+                json.dump(bad, f)
+            rc, out, err = ctx.run_pypeek("diff", good, path)
+            check_eq(rc, 7, "diff with gc.unreachable.%s = %r (stderr %r)" % (field, value, err))
+            check("gc.unreachable" in err, "the error does not name gc.unreachable: %r" % err)

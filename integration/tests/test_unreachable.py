@@ -67,10 +67,21 @@ def test_unreachable_cycles_match_collector(ctx):
 
 def test_unreachable_absent_without_graph(ctx):
     with ctx.start_target("unreachable_fixture.py") as t:
-        t.read_line()
+        twin = t.read_line()["twin"]
         snap = ctx.snapshot(t.pid, "--no-graph")
         u = snap["gc"]["unreachable"]
         check(u["available"] is False and u.get("reason"), "no reason given: %r" % u)
+        # --streaming: computed when the graph was read (frozen), absent when it was not
+        snap = ctx.snapshot(t.pid, "--streaming", "--graph-pause", 0)
+        u = snap["gc"]["unreachable"]
+        check_eq(snap["attach"]["read"], "streaming", "read mode")
+        got = {e["type"]: e["count"] for e in u.get("types", [])}
+        check_eq(got.get("__main__.Finalized"), twin["types"]["__main__.Finalized"]["count"],
+                 "--streaming: unreachable Finalized")
+        rc, text, err = ctx.run_pypeek("--prometheus", "--streaming", t.pid)
+        check(rc == 0, "pypeek --prometheus --streaming failed: " + err)
+        check("pypeek_gc_unreachable_objects" not in text,
+              "--streaming --prometheus reads no graph, yet reports unreachable objects")
 
 
 def _series(text, name):

@@ -147,8 +147,9 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
-    if (r == 0 && !o->no_graph && !o->prometheus && (o->cmd != PK_CMD_WATCH || o->watch_holders))
-        r = pk_heap_take(mem, t, &lim, s, e);
+    /* From the image the graph costs no pause: --prometheus and watch take it too, for the
+       unreachable cycles (gc.unreachable) and watch --holders. */
+    if (r == 0 && !o->no_graph) r = pk_heap_take(mem, t, &lim, s, e);
     if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
         r = pk_fail(e, PK_E_INCONSISTENT,
                     "the walk read memory the image left out (payload pages, or below a "

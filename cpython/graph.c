@@ -14,6 +14,7 @@
 #define NONE32 UINT32_MAX
 #define MAX_GLOBALS (1u << 22) /* module globals of all modules together */
 #define MAX_LABEL_CHARS 64
+#define MAX_REFCNT (1ll << 40) /* more references than any heap can hold: corrupt */
 
 /* address -> node, open addressing */
 struct addr_map {
@@ -117,14 +118,15 @@ struct builder {
     uint32_t cur_thread, cur_frame; /* NONE32 until the thread/frame has a local */
     char thread_label[64], frame_label[MAX_LABEL_CHARS * 4 + 96];
     char func[MAX_LABEL_CHARS * 4 + 8];
-    uint32_t cur; /* node being read */
+    uint32_t cur;          /* node being read */
+    uint8_t tracked_flags; /* flags of the GC list being walked (PK_GN_PERMANENT) */
     const struct pk_walk_limits *lim;
     struct pk_err *e;
 };
 
 static uint64_t node_bytes(void)
 {
-    return 8 + 4 + 8 + 1 + 4 + 8 /* edge_first */ + 24 /* map share */;
+    return 8 + 4 + 8 + 1 + 4 + 8 /* refcnt */ + 8 /* edge_first */ + 24 /* map share */;
 }
 
 static int over_budget(struct builder *b, uint64_t extra)
@@ -166,12 +168,34 @@ static int grow_nodes(struct builder *b)
     GROW(size);
     GROW(flags);
     GROW(text);
+    GROW(refcnt);
 #undef GROW
     uint64_t *ef = realloc(g->edge_first, ((size_t)nc + 1) * sizeof *ef);
     if (!ef) return -PK_E_INTERNAL;
     g->edge_first = ef;
     g->cap = nc;
     return 0;
+}
+
+/* The reference count of the object at addr as the collector sees it (Py_REFCNT), or
+   PK_REFCNT_EXTERNAL: immortal, unreadable, or a value no live object has. */
+static int64_t read_refcnt(struct builder *b, uint64_t addr)
+{
+    const struct pk_layout *l = b->l;
+    struct pk_field f = PK_F(l, object_refcnt);
+    uint64_t raw = 0;
+    if (!pk_field_ok(f) || (f.size != 4 && f.size != 8) ||
+        pk_mem_read(b->m, addr + (uint64_t)f.off, &raw, f.size) < 0)
+        return PK_REFCNT_EXTERNAL;
+    int64_t v;
+    if (l->refcnt_low32_immortal) {
+        uint32_t low = (uint32_t)raw;
+        if (low & 0x80000000u) return PK_REFCNT_EXTERNAL; /* immortal */
+        v = low;
+    } else {
+        v = f.size == 4 ? (int64_t)(int32_t)raw : (int64_t)raw;
+    }
+    return v <= 0 || v > MAX_REFCNT ? PK_REFCNT_EXTERNAL : v;
 }
 
 /* Appends a node. Returns its id, NONE32 when a limit stops it, or NONE32-1 on OOM. */
@@ -187,6 +211,7 @@ static uint32_t new_node(struct builder *b, uint64_t addr, uint32_t type, uint8_
     g->size[id] = 0;
     g->flags[id] = flags;
     g->text[id] = NONE32;
+    g->refcnt[id] = addr ? read_refcnt(b, addr) : 0;
     if (addr && map_put(&b->nodes, addr, id) < 0) return NONE32 - 1;
     return id;
 }
@@ -415,7 +440,7 @@ static int on_tracked(uint64_t obj, uint64_t type, void *arg)
     const struct pk_type_info *ti = pk_types_get(b->types, type, &rc);
     if (!ti) return rc == -PK_E_INTERNAL ? rc : -PK_E_INCONSISTENT;
     if (map_get(&b->nodes, obj) != NONE32) return 0;
-    uint32_t id = new_node(b, obj, ti->index, PK_GN_TRACKED);
+    uint32_t id = new_node(b, obj, ti->index, PK_GN_TRACKED | b->tracked_flags);
     if (id == NONE32 - 1) return -PK_E_INTERNAL;
     return 0;
 }
@@ -623,11 +648,18 @@ static void copy_types(struct builder *b)
     size_t n = pk_types_count(b->types);
     g->type_names = calloc(n ? n : 1, sizeof *g->type_names);
     g->type_exact = calloc(n ? n : 1, 1);
-    if (!g->type_names || !g->type_exact) return;
+    g->type_finalizer = calloc(n ? n : 1, 1);
+    if (!g->type_names || !g->type_exact || !g->type_finalizer) return;
+    const struct pk_layout *l = b->l;
     for (size_t i = 0; i < n; i++) {
         const struct pk_type_info *ti = pk_types_at(b->types, i);
         g->type_names[i] = strdup(ti->name);
         g->type_exact[i] = (uint8_t)ti->size_exact;
+        uint64_t fin = 0, del = 0;
+        if (PK_HAS(l, type_finalize))
+            pk_mem_read_u64(b->m, ti->addr + PK_OFF(l, type_finalize), &fin);
+        if (PK_HAS(l, type_del)) pk_mem_read_u64(b->m, ti->addr + PK_OFF(l, type_del), &del);
+        g->type_finalizer[i] = fin || del;
     }
     g->ntypes = (uint32_t)n;
 }
@@ -679,6 +711,7 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     heads[nh++] = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
     for (int i = 0; i < nh; i++) {
         uint64_t cnt;
+        b.tracked_flags = i == nh - 1 ? PK_GN_PERMANENT : 0;
         r = pk_gc_list_walk(m, l, heads[i], lim, on_tracked, &b, &cnt, e);
         if (r < 0) goto out;
     }
@@ -734,6 +767,7 @@ void pk_graph_free(struct pk_graph *g)
     free(g->size);
     free(g->flags);
     free(g->text);
+    free(g->refcnt);
     free(g->edge_first);
     free(g->edge_dst);
     free(g->edge_label);
@@ -741,6 +775,7 @@ void pk_graph_free(struct pk_graph *g)
         free(g->type_names ? g->type_names[i] : NULL);
     free(g->type_names);
     free(g->type_exact);
+    free(g->type_finalizer);
     free(g->pool);
     free(g);
 }

@@ -23,7 +23,12 @@ enum {
     PK_GN_UNREADABLE = 8,  /* its memory could not be read: no size, no references */
     PK_GN_KEYSTR = 16,     /* a str used as a dict key: its text is kept for labels */
     PK_GN_FRAME = 32,      /* virtual: a thread, one of its frames, or a frame-local slot */
+    PK_GN_PERMANENT = 64,  /* tracked in the permanent generation (gc.freeze()) */
 };
+
+/* refcnt of an object no collection can free: immortal (3.12+), or a count that cannot be
+   a live object's (zero, negative, beyond what any heap holds). */
+#define PK_REFCNT_EXTERNAL INT64_MAX
 
 /* Edge labels: kind in the top 4 bits, an argument in the low 28. */
 enum pk_edge_kind {
@@ -50,7 +55,8 @@ struct pk_graph {
     uint32_t *type; /* index into type_names; UINT32_MAX for virtual nodes */
     uint64_t *size; /* sys.getsizeof */
     uint8_t *flags;
-    uint32_t *text; /* KEYSTR nodes: string pool offset of the text; else UINT32_MAX */
+    uint32_t *text;  /* KEYSTR nodes: string pool offset of the text; else UINT32_MAX */
+    int64_t *refcnt; /* the object's reference count, PK_REFCNT_EXTERNAL, or 0 (virtual) */
     uint32_t n, cap;
     uint32_t ntracked;
     /* references, CSR: node i's are edge_dst/edge_label[edge_first[i] .. edge_first[i+1]) */
@@ -60,6 +66,7 @@ struct pk_graph {
     /* names of the types (UTF-8 from the target) and whether pypeek sizes them exactly */
     char **type_names;
     uint8_t *type_exact;
+    uint8_t *type_finalizer; /* the type has tp_finalize (__del__) or a legacy tp_del */
     uint32_t ntypes;
     /* NUL-separated strings: labels, module and global names */
     char *pool;

@@ -38,6 +38,24 @@ void pk_heap_snap_clear(struct pk_heap_snap *h)
     memset(h, 0, sizeof *h);
 }
 
+void pk_unreachable_snap_clear(struct pk_unreachable_snap *u)
+{
+    for (size_t k = 0; k < u->ntypes; k++)
+        free(u->types[k].name);
+    free(u->types);
+    for (size_t k = 0; k < u->nuntraversed_types; k++)
+        free(u->untraversed_types[k].name);
+    free(u->untraversed_types);
+    for (size_t i = 0; i < u->nexamples; i++) {
+        free(u->examples[i].type);
+        for (size_t k = 0; k < u->examples[i].nhops; k++)
+            free(u->examples[i].hops[k]);
+        free(u->examples[i].hops);
+    }
+    free(u->examples);
+    memset(u, 0, sizeof *u);
+}
+
 void pk_interp_snap_clear(struct pk_interp_snap *is)
 {
     for (size_t k = 0; k < is->ntypes; k++)
@@ -47,6 +65,7 @@ void pk_interp_snap_clear(struct pk_interp_snap *is)
         free(is->garbage_types[k].name);
     free(is->garbage_types);
     pk_heap_snap_clear(&is->heap);
+    pk_unreachable_snap_clear(&is->unreachable);
     memset(is, 0, sizeof *is);
 }
 

@@ -93,6 +93,39 @@ struct pk_heap_snap {
     size_t nsuspects;
 };
 
+/* One type among the unreachable objects: count, sys.getsizeof bytes, and how many of them
+   have a finalizer (tp_finalize, i.e. __del__, or a legacy tp_del). */
+struct pk_unreachable_type {
+    char *name; /* UTF-8 from the target: sanitise before printing */
+    uint64_t count, bytes, finalizers;
+};
+
+/* One reference cycle among the unreachable objects, as hops ("__main__.Node.other"): the
+   source object's type and the reference it follows; the last hop leads back to the first. */
+struct pk_unreachable_example {
+    char *type; /* the group (type) it was found for */
+    char **hops;
+    size_t nhops;
+    int truncated; /* longer than the hops kept */
+};
+
+/* What the next full collection would free (cpython/unreachable.c): tracked objects of the
+   three generations whose references all come from each other, found with the collector's
+   own algorithm on the copied graph. */
+struct pk_unreachable_snap {
+    int available;
+    char reason[160]; /* why not, when !available */
+    uint64_t objects, bytes, finalizers;
+    uint64_t retained_bytes; /* bytes plus the untracked objects only they reach */
+    int complete;            /* every candidate's references were read: nothing under-reported */
+    struct pk_unreachable_type *types; /* count descending */
+    size_t ntypes;
+    struct pk_type_stat *untraversed_types; /* candidates pypeek could not read (count only) */
+    size_t nuntraversed_types;
+    struct pk_unreachable_example *examples;
+    size_t nexamples;
+};
+
 struct pk_gen_snap {
     uint64_t objects;                              /* what len(gc.get_objects(i)) would say */
     int64_t threshold;                             /* gc.get_threshold()[i] */
@@ -123,7 +156,8 @@ struct pk_interp_snap {
     struct pk_type_stat *garbage_types; /* sorted by count, descending */
     size_t ngarbage_types;
     struct pk_pymalloc_snap pymalloc;
-    struct pk_heap_snap heap; /* main interpreter only (cpython/graph.h) */
+    struct pk_heap_snap heap;               /* main interpreter only (cpython/graph.h) */
+    struct pk_unreachable_snap unreachable; /* main interpreter only (cpython/unreachable.h) */
 };
 
 /* One Python object holding an fd (cpython/fd_owners.c): the outermost of a
@@ -205,6 +239,7 @@ void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
 void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
 void pk_heap_snap_clear(struct pk_heap_snap *h);
+void pk_unreachable_snap_clear(struct pk_unreachable_snap *u);
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

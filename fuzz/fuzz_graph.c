@@ -16,6 +16,7 @@
 #include "cpython/collect.h"
 #include "cpython/graph.h"
 #include "cpython/heap.h"
+#include "cpython/unreachable.h"
 #include "cpython/why.h"
 #include "fuzz/fuzz_patch.h"
 #include "report/report.h"
@@ -644,6 +645,31 @@ static void why(const struct pk_graph *g, const char *type)
     pk_why_free(&w);
 }
 
+/* gc.unreachable on a hostile heap (refcounts negative, huge or immortal, objects listed
+   twice, references unread): never more than the candidates, the census adds up, examples
+   are bounded. */
+static void unreachable_invariants(const struct pk_graph *g, const struct pk_unreachable_snap *u)
+{
+    if (!u->available) {
+        if (!u->reason[0]) abort();
+        return;
+    }
+    uint64_t candidates = 0, sum = 0, fin = 0, bytes = 0;
+    for (uint32_t v = 1; v < g->n; v++)
+        candidates += (g->flags[v] & PK_GN_TRACKED) && !(g->flags[v] & PK_GN_PERMANENT);
+    for (size_t i = 0; i < u->ntypes; i++) {
+        if (!u->types[i].count || u->types[i].finalizers > u->types[i].count) abort();
+        sum += u->types[i].count;
+        fin += u->types[i].finalizers;
+        bytes += u->types[i].bytes;
+    }
+    if (u->objects > candidates || sum != u->objects || fin != u->finalizers || bytes != u->bytes ||
+        u->retained_bytes < u->bytes || u->nexamples > u->ntypes)
+        abort();
+    for (size_t i = 0; i < u->nexamples; i++)
+        if (!u->examples[i].nhops || !u->examples[i].type) abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct img *im = fuzz_image_patched(&tmpl, data, size);
@@ -672,6 +698,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (g->n == 0 || g->edge_first[g->n] != g->nedges) abort();
         for (uint64_t k = 0; k < g->nedges; k++)
             if (g->edge_dst[k] >= g->n) abort();
+        unreachable_invariants(g, &s->interps[0].unreachable);
         why(g, "User");
         why(g, "list");
         why(g, "module"); /* held by the root itself */

@@ -194,6 +194,14 @@ static void add_warnings(json_t *warn, const json_t *od, const json_t *nd, doubl
         if (json_is_false(json_object_get(json_object_get(docs[i], "attach"), "consistent")))
             json_array_append_new(warn, json_sprintf("%s was not read consistently", names[i]));
     }
+    const json_t *ou = json_object_get(json_object_get(od, "gc"), "unreachable");
+    const json_t *nu = json_object_get(json_object_get(nd, "gc"), "unreachable");
+    int uo = json_is_true(json_object_get(ou, "available"));
+    int un = json_is_true(json_object_get(nu, "available"));
+    if (uo != un)
+        json_array_append_new(warn, json_sprintf("unreachable cycles (gc.unreachable) were only "
+                                                 "computed for %s: not compared",
+                                                 uo ? "OLD" : "NEW"));
     static const char *const sections[] = {"gc", "garbage", "memory", "fds"};
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
         int in_o = json_is_object(json_object_get(od, sections[i]));
@@ -258,8 +266,20 @@ json_t *pk_diff_docs(const json_t *od, const json_t *nd, size_t top)
                                    "types_unchanged"));
     const json_t *og = json_object_get(od, "gc"), *ng = json_object_get(nd, "gc");
     if (json_is_object(og) && json_is_object(ng)) {
-        json_t *g = diff_tree(og, ng, 0, NULL);
+        static const char *const skip[] = {"unreachable", NULL};
+        json_t *g = diff_tree(og, ng, 0, skip);
         json_object_set_new(d, "gc", g ? g : json_object());
+    }
+    const json_t *ou = json_object_get(og, "unreachable"), *nu = json_object_get(ng, "unreachable");
+    if (json_is_true(json_object_get(ou, "available")) &&
+        json_is_true(json_object_get(nu, "available"))) {
+        static const char *const skip[] = {"types", "untraversed_types", "examples", NULL};
+        json_t *u = diff_tree(ou, nu, 0, skip);
+        if (!u) u = json_object();
+        json_object_set_new(u, "types",
+                            types_diff(json_object_get(ou, "types"), json_object_get(nu, "types"),
+                                       top, u, "types_unchanged"));
+        json_object_set_new(d, "unreachable", u);
     }
     const json_t *oga = json_object_get(od, "garbage"), *nga = json_object_get(nd, "garbage");
     if (json_is_object(oga) && json_is_object(nga)) {
@@ -460,6 +480,13 @@ int pk_diff_print_text(FILE *f, const json_t *d, size_t top, struct pk_err *e)
     if (gc) {
         fputs("\nGC (changed numbers)\n", f);
         if (!print_tree(f, gc, "gc", 0)) fputs("  (no change)\n", f);
+    }
+    const json_t *ur = json_object_get(d, "unreachable");
+    if (ur) {
+        fputs("\nUnreachable cycles awaiting collection (gc.unreachable)\n", f);
+        if (!print_tree(f, ur, "unreachable", 0)) fputs("  (no change)\n", f);
+        if (json_array_size(json_object_get(ur, "types")))
+            rows_section(f, "Unreachable types", json_object_get(ur, "types"), "type", 1, top);
     }
     const json_t *ga = json_object_get(d, "garbage");
     if (ga) {

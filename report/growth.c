@@ -1,6 +1,6 @@
 /* Leak suspects from repeated snapshot documents: running sums per series (type, garbage type,
-   fd kind, fd target, totals), so memory does not grow with the number of samples beyond a
-   short per-sample timeline. The statistic is documented in growth.h. */
+   unreachable type, fd kind, fd target, totals), so memory does not grow with the number of samples
+   beyond a short per-sample timeline. The statistic is documented in growth.h. */
 #include "report/growth.h"
 
 #include <inttypes.h>
@@ -11,9 +11,18 @@
 #include "report/snapdoc.h"
 #include "util/text.h"
 
-enum family { FAM_TYPE, FAM_GARBAGE, FAM_FD_KIND, FAM_FD_TARGET, FAM_HOLDER, FAM_TOTAL, FAM_COUNT };
-static const char *const family_names[FAM_COUNT] = {"type",      "garbage", "fd_kind",
-                                                    "fd_target", "holder",  "total"};
+enum family {
+    FAM_TYPE,
+    FAM_GARBAGE,
+    FAM_UNREACHABLE,
+    FAM_FD_KIND,
+    FAM_FD_TARGET,
+    FAM_HOLDER,
+    FAM_TOTAL,
+    FAM_COUNT
+};
+static const char *const family_names[FAM_COUNT] = {
+    "type", "garbage", "unreachable", "fd_kind", "fd_target", "holder", "total"};
 
 struct series {
     int family;
@@ -121,8 +130,10 @@ static json_t *totals_tally(const json_t *doc)
     json_object_set_new(t, "objects",
                         json_pack("[I, I]", pk_doc_int(doc, "objects.total", 0),
                                   pk_doc_int(doc, "objects.bytes", 0)));
-    static const char *const optional[][2] = {
-        {"fds", "fds.count"}, {"garbage", "garbage.count"}, {"rss_bytes", "memory.rss_bytes"}};
+    static const char *const optional[][2] = {{"fds", "fds.count"},
+                                              {"garbage", "garbage.count"},
+                                              {"unreachable", "gc.unreachable.objects"},
+                                              {"rss_bytes", "memory.rss_bytes"}};
     for (size_t i = 0; i < sizeof optional / sizeof *optional; i++) {
         json_int_t v = pk_doc_int(doc, optional[i][1], -1);
         if (v >= 0) json_object_set_new(t, optional[i][0], json_pack("[I, I]", v, (json_int_t)0));
@@ -138,6 +149,8 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
         pk_doc_tally_types(json_object_get(json_object_get(doc, "objects"), "types"));
     tallies[FAM_GARBAGE] =
         pk_doc_tally_types(json_object_get(json_object_get(doc, "garbage"), "types"));
+    tallies[FAM_UNREACHABLE] = pk_doc_tally_types(
+        json_object_get(json_object_get(json_object_get(doc, "gc"), "unreachable"), "types"));
     tallies[FAM_FD_KIND] = pk_doc_tally_fd_kinds(fds);
     tallies[FAM_FD_TARGET] = pk_doc_tally_fd_targets(fds);
     tallies[FAM_HOLDER] = holders_tally(doc);
@@ -184,6 +197,9 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
         if (entry && pk_doc_int(doc, "objects.frozen", -1) >= 0)
             json_object_set_new(entry, "frozen",
                                 json_integer(pk_doc_int(doc, "objects.frozen", 0)));
+        if (entry && pk_doc_int(doc, "gc.unreachable.objects", -1) >= 0)
+            json_object_set_new(entry, "unreachable",
+                                json_integer(pk_doc_int(doc, "gc.unreachable.objects", 0)));
         if (entry && pk_doc_int(doc, "fds.count", -1) >= 0)
             json_object_set_new(entry, "fds", json_integer(pk_doc_int(doc, "fds.count", 0)));
         json_array_append_new(g->timeline, entry);
@@ -244,6 +260,7 @@ static json_t *series_json(const struct pk_growth *g, const struct series *s)
     json_object_set_new(j, "per_minute",
                         json_real(round3(slope_per_minute(g, s->sum_c, s->sum_tc))));
     if (s->family == FAM_TYPE || s->family == FAM_GARBAGE || s->family == FAM_HOLDER ||
+        s->family == FAM_UNREACHABLE ||
         (s->family == FAM_TOTAL && strcmp(s->name, "objects") == 0)) {
         json_object_set_new(j, "first_bytes", json_integer(s->first_bytes));
         json_object_set_new(j, "last_bytes", json_integer(s->last_bytes));
@@ -277,8 +294,9 @@ json_t *pk_growth_summary(const struct pk_growth *g, size_t top)
                   (json_int_t)g->rules.min_fd_growth, "description",
                   "a type, fd kind or fd target is a suspect when at least 3 samples were taken, "
                   "its count rose in at least min_grow_percent% of the intervals and its net "
-                  "growth is at least min_growth objects (min_fd_growth fds); a holder (a "
-                  "level-0 holder of the heap: global, frame local, module or shared object) "
+                  "growth is at least min_growth objects (min_fd_growth fds); an unreachable "
+                  "type (gc.unreachable: cycles awaiting collection) by the same rule; a holder "
+                  "(a level-0 holder of the heap: global, frame local, module or shared object) "
                   "by the same rule on the objects it retains; a garbage type is a suspect when "
                   "its count in gc.garbage grew at all; per_minute is the least-squares slope"));
     json_t *totals = json_object();
@@ -363,6 +381,7 @@ int pk_growth_print_text(FILE *f, const json_t *sum, size_t top, struct pk_err *
         fprintf(f, "  %-12s %14s -> %-14s (%s/min)\n", "object bytes", a, b, r);
     }
     total_line(f, "garbage", json_object_get(totals, "garbage"), 0);
+    total_line(f, "unreachable", json_object_get(totals, "unreachable"), 0);
     total_line(f, "fds", json_object_get(totals, "fds"), 0);
     total_line(f, "rss", json_object_get(totals, "rss_bytes"), 1);
     const json_t *rule = json_object_get(sum, "rule");

@@ -1,6 +1,6 @@
 /* Leak suspects from a series of snapshot documents (pypeek watch). The statistic, per type,
-   per level-0 holder of the heap (holders[] with no parent),
-   per fd kind, per fd target and per garbage type:
+   per level-0 holder of the heap (holders[] with no parent), per unreachable type
+   (gc.unreachable: cycles awaiting collection), per fd kind, per fd target and per garbage type:
      a series is a suspect when at least 3 samples were taken, its count (for a holder of the
      heap, the objects it retains) rose from one sample
      to the next in at least min_grow_percent (80) % of the intervals, and its net growth

@@ -8,6 +8,7 @@
 #include "report/fds_report.h"
 #include "report/heap_report.h"
 #include "report/report.h"
+#include "report/unreachable_report.h"
 #include "util/text.h"
 
 /* A type list; with_frozen (objects.types): how many of each count are gc.freeze()d. */
@@ -99,7 +100,9 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     }
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
-        json_object_set_new(root, "gc", gc_json(main));
+        json_t *gc = gc_json(main);
+        json_object_set_new(gc, "unreachable", pk_unreachable_json(main, o->top));
+        json_object_set_new(root, "gc", gc);
         json_object_set_new(root, "garbage", garbage_json(main, o->top));
         json_object_set_new(
             root, "memory",

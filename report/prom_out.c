@@ -225,6 +225,45 @@ static void gc_metrics(struct prom *p, const json_t *gc)
              "Objects frozen with gc.freeze() (gc.get_freeze_count()).");
 }
 
+/* gc.unreachable: by type (the top ones; the rest, and what the document's list left out,
+   as type="(other)"), the finalizers, the retained bytes and whether the answer is whole. */
+static int unreachable_metrics(struct prom *p, const json_t *u, size_t top)
+{
+    if (!json_is_object(u) || !json_is_true(json_object_get(u, "available"))) return 0;
+    const json_t *types = json_object_get(u, "types");
+    json_t *list = json_is_array(types) ? json_deep_copy(types) : json_array();
+    if (!list) return -1;
+    json_int_t objects = pk_doc_int(u, "objects", 0), bytes = pk_doc_int(u, "bytes", 0);
+    json_int_t listed = 0, listed_bytes = 0;
+    size_t i;
+    const json_t *t;
+    json_array_foreach(list, i, t)
+    {
+        json_int_t c = pk_doc_int(t, "count", 0), b = pk_doc_int(t, "bytes", 0);
+        listed = c > PK_JSON_INT_MAX - listed ? PK_JSON_INT_MAX : listed + c;
+        listed_bytes = b > PK_JSON_INT_MAX - listed_bytes ? PK_JSON_INT_MAX : listed_bytes + b;
+    }
+    if (objects > listed)
+        json_array_append_new(list,
+                              json_pack("{s:s, s:I, s:I}", "type", OTHER, "count", objects - listed,
+                                        "bytes", bytes > listed_bytes ? bytes - listed_bytes : 0));
+    int r = type_metrics(p, list, top, "pypeek_gc_unreachable_objects",
+                         "Unreachable objects the next full collection would free, by type "
+                         "(top types by count, the rest as type=\"(other)\").",
+                         "pypeek_gc_unreachable_bytes",
+                         "sys.getsizeof() bytes of the unreachable objects, by type.");
+    json_decref(list);
+    gauge_at(p, u, "finalizers", "pypeek_gc_unreachable_finalizers",
+             "Unreachable objects whose type has __del__ (tp_finalize) or a legacy tp_del.");
+    gauge_at(p, u, "retained_bytes", "pypeek_gc_unreachable_retained_bytes",
+             "Bytes the next full collection would free: the unreachable objects and the "
+             "untracked objects only they hold.");
+    bool_gauge(p, json_object_get(u, "complete"), "pypeek_gc_unreachable_complete",
+               "1 when every candidate's references were read (the figures are exact), 0 when "
+               "they are a lower bound.");
+    return r;
+}
+
 static void memory_metrics(struct prom *p, const json_t *m)
 {
     if (!json_is_object(m)) return;
@@ -304,6 +343,9 @@ int pk_report_prometheus(FILE *f, const json_t *doc, size_t top, struct pk_err *
                              "type=\"(other)\").",
                              NULL, NULL);
     }
+    if (r == 0)
+        r = unreachable_metrics(&p, json_object_get(json_object_get(doc, "gc"), "unreachable"),
+                                top);
     memory_metrics(&p, json_object_get(doc, "memory"));
     fd_metrics(&p, json_object_get(doc, "fds"));
     if (r < 0) return pk_fail(e, PK_E_INTERNAL, "out of memory");

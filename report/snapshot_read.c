@@ -135,7 +135,16 @@ static int check_gc(const json_t *gc, struct pk_err *e)
         snprintf(item, sizeof item, "%s", w.path);
         if ((r = want_count(g, item, "objects", 0, e)) < 0) return r;
     }
-    return want_count(gc, "gc", "permanent_objects", 0, e);
+    if ((r = want_count(gc, "gc", "permanent_objects", 0, e)) < 0) return r;
+    /* gc.unreachable: counts, and its types as diff and watch tally them */
+    const json_t *u = want_object(gc, "gc", "unreachable", 0, &r, e);
+    if (r < 0 || !u) return r;
+    static const char *const counts[] = {"objects", "bytes", "retained_bytes", "finalizers"};
+    for (size_t k = 0; k < sizeof counts / sizeof *counts; k++)
+        if ((r = want_count(u, "gc.unreachable", counts[k], 0, e)) < 0) return r;
+    const json_t *ut = want_array(u, "gc.unreachable", "types", 0, &r, e);
+    if (r == 0 && ut) r = check_type_stats(ut, "gc.unreachable.types", e);
+    return r;
 }
 
 static int check_fds(const json_t *fds, struct pk_err *e)

@@ -6,6 +6,7 @@
 #include "report/fds_report.h"
 #include "report/heap_report.h"
 #include "report/report.h"
+#include "report/unreachable_report.h"
 #include "util/text.h"
 
 #define NAME_COLS 48
@@ -107,6 +108,7 @@ static void gc_section(FILE *f, const struct pk_interp_snap *is, size_t top)
         fputc('\n', f);
     }
     if (is->gc_collecting) fputs("  a collection was running when the target was read\n", f);
+    pk_unreachable_text(f, is, top);
     if (is->garbage_count) {
         char c[32];
         pk_fmt_count(is->garbage_count, c, sizeof c);

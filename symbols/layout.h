@@ -281,7 +281,11 @@
     X(odict_inst_dict, "_odictobject", "od_inst_dict")                                             \
     X(abc_registry, "_abc_data", "_abc_registry")                                                  \
     X(abc_cache, "_abc_data", "_abc_cache")                                                        \
-    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")
+    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")                                      \
+    /* unreachable cycles (cpython/unreachable.c): a type with __del__ (tp_finalize) or a */       \
+    /* legacy tp_del; optional */                                                                  \
+    X(type_finalize, "PyTypeObject|_typeobject", "tp_finalize")                                    \
+    X(type_del, "PyTypeObject|_typeobject", "tp_del")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -332,6 +336,10 @@ struct pk_layout {
     int frame_owned_by_frame_object;
     /* _Py_TPFLAGS_STATIC_BUILTIN (3.12+: 1 << 1); 0 before 3.12. */
     uint64_t tpflags_static_builtin;
+    /* Include/object.h: 3.12+ keep the reference count in the low 32 bits of ob_refcnt (the
+       high ones are 0, or 3.14's flags) and an object is immortal when bit 31 is set
+       (_Py_IsImmortal: (int32_t)ob_refcnt < 0); before, ob_refcnt is a Py_ssize_t. */
+    int refcnt_low32_immortal;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

@@ -7,7 +7,8 @@
   3. objects with __del__ in reference cycles: each cycle is dropped, the cyclic GC finds it,
      and the __del__ "schedules cleanup" by appending self to a queue nobody drains, so the
      pair is resurrected and lives forever (with --saveall, gc.DEBUG_SAVEALL also puts every
-     collected cycle in gc.garbage);
+     collected cycle in gc.garbage; with --disable-gc, as services do for latency, the
+     cycles are never collected and stay unreachable: pypeek's gc.unreachable);
   4. closures kept alive in a handler registry.
 
 Run it under Debian's /usr/bin/python3 (see README.md in this directory). It prints its pid and
@@ -149,6 +150,8 @@ def parse_args(argv):
                     help="append one JSON line of counts per tick to FILE ('-' = stdout)")
     ap.add_argument("--saveall", action="store_true",
                     help="gc.set_debug(gc.DEBUG_SAVEALL): collected cycles go to gc.garbage")
+    ap.add_argument("--disable-gc", action="store_true",
+                    help="gc.disable() from the start: the cycles are never collected")
     ap.add_argument("--hold-after", type=int, default=0, metavar="N",
                     help="after N ticks stop leaking, print the census via oracle.py on "
                     "stdout and block holding the GIL until released (a byte on stdin), "
@@ -180,6 +183,8 @@ def main(argv):
     a = parse_args(argv)
     if a.saveall:
         gc.set_debug(gc.DEBUG_SAVEALL)
+    if a.disable_gc:
+        gc.disable()
     workdir = tempfile.mkdtemp(prefix="leaky_service-")
     log = None
     if a.log == "-":
@@ -235,11 +240,13 @@ def main(argv):
 
 
 def hold():
-    """Stop leaking, collect so every dropped cycle has been finalized, state the census and
-    block holding the GIL (the oracle protocol of the integration tests)."""
+    """Stop leaking, collect so every dropped cycle has been finalized (unless the collector
+    is disabled: then they stay unreachable), state the census and block holding the GIL (the
+    oracle protocol of the integration tests)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import oracle
-    gc.collect()
+    if gc.isenabled():
+        gc.collect()
     import io
     facts = {
         "large_objects": len(_cache),

@@ -18,7 +18,7 @@ static const char usage_text[] =
     "                                          what changed between two snapshot files\n"
     "       pypeek watch [options] PID [--interval S] [--count N]\n"
     "                                          sample repeatedly and name leak suspects\n"
-    "       pypeek why [options] PID TYPE [--limit K]\n"
+    "       pypeek why [options] PID TYPE [--limit K | --dot]\n"
     "                                          shortest reference chains from module globals\n"
     "                                          and thread frame locals to instances of TYPE\n"
     "                                          (LargeObject,\n"
@@ -42,6 +42,9 @@ static const char usage_text[] =
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
     "  --limit K          why: print K chains (default 10)\n"
+    "  --dot              why: every instance's shortest path as a Graphviz graph (DOT), those\n"
+    "                     reached the same way merged with a count: pypeek why PID T --dot |\n"
+    "                     dot -Tsvg > why.svg\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
     "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
@@ -90,6 +93,7 @@ enum {
     OPT_GRAPH_PAUSE,
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
+    OPT_DOT,
     OPT_OUTPUT = 'o',
 };
 
@@ -152,6 +156,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
+        {"dot", no_argument, NULL, OPT_DOT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -173,6 +178,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_COUNT, "--count", CMDS(PK_CMD_WATCH)},
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
+        {OPT_DOT, "--dot", CMDS(PK_CMD_WHY)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
@@ -248,6 +254,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             if (!*optarg) return usage_error("--layout-record needs a file name");
             o->layout_record = optarg;
             break;
+        case OPT_DOT:
+            o->dot = 1;
+            break;
         case OPT_NO_GRAPH:
             o->no_graph = 1;
             break;
@@ -292,6 +301,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
                                                        : cmd_names[o->cmd]);
         }
     if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
+    if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
     if (o->cmd == PK_CMD_DIFF) {
         if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
         o->old_path = args[0];

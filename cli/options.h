@@ -41,6 +41,7 @@ struct pk_opts {
     uint64_t min_growth;             /* watch: --min-growth N objects (default 20) */
     const char *why_type;            /* why: the type whose holders are asked for */
     unsigned limit;                  /* why: --limit K chains (default 10) */
+    int dot;                         /* why --dot: Graphviz DOT of the merged paths */
     int no_graph;                    /* --no-graph: the tracked census only */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */

@@ -12,6 +12,7 @@
 
 static const char usage_text[] =
     "usage: pypeek [options] PID               report on a running CPython process\n"
+    "       pypeek --format folded PID|FILE    retained bytes as folded stacks (flame graphs)\n"
     "       pypeek snapshot [options] PID -o FILE\n"
     "                                          save its full JSON snapshot to FILE\n"
     "       pypeek diff [--json] [--top N] OLD NEW\n"
@@ -34,6 +35,10 @@ static const char usage_text[] =
     "  --json             JSON output (report: schema pypeek.snapshot/1; diff: pypeek.diff/1;\n"
     "                     watch: one pypeek.watch/1 summary at the end)\n"
     "  --prometheus       report as Prometheus text format (node_exporter textfile collector)\n"
+    "  --format FMT       report as text, json, prometheus or folded: one line per module\n"
+    "                     global or frame local and type it retains, 'root;container;type\n"
+    "                     bytes' (flamegraph.pl, speedscope, inferno); folded also reads a\n"
+    "                     snapshot FILE instead of a PID\n"
     "  --top N            list N types (default 20 in text and Prometheus, all in JSON);\n"
     "                     Prometheus sums the other types as type=\"(other)\"\n"
     "  -o, --output FILE  snapshot: write to FILE through a temporary file in the same\n"
@@ -94,6 +99,7 @@ enum {
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
     OPT_DOT,
+    OPT_FORMAT,
     OPT_OUTPUT = 'o',
 };
 
@@ -157,6 +163,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"dot", no_argument, NULL, OPT_DOT},
+        {"format", required_argument, NULL, OPT_FORMAT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -179,6 +186,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_DOT, "--dot", CMDS(PK_CMD_WHY)},
+        {OPT_FORMAT, "--format", CMDS(PK_CMD_REPORT)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
@@ -254,6 +262,17 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             if (!*optarg) return usage_error("--layout-record needs a file name");
             o->layout_record = optarg;
             break;
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "json"))
+                o->json = 1;
+            else if (!strcmp(optarg, "prometheus"))
+                o->prometheus = 1;
+            else if (!strcmp(optarg, "folded"))
+                o->folded = 1;
+            else if (strcmp(optarg, "text"))
+                return usage_error("--format takes text, json, prometheus or folded, not '%s'",
+                                   optarg);
+            break;
         case OPT_DOT:
             o->dot = 1;
             break;
@@ -302,6 +321,8 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         }
     if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
     if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
+    if (o->folded && (o->json || o->prometheus))
+        return usage_error("--format folded excludes --json and --prometheus");
     if (o->cmd == PK_CMD_DIFF) {
         if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
         o->old_path = args[0];
@@ -324,6 +345,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         return usage_error("snapshot needs -o FILE (the file to write)");
     if (nargs != 1) return usage_error("expected one PID");
     long pid = pk_parse_id(args[0], 0x3fffffff);
+    if (pid < 0 && o->folded && *args[0]) { /* a saved snapshot to fold */
+        o->snapshot_path = args[0];
+        return PK_CLI_RUN;
+    }
     if (pid < 0) return usage_error("'%s' is not a process id", args[0]);
     o->pid = (pid_t)pid;
     return PK_CLI_RUN;

@@ -42,6 +42,8 @@ struct pk_opts {
     const char *why_type;            /* why: the type whose holders are asked for */
     unsigned limit;                  /* why: --limit K chains (default 10) */
     int dot;                         /* why --dot: Graphviz DOT of the merged paths */
+    int folded;                      /* --format folded: retained bytes as folded stacks */
+    const char *snapshot_path;       /* report --format folded FILE: a saved snapshot */
     int no_graph;                    /* --no-graph: the tracked census only */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */

@@ -197,7 +197,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         /* The report bounds what the graph adds to the pause (--graph-pause); snapshot and
            why need the graph whatever it costs (--max-pause still bounds them). */
         struct pk_walk_limits glim = lim;
-        if (o->cmd == PK_CMD_REPORT && o->graph_pause_ms && !o->nonblocking) {
+        if (o->cmd == PK_CMD_REPORT && !o->folded && o->graph_pause_ms && !o->nonblocking) {
             uint64_t gd = mono_us() + (uint64_t)o->graph_pause_ms * 1000u;
             if (!glim.deadline_us || gd < glim.deadline_us) glim.deadline_us = gd;
         }
@@ -354,6 +354,7 @@ int pk_run(const struct pk_opts *o)
     case PK_CMD_LAYOUT:
         return pk_cmd_layout(o);
     case PK_CMD_REPORT:
+        if (o->folded) return pk_cmd_folded(o);
         break;
     }
     const volatile sig_atomic_t *cancel = pk_signals_install();

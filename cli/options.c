@@ -19,6 +19,8 @@ static const char usage_text[] =
     "                                          what changed between two snapshot files\n"
     "       pypeek watch [options] PID [--interval S] [--count N]\n"
     "                                          sample repeatedly and name leak suspects\n"
+    "       pypeek ps [--json]                 the CPython processes on this host (containers\n"
+    "                                          too) and whether pypeek can read each\n"
     "       pypeek why [options] PID TYPE [--limit K | --dot]\n"
     "                                          shortest reference chains from module globals\n"
     "                                          and thread frame locals to instances of TYPE\n"
@@ -119,7 +121,8 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why", "layout"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch",
+                                        "why",    "layout",   "ps"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -172,12 +175,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     };
     const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY);
     const struct opt_rule rules[] = {
-        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY)},
+        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_PS)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
-        {OPT_DEBUG_DIR, "--debug-dir", live | CMDS(PK_CMD_LAYOUT)},
-        {OPT_LAYOUT_RECORD, "--layout-record", live},
+        {OPT_DEBUG_DIR, "--debug-dir", live | CMDS(PK_CMD_LAYOUT, PK_CMD_PS)},
+        {OPT_LAYOUT_RECORD, "--layout-record", live | CMDS(PK_CMD_PS)},
         {OPT_MAX_PAUSE, "--max-pause", live},
         {OPT_ALLOW_INCONSISTENT, "--allow-inconsistent", live},
         {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT)},
@@ -307,7 +310,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_LAYOUT; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_PS; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
@@ -333,6 +336,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         if (nargs != 2 || strcmp(args[0], "dump") != 0)
             return usage_error("layout needs: pypeek layout dump PATH");
         o->layout_path = args[1];
+        return PK_CLI_RUN;
+    }
+    if (o->cmd == PK_CMD_PS) {
+        if (nargs != 0) return usage_error("ps takes no operand: pypeek ps [--json]");
         return PK_CLI_RUN;
     }
     if (o->cmd == PK_CMD_WHY) {

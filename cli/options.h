@@ -15,6 +15,7 @@ enum pk_command {
     PK_CMD_WATCH,    /* pypeek watch PID */
     PK_CMD_WHY,      /* pypeek why PID TYPE */
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
+    PK_CMD_PS,       /* pypeek ps */
 };
 
 /* The report's object graph may add at most this to the pause by default: large heaps then

@@ -19,6 +19,8 @@ static const char usage_text[] =
     "                                          what changed between two snapshot files\n"
     "       pypeek watch [options] PID [--interval S] [--count N]\n"
     "                                          sample repeatedly and name leak suspects\n"
+    "       pypeek html SNAPSHOT... -o FILE    one self-contained HTML report (charts; growth\n"
+    "                                          over the snapshots, oldest first)\n"
     "       pypeek ps [--json]                 the CPython processes on this host (containers\n"
     "                                          too) and whether pypeek can read each\n"
     "       pypeek why [options] PID TYPE [--limit K | --dot]\n"
@@ -47,7 +49,8 @@ static const char usage_text[] =
     "                     directory, fsync and rename (readers never see a partial file)\n"
     "  --interval S       watch: seconds between samples (default 5; fractions allowed)\n"
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
-    "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
+    "  --min-growth N     watch, html: net growth a type needs to be a suspect (default 20)\n"
+    "  --html FILE        watch: also write the samples as an HTML report (growth charts)\n"
     "  --limit K          why: print K chains (default 10)\n"
     "  --dot              why: every instance's shortest path as a Graphviz graph (DOT), those\n"
     "                     reached the same way merged with a count: pypeek why PID T --dot |\n"
@@ -102,6 +105,7 @@ enum {
     OPT_LAYOUT_RECORD,
     OPT_DOT,
     OPT_FORMAT,
+    OPT_HTML,
     OPT_OUTPUT = 'o',
 };
 
@@ -122,7 +126,7 @@ struct opt_rule {
 };
 
 static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch",
-                                        "why",    "layout",   "ps"};
+                                        "why",    "layout",   "ps",   "html"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -167,6 +171,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"dot", no_argument, NULL, OPT_DOT},
         {"format", required_argument, NULL, OPT_FORMAT},
+        {"html", required_argument, NULL, OPT_HTML},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -183,10 +188,11 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_LAYOUT_RECORD, "--layout-record", live | CMDS(PK_CMD_PS)},
         {OPT_MAX_PAUSE, "--max-pause", live},
         {OPT_ALLOW_INCONSISTENT, "--allow-inconsistent", live},
-        {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT)},
+        {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT, PK_CMD_HTML)},
+        {OPT_HTML, "--html", CMDS(PK_CMD_WATCH)},
         {OPT_INTERVAL, "--interval", CMDS(PK_CMD_WATCH)},
         {OPT_COUNT, "--count", CMDS(PK_CMD_WATCH)},
-        {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
+        {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH, PK_CMD_HTML)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_DOT, "--dot", CMDS(PK_CMD_WHY)},
         {OPT_FORMAT, "--format", CMDS(PK_CMD_REPORT)},
@@ -276,6 +282,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
                 return usage_error("--format takes text, json, prometheus or folded, not '%s'",
                                    optarg);
             break;
+        case OPT_HTML:
+            if (!*optarg) return usage_error("--html needs a file name");
+            o->html_path = optarg;
+            break;
         case OPT_DOT:
             o->dot = 1;
             break;
@@ -310,7 +320,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_PS; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_HTML; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
@@ -336,6 +346,13 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         if (nargs != 2 || strcmp(args[0], "dump") != 0)
             return usage_error("layout needs: pypeek layout dump PATH");
         o->layout_path = args[1];
+        return PK_CLI_RUN;
+    }
+    if (o->cmd == PK_CMD_HTML) {
+        if (nargs < 1) return usage_error("html needs snapshot files: pypeek html SNAP... -o FILE");
+        if (!o->output) return usage_error("html needs -o FILE (the page to write)");
+        o->html_inputs = args;
+        o->nhtml_inputs = (size_t)nargs;
         return PK_CLI_RUN;
     }
     if (o->cmd == PK_CMD_PS) {

@@ -16,6 +16,7 @@ enum pk_command {
     PK_CMD_WHY,      /* pypeek why PID TYPE */
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
     PK_CMD_PS,       /* pypeek ps */
+    PK_CMD_HTML,     /* pypeek html SNAPSHOT... -o FILE */
 };
 
 /* The report's object graph may add at most this to the pause by default: large heaps then
@@ -45,9 +46,12 @@ struct pk_opts {
     int dot;                         /* why --dot: Graphviz DOT of the merged paths */
     int folded;                      /* --format folded: retained bytes as folded stacks */
     const char *snapshot_path;       /* report --format folded FILE: a saved snapshot */
-    int no_graph;                    /* --no-graph: the tracked census only */
-    unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
-    int streaming;                   /* --streaming: walk the heap frozen, never copy it */
+    char **html_inputs;              /* html: the snapshot files, oldest first */
+    size_t nhtml_inputs;
+    const char *html_path;   /* watch --html FILE */
+    int no_graph;            /* --no-graph: the tracked census only */
+    unsigned graph_pause_ms; /* --graph-pause: report's graph time bound; 0 = none */
+    int streaming;           /* --streaming: walk the heap frozen, never copy it */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

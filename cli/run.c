@@ -355,6 +355,8 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_layout(o);
     case PK_CMD_PS:
         return pk_cmd_ps(o);
+    case PK_CMD_HTML:
+        return pk_cmd_html(o);
     case PK_CMD_REPORT:
         if (o->folded) return pk_cmd_folded(o);
         break;

@@ -372,7 +372,7 @@ static json_t *growth(json_t *const *docs, size_t n, uint64_t min_growth)
         }
         json_array_append_new(sarr, json_pack("{s:o, s:b, s:f, s:o}", "name",
                                               pk_json_str(sv[k].name), "suspect", sv[k].suspect,
-                                              sv[k].per_minute, "counts", counts));
+                                              "per_minute", sv[k].per_minute, "counts", counts));
     }
     add(out, "times", tarr);
     add(out, "series", sarr);

@@ -57,9 +57,10 @@
                                  'data-col': i}, c.h));
       return th;
     });
+    var shown = Math.min(rows.length, opts.limit || 1000), more = null;
     function fill() {
       var frag = document.createDocumentFragment();
-      rows.forEach(function (r) {
+      rows.slice(0, shown).forEach(function (r) {
         var row = el('tr');
         cols.forEach(function (c, i) {
           var v = r[i];
@@ -70,6 +71,13 @@
       });
       body.textContent = '';
       body.appendChild(frag);
+      if (more && shown >= rows.length) { more.remove(); more = null; }
+    }
+    if (shown < rows.length) {
+      more = add(parent, el('button', {type: 'button', 'class': 'more'},
+                            'show all ' + count(rows.length) + ' rows (' + count(shown) +
+                            ' shown; sorting sorts all)'));
+      more.addEventListener('click', function () { shown = rows.length; fill(); });
     }
     if (opts.sortable) {
       ths.forEach(function (th, i) {
@@ -129,6 +137,40 @@
     add(app, el('p', {'class': 'warn'}, 'warning: ' + w));
   });
 
+  /* Growth over snapshots */
+  if (D.growth) {
+    var gr = section('Growth over ' + D.growth.times.length + ' snapshots', 'growth');
+    add(gr, el('p', {'class': 'note'}, count(D.growth.suspects) + ' leak suspect(s) (watch\'s ' +
+        'rule: grew in 80% of the intervals and by --min-growth); the suspects first, then ' +
+        'the types that changed most.'));
+    var box = add(gr, el('div', {'class': 'growth', id: 'growth-charts'}));
+    var times = D.growth.times, tmax = times[times.length - 1] || 1;
+    D.growth.series.forEach(function (s) {
+      var d = add(box, el('div', {'class': 'spark' + (s.suspect ? ' suspect' : ''),
+                                  'data-name': s.name}));
+      var cap = add(d, el('div', {'class': 'cap'}));
+      if (s.suspect) add(cap, el('span', {'class': 'badge'}, 'leak suspect'));
+      add(cap, el('span', {}, s.name));
+      var lo = Math.min.apply(null, s.counts), hi = Math.max.apply(null, s.counts);
+      var W2 = 236, H2 = 60, pts = s.counts.map(function (c, i) {
+        return (W2 * times[i] / tmax).toFixed(1) + ',' +
+               (hi > lo ? (H2 - 4 - (H2 - 8) * (c - lo) / (hi - lo)) : H2 / 2).toFixed(1);
+      }).join(' ');
+      var g2 = add(d, sv('svg', {width: W2, height: H2, viewBox: '0 0 ' + W2 + ' ' + H2}));
+      add(add(g2, sv('polyline', {points: pts})), sv('title', {}, s.name + ': ' +
+          s.counts.map(count).join(' \u2192 ')));
+      add(d, el('div', {'class': 'note'}, count(s.counts[0]) + ' \u2192 ' +
+          count(s.counts[s.counts.length - 1]) +
+          (s.suspect ? ', ' + s.per_minute.toFixed(1) + ' per minute' : '')));
+    });
+    add(gr, el('h3', {}, 'The same numbers'));
+    table(gr, [{h: 'type', name: 1}, {h: 'suspect', f: function (v) { return v ? 'yes' : ''; }}]
+               .concat(times.map(function (t) { return {h: '+' + t.toFixed(1) + ' s', num: 1,
+                                                         f: count}; })),
+          D.growth.series.map(function (s) { return [s.name, s.suspect].concat(s.counts); }),
+          {id: 'growth-table'});
+  }
+
   /* Retained memory: an icicle, roots -> what each names -> types, width = bytes. */
   var rs = section('Retained memory: module globals and thread frame locals', 'retained');
   if (!D.retained) {
@@ -171,7 +213,7 @@
       x += w;
     });
     add(rs, el('h3', {}, 'The same numbers'));
-    table(rs, [{h: 'root', name: 1}, {h: 'names a', name: 1}, {h: 'retained type', name: 1},
+    table(rs, [{h: 'root', name: 1}, {h: 'the root names a', name: 1}, {h: 'retained type', name: 1},
                {h: 'objects', num: 1, f: count}, {h: 'bytes', num: 1, f: count}],
           rows, {sortable: true, id: 'retained-table'});
   }
@@ -245,40 +287,6 @@
     table(fs, [{h: 'fd', num: 1}, {h: 'kind'}, {h: 'target', name: 1},
                {h: 'owner', name: 1, f: function (v) { return v.join('; '); }}],
           D.fds.items, {sortable: true, id: 'fds-table'});
-  }
-
-  /* Growth over snapshots */
-  if (D.growth) {
-    var gr = section('Growth over ' + D.growth.times.length + ' snapshots', 'growth');
-    add(gr, el('p', {'class': 'note'}, count(D.growth.suspects) + ' leak suspect(s) (watch\'s ' +
-        'rule: grew in 80% of the intervals and by --min-growth); the suspects first, then ' +
-        'the types that changed most.'));
-    var box = add(gr, el('div', {'class': 'growth', id: 'growth-charts'}));
-    var times = D.growth.times, tmax = times[times.length - 1] || 1;
-    D.growth.series.forEach(function (s) {
-      var d = add(box, el('div', {'class': 'spark' + (s.suspect ? ' suspect' : ''),
-                                  'data-name': s.name}));
-      var cap = add(d, el('div', {'class': 'cap'}));
-      if (s.suspect) add(cap, el('span', {'class': 'badge'}, 'leak suspect'));
-      add(cap, el('span', {}, s.name));
-      var lo = Math.min.apply(null, s.counts), hi = Math.max.apply(null, s.counts);
-      var W2 = 236, H2 = 60, pts = s.counts.map(function (c, i) {
-        return (W2 * times[i] / tmax).toFixed(1) + ',' +
-               (hi > lo ? (H2 - 4 - (H2 - 8) * (c - lo) / (hi - lo)) : H2 / 2).toFixed(1);
-      }).join(' ');
-      var g2 = add(d, sv('svg', {width: W2, height: H2, viewBox: '0 0 ' + W2 + ' ' + H2}));
-      add(add(g2, sv('polyline', {points: pts})), sv('title', {}, s.name + ': ' +
-          s.counts.map(count).join(' \u2192 ')));
-      add(d, el('div', {'class': 'note'}, count(s.counts[0]) + ' \u2192 ' +
-          count(s.counts[s.counts.length - 1]) +
-          (s.suspect ? ', ' + s.per_minute.toFixed(1) + ' per minute' : '')));
-    });
-    add(gr, el('h3', {}, 'The same numbers'));
-    table(gr, [{h: 'type', name: 1}, {h: 'suspect', f: function (v) { return v ? 'yes' : ''; }}]
-               .concat(times.map(function (t) { return {h: '+' + t.toFixed(1) + ' s', num: 1,
-                                                         f: count}; })),
-          D.growth.series.map(function (s) { return [s.name, s.suspect].concat(s.counts); }),
-          {id: 'growth-table'});
   }
 
   document.documentElement.setAttribute('data-render-ms', String(Math.round(performance.now() -

@@ -243,3 +243,30 @@ def test_html_large_snapshot_is_aggregated(ctx):
         check(dom.find("button", **{"class": "more"}), "no 'show all' button")
         print("    large snapshot: %d bytes of JSON -> a %d-byte page"
               % (os.path.getsize(path), size))
+
+
+def test_watch_html(ctx):
+    """watch --html: the page's suspects are the watch summary's, CacheEntry among them (the
+    target's log says it grew through the watch), with the summary's first and last counts."""
+    with tempfile.TemporaryDirectory(prefix="pypeek-html-") as d:
+        log, page = os.path.join(d, "ticks.jsonl"), os.path.join(d, "watch.html")
+        with ctx.start_target("growing_cache.py", "--rate", 300, "--log", log) as t:
+            rc, out, err = ctx.run_pypeek("watch", t.pid, "--interval", 0.5, "--count", 4,
+                                          "--json", "--html", page)
+            check_eq(rc, 0, "watch --html exit code (stderr %r)" % err.strip())
+            with open(log) as f:
+                lines = [json.loads(x) for x in f if x.endswith("\n")]
+        summary = json.loads(out)
+        entry = "__main__.CacheEntry"
+        check(lines[-1]["counts"][entry] > lines[0]["counts"][entry], "test set-up: no growth")
+        dom = load(ctx, page, "html-report-watch.png")
+        sus = sorted(e[1]["data-name"] for e in dom.elements
+                     if e[0] == "div" and "suspect" in e[1].get("class", "").split())
+        want = sorted(s["name"] for s in summary["suspects"] if s["kind"] == "type")
+        check_eq(sus, want, "suspects highlighted vs the watch summary")
+        check(entry in sus, "CacheEntry is not a suspect")
+        row = {r[0]: r for r in table_rows(dom, "growth-table")}[entry]
+        s = [x for x in summary["suspects"] if x["name"] == entry][0]
+        check_eq([row[2], row[-1]], ["{:,}".format(s["first"]), "{:,}".format(s["last"])],
+                 "CacheEntry first and last counts")
+        check_eq(len(row) - 2, summary["samples"], "samples drawn")

@@ -270,3 +270,40 @@ def test_watch_html(ctx):
         check_eq([row[2], row[-1]], ["{:,}".format(s["first"]), "{:,}".format(s["last"])],
                  "CacheEntry first and last counts")
         check_eq(len(row) - 2, summary["samples"], "samples drawn")
+
+
+def test_html_optional_sections(ctx):
+    """gc.unreachable and threads[] (sections other snapshots may carry, in the shape DESIGN.md
+    gives them) are drawn when present, with their numbers in tables; absent, no section."""
+    with ctx.start_target("idle_target.py") as t, \
+            tempfile.TemporaryDirectory(prefix="pypeek-html-") as d:
+        t.read_line()
+        path = os.path.join(d, "s.json")
+        snap = snapshot_file(ctx, t.pid, path)
+        t.release()
+        plain = os.path.join(d, "plain.html")
+        make_html(ctx, plain, path)
+        dom = load(ctx, plain, "html-report-plain.png")
+        check(not dom.find("section", id="threads") and not dom.find("svg", id="unreachable-chart"),
+              "sections drawn for data the snapshot does not have")
+        snap["gc"]["unreachable"] = {"objects": 7, "bytes": 700, "complete": True, "examples": [],
+                                     "types": [{"type": "__main__.Node", "count": 6, "bytes": 600,
+                                                "finalizers": 2},
+                                               {"type": "dict", "count": 1, "bytes": 100,
+                                                "finalizers": 0}]}
+        snap["threads"] = [{"tid": 4242, "ident": 1, "name": "MainThread", "state": "S",
+                            "holds_gil": True, "gc_running": False, "native": [],
+                            "frames": [{"function": "work", "file": "/srv/app.py", "line": 12},
+                                       {"function": "<module>", "file": "/srv/app.py",
+                                        "line": 40}]}]
+        with open(path, "w") as f:
+            json.dump(snap, f)
+        page = os.path.join(d, "sections.html")
+        make_html(ctx, page, path)
+        dom = load(ctx, page, "html-report-sections.png")
+        rows = table_rows(dom, "unreachable-table")
+        check_eq(rows[0], ["__main__.Node", "6", "600", "2"], "unreachable table's first row")
+        check(dom.find("rect", data_name="__main__.Node"), "no unreachable bar for Node")
+        rows = table_rows(dom, "threads-table")
+        check_eq(rows[0][:4], ["4242", "MainThread", "S", "holds it"], "thread row")
+        check("work (/srv/app.py:12)" in rows[0][4], "thread stack: %r" % rows[0][4])

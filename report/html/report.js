@@ -64,7 +64,7 @@
         var row = el('tr');
         cols.forEach(function (c, i) {
           var v = r[i];
-          add(row, el('td', {'class': c.num ? 'num' : (c.name ? 'name' : '')},
+          add(row, el('td', {'class': c.num ? 'num' : (c.pre ? 'name stack' : c.name ? 'name' : '')},
                       c.f ? c.f(v, r) : (v === null || v === undefined ? '' : v)));
         });
         frag.appendChild(row);
@@ -265,7 +265,7 @@
     var th = section('Threads', 'threads');
     table(th, [{h: 'tid', num: 1}, {h: 'name', name: 1}, {h: 'state'},
                {h: 'GIL', f: function (v) { return v ? 'holds it' : ''; }},
-               {h: 'Python stack (innermost first)', name: 1}],
+               {h: 'Python stack (innermost first)', pre: 1}],
           D.threads.map(function (t) {
             return [t.tid, t.name, t.state, t.gil, t.frames.map(function (f) {
               return f[0] + ' (' + f[1] + ':' + f[2] + ')';

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "report/ps_out.h"
 #include "symbols/target.h"
+#include "util/term.h"
 
 static int names_python(const char *path)
 {
@@ -153,8 +154,12 @@ int pk_cmd_ps(const struct pk_opts *o)
     struct pk_target *t = malloc(sizeof *t); /* large: keep it off the stack */
     int r = t ? pk_proc_list_pids(&pids, &npids, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
     pid_t self = getpid();
+    int progress = pk_term_progress(o->quiet); /* resolving can read DWARF: seconds each */
     for (size_t i = 0; r == 0 && i < npids; i++) {
         if (pids[i] == self) continue;
+        if (progress)
+            fprintf(stderr, "\r\033[Kpypeek ps: process %zu of %zu (pid %d), %zu CPython found",
+                    i + 1, npids, (int)pids[i], n);
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             struct pk_ps_entry *nv = realloc(v, nc * sizeof *nv);
@@ -167,7 +172,10 @@ int pk_cmd_ps(const struct pk_opts *o)
         }
         n += inspect(pids[i], o, t, &v[n]);
     }
-    if (r == 0) r = o->json ? pk_ps_json(stdout, v, n, &e) : pk_ps_text(stdout, v, n, &e);
+    if (progress) fputs("\r\033[K", stderr);
+    struct pk_colors colors;
+    pk_colors_init(&colors, pk_term_color(stdout, o->no_color));
+    if (r == 0) r = o->json ? pk_ps_json(stdout, v, n, &e) : pk_ps_text(stdout, v, n, &colors, &e);
     if (r == 0) r = pk_cli_flush_stdout(&e);
     free(v);
     free(pids);

@@ -68,7 +68,10 @@ static const char usage_text[] =
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
     "  --debug-dir DIR    also look for the interpreter's debug file in DIR\n"
     "                     (DIR/.build-id/xx/yyyy.debug or DIR/<debuglink name>)\n"
-    "  -q, --quiet        no warnings or progress on stderr\n"
+    "  --no-color         no colour (colour is only used on a terminal, never when the\n"
+    "                     NO_COLOR environment variable is set or TERM is dumb)\n"
+    "  -q, --quiet        no warnings or progress on stderr (progress lines are only\n"
+    "                     written when stderr is a terminal)\n"
     "  -v, --verbose      say what pypeek is doing on stderr\n"
     "  -h, --help         this text\n"
     "  -V, --version      print the version\n"
@@ -106,6 +109,7 @@ enum {
     OPT_DOT,
     OPT_FORMAT,
     OPT_HTML,
+    OPT_NO_COLOR,
     OPT_OUTPUT = 'o',
 };
 
@@ -172,6 +176,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"dot", no_argument, NULL, OPT_DOT},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"html", required_argument, NULL, OPT_HTML},
+        {"no-color", no_argument, NULL, OPT_NO_COLOR},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -282,6 +287,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
                 return usage_error("--format takes text, json, prometheus or folded, not '%s'",
                                    optarg);
             break;
+        case OPT_NO_COLOR:
+            o->no_color = 1;
+            break;
         case OPT_HTML:
             if (!*optarg) return usage_error("--html needs a file name");
             o->html_path = optarg;
@@ -324,6 +332,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
+                break; /* args[0] may now be the NULL after the last operand */
             }
     }
     for (size_t i = 0; i < nrules; i++)

@@ -36,7 +36,8 @@ struct pk_opts {
     const char *layout_record; /* --layout-record FILE: an extra candidate record */
     const char *layout_path;   /* layout dump: the interpreter binary or libpython */
     int quiet, verbose;
-    const char *output;              /* snapshot: -o FILE */
+    int no_color;       /* --no-color (colour is also off off a terminal and with NO_COLOR) */
+    const char *output; /* snapshot: -o FILE */
     const char *old_path, *new_path; /* diff */
     unsigned interval_ms;            /* watch: --interval S (default 5 s) */
     unsigned count;                  /* watch: --count N (0: until interrupted) */

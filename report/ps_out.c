@@ -8,18 +8,20 @@
 #include "report/report.h"
 #include "util/text.h"
 
-int pk_ps_text(FILE *f, const struct pk_ps_entry *v, size_t n, struct pk_err *e)
+int pk_ps_text(FILE *f, const struct pk_ps_entry *v, size_t n, const struct pk_colors *c,
+               struct pk_err *e)
 {
-    fprintf(f, "%-8s %-10s %-9s %-13s %11s %7s  %-8s %s\n", "PID", "USER", "PYTHON", "BUILD", "RSS",
-            "THREADS", "READABLE", "COMMAND");
+    fprintf(f, "%s%-8s %-10s %-9s %-13s %11s %7s  %-8s %s%s\n", c->bold, "PID", "USER", "PYTHON",
+            "BUILD", "RSS", "THREADS", "READABLE", "COMMAND", c->reset);
     for (size_t i = 0; i < n; i++) {
         const struct pk_ps_entry *p = &v[i];
         char user[96], ver[64], rss[32];
         pk_escape(p->user[0] ? p->user : "?", user, sizeof user);
         pk_escape(p->version[0] ? p->version : "?", ver, sizeof ver);
         pk_fmt_bytes(p->rss_bytes, rss, sizeof rss);
-        fprintf(f, "%-8d %-10s %-9s %-13s %11s %7d  %-8s ", (int)p->pid, user, ver,
-                p->build ? p->build : "?", rss, p->threads, p->readable ? "yes" : "no");
+        fprintf(f, "%-8d %-10s %-9s %-13s %11s %7d  %s%-8s%s ", (int)p->pid, user, ver,
+                p->build ? p->build : "?", rss, p->threads, p->readable ? c->green : c->red,
+                p->readable ? "yes" : "no", c->reset);
         pk_fputs_escaped(f, p->cmdline[0] ? p->cmdline : p->exe, 120);
         fputc('\n', f);
         if (p->in_container) {
@@ -30,7 +32,7 @@ int pk_ps_text(FILE *f, const struct pk_ps_entry *v, size_t n, struct pk_err *e)
             fputc('\n', f);
         }
         if (!p->readable) {
-            fputs("         not readable: ", f);
+            fprintf(f, "         %snot readable:%s ", c->red, c->reset);
             pk_fputs_escaped(f, p->reason, 600);
             fputc('\n', f);
         }

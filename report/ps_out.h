@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "util/error.h"
+#include "util/term.h"
 
 /* One process pypeek found running CPython (or, unreadable, naming python in its argv). */
 struct pk_ps_entry {
@@ -28,7 +29,9 @@ struct pk_ps_entry {
     char reason[2048];                  /* why not readable ("" when readable) */
 };
 
-int pk_ps_text(FILE *f, const struct pk_ps_entry *v, size_t n, struct pk_err *e);
+/* The table; c colours READABLE and the reasons (pk_colors_init(c, 0): none). */
+int pk_ps_text(FILE *f, const struct pk_ps_entry *v, size_t n, const struct pk_colors *c,
+               struct pk_err *e);
 int pk_ps_json(FILE *f, const struct pk_ps_entry *v, size_t n, struct pk_err *e);
 
 #endif

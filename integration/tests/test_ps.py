@@ -107,3 +107,25 @@ def test_ps_lists_python_processes(ctx):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_ps_says_why_ptrace_is_refused(ctx):
+    """pypeek ps as uid 65534: a root-owned Python process is still listed (its command names
+    python), not readable, and the reason names the uids and CAP_SYS_PTRACE."""
+    import shutil
+    from harness import Skip
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        raise Skip("needs root and setpriv to run pypeek as uid 65534")
+    setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    with ctx.start_target("idle_target.py") as t:
+        t.read_line()
+        p = subprocess.run(setpriv + [ctx.pypeek, "ps", "--json"], capture_output=True,
+                           timeout=120)
+        check_eq(p.returncode, 0, "ps as uid 65534: exit code (stderr %r)" % p.stderr[:300])
+        e = entry(json.loads(p.stdout), t.pid)
+        check(e is not None, "the root-owned python %d is not listed" % t.pid)
+        check(e["readable"] is False, "called readable by uid 65534")
+        for phrase in ("ptrace not allowed", "uid 0", "uid 65534", "CAP_SYS_PTRACE"):
+            check(phrase in e["reason"], "the reason should say %r: %r" % (phrase, e["reason"]))
+        check_eq(e["uid"], 0, "uid")
+        t.release()

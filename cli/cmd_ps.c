@@ -40,7 +40,8 @@ static void one_line(char *s)
         if (*r == '\n') {
             while (*r == '\n' || *r == ' ')
                 r++;
-            if (w != s) *w++ = ';', *w++ = ' ';
+            if (w != s && w[-1] != '.') *w++ = ';';
+            if (w != s) *w++ = ' ';
             continue;
         }
         *w++ = *r++;

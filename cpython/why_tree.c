@@ -38,6 +38,7 @@ struct builder {
     struct building *b;
     uint32_t slots[HASH_SLOTS];
     uint32_t modules_root, unknown_root;
+    uint8_t *folded; /* per graph node: an instance dict left out of the drawing */
 };
 
 static int hop_keyed_by_text(unsigned kind)
@@ -166,7 +167,7 @@ static int add_chain(struct builder *bd, uint32_t *memo, uint32_t base, uint32_t
 {
     const struct pk_graph *g = bd->g;
     uint32_t cur = base, pred = base_v;
-    int folded = 0, oom = 0;
+    int folded = base_v < g->n && bd->folded[base_v], oom = 0;
     for (size_t k = len; k-- > 0;) {
         uint32_t v = chain[k];
         struct hop h = edge_hop(g, edges[k]);
@@ -174,6 +175,7 @@ static int add_chain(struct builder *bd, uint32_t *memo, uint32_t base, uint32_t
         folded = k > 0 && is_instance_dict(bd, pred, v, &h);
         if (folded) {
             memo[v] = cur;
+            bd->folded[v] = 1;
         } else {
             uint32_t id = child_node(bd, cur, v, &h, &oom);
             if (oom) return -PK_E_INTERNAL;
@@ -264,7 +266,7 @@ int pk_why_tree_compute(const struct pk_graph *g, const char *type, struct pk_wh
                         struct pk_err *e)
 {
     memset(t, 0, sizeof *t);
-    struct builder bd = {g, NULL, t, NULL, {0}, NONE32, NONE32};
+    struct builder bd = {g, NULL, t, NULL, {0}, NONE32, NONE32, NULL};
     uint32_t *parent = NULL, *idom = NULL, *memo = NULL, *chain = NULL;
     uint64_t *pedge = NULL, *ret = NULL, *rcnt = NULL, *edges = NULL, *rfirst = NULL, *redge = NULL;
     uint8_t *match = NULL;
@@ -283,9 +285,10 @@ int pk_why_tree_compute(const struct pk_graph *g, const char *type, struct pk_wh
         goto out;
     size_t cap = (size_t)g->n ? g->n : 1;
     memo = malloc(cap * sizeof *memo);
+    bd.folded = calloc(cap, 1);
     chain = malloc(cap * sizeof *chain);
     edges = malloc(cap * sizeof *edges);
-    if (!memo || !chain || !edges) goto out;
+    if (!memo || !chain || !edges || !bd.folded) goto out;
     for (uint32_t v = 0; v < g->n; v++)
         memo[v] = NONE32;
     uint64_t unknown_drawn = 0;
@@ -382,6 +385,7 @@ out:
     free(redge);
     free(match);
     free(bd.b);
+    free(bd.folded);
     if (r < 0) {
         pk_why_tree_free(t);
         pk_fail(e, PK_E_INTERNAL, "out of memory");

@@ -77,3 +77,30 @@ def test_why_dot_hostile_names_stay_text(ctx):
         check_eq(sum(counts) + 1, truth["instances"], "instances over the merged nodes "
                  "(3 in the list, %d in the dict, 1 attribute)" % len(truth["keys"]))
         t.release()
+
+
+def check_attribute_hop(ctx, what):
+    """graph_fixture's Rec instances each hold a bytearray in .buf: one Rec node and one
+    bytearray node with the target's own counts, the edge labelled .buf (on 3.9 through each
+    instance's __dict__, folded into the attribute; on 3.11+ inline values)."""
+    with ctx.start_target("graph_fixture.py") as t:
+        truth = t.read_line()
+        rc, out, err = ctx.run_pypeek("why", "--dot", t.pid, "bytearray")
+        check_eq(rc, 0, "%s: why --dot exit code (stderr %r)" % (what, err.strip()))
+        t.release()
+    svg = render_svg(out, what)
+    check_eq(len(groups(svg, "node")), 4, "%s: nodes (_recs, list, Rec, bytearray)" % what)
+    lines = texts(svg)
+    check(".buf" in lines, "%s: no .buf edge: %s" % (what, lines))
+    n = truth["retained"]["__main__._recs"]["types"]["bytearray"]["count"]
+    check_eq(sum(1 for line in lines if line.startswith("{:,} objects".format(n))), 2,
+             "%s: the Rec and bytearray nodes' counts" % what)
+
+
+def test_why_dot_attribute_hops(ctx):
+    check_attribute_hop(ctx, "host python")
+
+
+def test_why_dot_attribute_hops_through_instance_dicts(ctx):
+    from interpreters import by_name
+    check_attribute_hop(ctx.on(by_name("debian-3.9")), "Debian 3.9")

@@ -20,8 +20,20 @@
 #include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
+#include "util/term.h"
 
 #define MAX_RETRIES 8 /* re-freezes when the GC was mid-collection or the heap moved */
+
+/* A progress line for the object graph's long steps (seconds on a 10M-object heap): on a
+   terminal only (util/term.h), overwritten by the next and cleared at the end. */
+static void graph_progress(const struct pk_opts *o, const char *what)
+{
+    if (!pk_term_progress(o->quiet)) return;
+    if (what)
+        fprintf(stderr, "\r\033[Kpypeek: %s the object graph of pid %d...", what, (int)o->pid);
+    else
+        fputs("\r\033[K", stderr);
+}
 
 static uint64_t mono_us(void)
 {
@@ -105,8 +117,10 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
-    if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH)
+    if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH) {
+        graph_progress(o, "reading");
         r = pk_heap_take(mem, t, &lim, s, e);
+    }
     if (r == 0 && have_fds)
         pk_fd_table_join(fds, s);
     else if (have_fds)
@@ -182,7 +196,9 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             goto resumed;
         }
         r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
+        if (r == 0 && s->graph) graph_progress(o, "analysing");
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
+        graph_progress(o, NULL);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
         s->attach.read_calls = pk_image_calls(owned);
@@ -201,6 +217,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             uint64_t gd = mono_us() + (uint64_t)o->graph_pause_ms * 1000u;
             if (!glim.deadline_us || gd < glim.deadline_us) glim.deadline_us = gd;
         }
+        graph_progress(o, "reading (target stopped)");
         r = pk_heap_take(mem, t, &glim, s, e);
     }
     if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
@@ -208,7 +225,9 @@ out:
     pk_mem_stop_read_ahead(mem); /* no read of a running target */
     s->attach.threads = pk_freeze_thread_count(fz);
     s->attach.pause_us = pk_freeze_end(fz);
+    if (r == 0 && s->graph) graph_progress(o, "analysing");
     if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY); /* analysed resumed */
+    graph_progress(o, NULL);
     if (mem) {
         struct pk_mem_stats st;
         pk_mem_get_stats(mem, &st);

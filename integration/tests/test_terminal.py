@@ -51,7 +51,19 @@ def test_colour_and_progress_only_on_a_terminal(ctx):
         check_eq(p.returncode, 0, "ps on pipes: exit code")
         check(b"\x1b" not in p.stdout and b"\x1b" not in p.stderr,
               "escape sequences on pipes: %r" % (p.stdout + p.stderr)[:300])
-        check(p.stderr == b"", "a progress line on a pipe: %r" % p.stderr[:200])
+        check(b"pypeek ps: process" not in p.stderr, "a progress line on a pipe: %r"
+              % p.stderr[:200])
+        # the report's object graph: a progress line on a terminal, none with -q or on a pipe
+        rc, out = on_pty(ctx, [str(t.pid)], env)
+        check_eq(rc, 0, "report on a terminal: exit code")
+        check(b"the object graph of pid %d" % t.pid in out, "no graph progress line: %r"
+              % out[:300])
+        rc, out = on_pty(ctx, ["-q", str(t.pid)], env)
+        check(b"the object graph of" not in out, "a progress line with -q")
+        p = subprocess.run([ctx.pypeek, str(t.pid)], capture_output=True, env=env, timeout=120)
+        check_eq(p.returncode, 0, "report on pipes: exit code")
+        check(b"object graph of" not in p.stderr and b"\x1b" not in p.stdout + p.stderr,
+              "report on pipes: stderr %r" % p.stderr[:200])
         t.release()
 
 

@@ -174,8 +174,8 @@
   /* Retained memory: an icicle, roots -> what each names -> types, width = bytes. */
   var rs = section('Retained memory: module globals and thread frame locals', 'retained');
   if (!D.retained) {
-    add(rs, el('p', {'class': 'note'}, 'This snapshot has no object graph (--no-graph, or the ' +
-                                         'graph could not be read).'));
+    add(rs, el('p', {'class': 'note'}, 'This snapshot has no object graph (watch samples do not ' +
+                                         'take it; --no-graph; or it could not be read).'));
   } else {
     var total = 0;
     D.retained.forEach(function (r) { total += r.b; });

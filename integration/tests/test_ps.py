@@ -14,6 +14,24 @@ from harness import check, check_eq
 from interpreters import by_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA = os.path.join(os.path.dirname(os.path.dirname(HERE)), "schema", "pypeek.ps-1.json")
+VALIDATE = r"""
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+errs = list(v.iter_errors(json.load(sys.stdin)))
+for e in errs[:10]:
+    print("/".join(str(p) for p in e.absolute_path), e.message[:300])
+sys.exit(1 if errs else 0)
+"""
+
+
+def validate(out, what):
+    """Against schema/pypeek.ps-1.json, with Debian's python3-jsonschema (install-deps)."""
+    p = subprocess.run(["/usr/bin/python3", "-c", VALIDATE, SCHEMA], input=out.encode(),
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, "%s does not validate: %s %s" % (what, p.stdout.decode(),
+                                                              p.stderr.decode()[-500:]))
+    return json.loads(out)
 
 
 def _load(name):
@@ -67,7 +85,7 @@ def test_ps_lists_python_processes(ctx):
             env.pop("DEBUGINFOD_URLS", None)
             rc, out, err = ctx.run_pypeek("ps", "--json", env=env)
             check_eq(rc, 0, "ps --json exit code (stderr %r)" % err.strip())
-            ps = json.loads(out)
+            ps = validate(out, "ps --json")
             check_eq(ps["schema"], "pypeek.ps/1", "schema")
 
             p = entry(ps, host.pid)
@@ -122,7 +140,7 @@ def test_ps_says_why_ptrace_is_refused(ctx):
         p = subprocess.run(setpriv + [ctx.pypeek, "ps", "--json"], capture_output=True,
                            timeout=120)
         check_eq(p.returncode, 0, "ps as uid 65534: exit code (stderr %r)" % p.stderr[:300])
-        e = entry(json.loads(p.stdout), t.pid)
+        e = entry(validate(p.stdout.decode(), "ps --json as uid 65534"), t.pid)
         check(e is not None, "the root-owned python %d is not listed" % t.pid)
         check(e["readable"] is False, "called readable by uid 65534")
         for phrase in ("ptrace not allowed", "uid 0", "uid 65534", "CAP_SYS_PTRACE"):

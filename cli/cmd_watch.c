@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include "cli/run.h"
 #include "cli/signals.h"
 #include "report/growth.h"
+#include "report/html_out.h"
 #include "report/report.h"
 #include "report/snapdoc.h"
 
@@ -52,8 +55,41 @@ static void progress_line(unsigned i, unsigned count, const json_t *doc, json_in
             suspects == 1 ? "" : "s");
 }
 
+/* The samples kept for --html: the newest whole, the older ones without what the report
+   draws from the newest only (fd items, retainers, per-interpreter copies); at most
+   PK_HTML_MAX_SAMPLES, the oldest dropped first. */
+struct kept_docs {
+    json_t **v;
+    size_t n, cap;
+};
+
+static int keep_doc(struct kept_docs *k, json_t *doc)
+{
+    if (k->n) {
+        json_t *prev = k->v[k->n - 1];
+        json_object_del(prev, "retainers");
+        json_object_del(prev, "interpreters");
+        json_object_del(json_object_get(prev, "fds"), "items");
+    }
+    if (k->n == PK_HTML_MAX_SAMPLES) {
+        json_decref(k->v[0]);
+        memmove(k->v, k->v + 1, (k->n - 1) * sizeof *k->v);
+        k->n--;
+    }
+    if (k->n == k->cap) {
+        size_t nc = k->cap ? k->cap * 2 : 64;
+        json_t **nv = realloc(k->v, nc * sizeof *nv);
+        if (!nv) return -1;
+        k->v = nv;
+        k->cap = nc;
+    }
+    k->v[k->n++] = json_incref(doc);
+    return 0;
+}
+
 int pk_cmd_watch(const struct pk_opts *o)
 {
+    struct kept_docs kept = {0};
     const volatile sig_atomic_t *cancel = pk_signals_install();
     struct pk_err e = {0};
     struct pk_growth_rules rules = {80, o->min_growth, 1};
@@ -75,6 +111,8 @@ int pk_cmd_watch(const struct pk_opts *o)
             struct pk_report_opts all = {0};
             json_t *doc = pk_snapshot_to_json(&s, &all);
             r = doc ? pk_growth_add(g, doc, t, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
+            if (r == 0 && o->html_path && keep_doc(&kept, doc) < 0)
+                r = pk_fail(&e, PK_E_INTERNAL, "out of memory");
             if (r == 0 && pk_growth_samples(g) == 1)
                 first_total = pk_doc_int(doc, "objects.total", 0);
             if (r == 0 && progress)
@@ -108,10 +146,19 @@ int pk_cmd_watch(const struct pk_opts *o)
             if (wr == 0) wr = pk_cli_flush_stdout(&oe);
         }
         json_decref(sum);
+        if (wr == 0 && o->html_path) {
+            wr = pk_html_write_file(o->html_path, kept.v, kept.n, o->min_growth, &oe);
+            if (wr == 0 && !o->quiet)
+                fprintf(stderr, "pypeek watch: HTML report of %zu samples written to %s\n", kept.n,
+                        o->html_path);
+        }
         if (wr < 0 && r == 0) r = wr, e = oe;
     } else if (r == 0 && !*cancel) {
         r = pk_fail(&e, PK_E_INCONSISTENT, "no sample could be read consistently");
     }
+    for (size_t i = 0; i < kept.n; i++)
+        json_decref(kept.v[i]);
+    free(kept.v);
     pk_live_close(l);
     pk_growth_free(g);
     return pk_cli_finish(r, &e, cancel);

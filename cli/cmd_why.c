@@ -4,6 +4,8 @@
 #include "cli/signals.h"
 #include "cpython/graph.h"
 #include "cpython/why.h"
+#include "cpython/why_tree.h"
+#include "report/dot_out.h"
 #include "report/why_out.h"
 
 int pk_cmd_why(const struct pk_opts *o)
@@ -15,7 +17,17 @@ int pk_cmd_why(const struct pk_opts *o)
     if (r == 0 && !s.graph)
         r = pk_fail(&e, PK_E_INCONSISTENT, "the object graph could not be read%s%s",
                     s.nwarnings ? ": " : "", s.nwarnings ? s.warnings[s.nwarnings - 1] : "");
-    if (r == 0) {
+    if (r == 0 && o->dot) {
+        struct pk_why_tree t;
+        r = pk_why_tree_compute(s.graph, o->why_type, &t, &e);
+        if (r == 0) {
+            if (s.graph->partial && !o->quiet)
+                fprintf(stderr, "pypeek: warning: %s\n", s.graph->partial_reason);
+            r = pk_why_dot(stdout, &t, (int)o->pid, &e);
+            if (r == 0) r = pk_cli_flush_stdout(&e);
+        }
+        pk_why_tree_free(&t);
+    } else if (r == 0) {
         struct pk_why w;
         r = pk_why_compute(s.graph, o->why_type, o->limit, &w, &e);
         if (r == 0) {

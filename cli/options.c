@@ -12,13 +12,18 @@
 
 static const char usage_text[] =
     "usage: pypeek [options] PID               report on a running CPython process\n"
+    "       pypeek --format folded PID|FILE    retained bytes as folded stacks (flame graphs)\n"
     "       pypeek snapshot [options] PID -o FILE\n"
     "                                          save its full JSON snapshot to FILE\n"
     "       pypeek diff [--json] [--top N] OLD NEW\n"
     "                                          what changed between two snapshot files\n"
     "       pypeek watch [options] PID [--interval S] [--count N]\n"
     "                                          sample repeatedly and name leak suspects\n"
-    "       pypeek why [options] PID TYPE [--limit K]\n"
+    "       pypeek html SNAPSHOT... -o FILE    one self-contained HTML report (charts; growth\n"
+    "                                          over the snapshots, oldest first)\n"
+    "       pypeek ps [--json]                 the CPython processes on this host (containers\n"
+    "                                          too) and whether pypeek can read each\n"
+    "       pypeek why [options] PID TYPE [--limit K | --dot]\n"
     "                                          shortest reference chains from module globals\n"
     "                                          and thread frame locals to instances of TYPE\n"
     "                                          (LargeObject,\n"
@@ -34,17 +39,25 @@ static const char usage_text[] =
     "  --json             JSON output (report: schema pypeek.snapshot/1; diff: pypeek.diff/1;\n"
     "                     watch: one pypeek.watch/1 summary at the end)\n"
     "  --prometheus       report as Prometheus text format (node_exporter textfile collector)\n"
+    "  --format FMT       report as text, json, prometheus or folded: one line per module\n"
+    "                     global or frame local and type it retains, 'root;container;type\n"
+    "                     bytes' (flamegraph.pl, speedscope, inferno); folded also reads a\n"
+    "                     snapshot FILE instead of a PID\n"
     "  --top N            list N types (default 20 in text and Prometheus, all in JSON);\n"
     "                     Prometheus sums the other types as type=\"(other)\"\n"
     "  -o, --output FILE  snapshot: write to FILE through a temporary file in the same\n"
     "                     directory, fsync and rename (readers never see a partial file)\n"
     "  --interval S       watch: seconds between samples (default 5; fractions allowed)\n"
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
-    "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
+    "  --min-growth N     watch, html: net growth a type needs to be a suspect (default 20)\n"
     "  --holders          watch: take the object graph each sample too, so a holder of the\n"
     "                     heap (a global, frame local or shared object) whose retained\n"
     "                     objects keep growing is a suspect\n"
+    "  --html FILE        watch: also write the samples as an HTML report (growth charts)\n"
     "  --limit K          why: print K chains (default 10)\n"
+    "  --dot              why: every instance's shortest path as a Graphviz graph (DOT), those\n"
+    "                     reached the same way merged with a count: pypeek why PID T --dot |\n"
+    "                     dot -Tsvg > why.svg\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes, unreachable cycles): a shorter pause, the\n"
     "                     GC-tracked census only\n"
@@ -59,7 +72,10 @@ static const char usage_text[] =
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
     "  --debug-dir DIR    also look for the interpreter's debug file in DIR\n"
     "                     (DIR/.build-id/xx/yyyy.debug or DIR/<debuglink name>)\n"
-    "  -q, --quiet        no warnings or progress on stderr\n"
+    "  --no-color         no colour (colour is only used on a terminal, never when the\n"
+    "                     NO_COLOR environment variable is set or TERM is dumb)\n"
+    "  -q, --quiet        no warnings or progress on stderr (progress lines are only\n"
+    "                     written when stderr is a terminal)\n"
     "  -v, --verbose      say what pypeek is doing on stderr\n"
     "  -h, --help         this text\n"
     "  -V, --version      print the version\n"
@@ -96,6 +112,10 @@ enum {
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
     OPT_HOLDERS,
+    OPT_DOT,
+    OPT_FORMAT,
+    OPT_HTML,
+    OPT_NO_COLOR,
     OPT_OUTPUT = 'o',
 };
 
@@ -115,7 +135,8 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why", "layout"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch",
+                                        "why",    "layout",   "ps",   "html"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -159,6 +180,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
+        {"dot", no_argument, NULL, OPT_DOT},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"html", required_argument, NULL, OPT_HTML},
+        {"no-color", no_argument, NULL, OPT_NO_COLOR},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -167,19 +192,22 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     };
     const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY);
     const struct opt_rule rules[] = {
-        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY)},
+        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_PS)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
-        {OPT_DEBUG_DIR, "--debug-dir", live | CMDS(PK_CMD_LAYOUT)},
-        {OPT_LAYOUT_RECORD, "--layout-record", live},
+        {OPT_DEBUG_DIR, "--debug-dir", live | CMDS(PK_CMD_LAYOUT, PK_CMD_PS)},
+        {OPT_LAYOUT_RECORD, "--layout-record", live | CMDS(PK_CMD_PS)},
         {OPT_MAX_PAUSE, "--max-pause", live},
         {OPT_ALLOW_INCONSISTENT, "--allow-inconsistent", live},
-        {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT)},
+        {OPT_OUTPUT, "--output", CMDS(PK_CMD_SNAPSHOT, PK_CMD_HTML)},
+        {OPT_HTML, "--html", CMDS(PK_CMD_WATCH)},
         {OPT_INTERVAL, "--interval", CMDS(PK_CMD_WATCH)},
         {OPT_COUNT, "--count", CMDS(PK_CMD_WATCH)},
-        {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
+        {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH, PK_CMD_HTML)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
+        {OPT_DOT, "--dot", CMDS(PK_CMD_WHY)},
+        {OPT_FORMAT, "--format", CMDS(PK_CMD_REPORT)},
         {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
         {OPT_HOLDERS, "--holders", CMDS(PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
@@ -256,6 +284,27 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             if (!*optarg) return usage_error("--layout-record needs a file name");
             o->layout_record = optarg;
             break;
+        case OPT_FORMAT:
+            if (!strcmp(optarg, "json"))
+                o->json = 1;
+            else if (!strcmp(optarg, "prometheus"))
+                o->prometheus = 1;
+            else if (!strcmp(optarg, "folded"))
+                o->folded = 1;
+            else if (strcmp(optarg, "text"))
+                return usage_error("--format takes text, json, prometheus or folded, not '%s'",
+                                   optarg);
+            break;
+        case OPT_NO_COLOR:
+            o->no_color = 1;
+            break;
+        case OPT_HTML:
+            if (!*optarg) return usage_error("--html needs a file name");
+            o->html_path = optarg;
+            break;
+        case OPT_DOT:
+            o->dot = 1;
+            break;
         case OPT_NO_GRAPH:
             o->no_graph = 1;
             break;
@@ -290,10 +339,11 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_LAYOUT; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_HTML; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
+                break; /* args[0] may now be the NULL after the last operand */
             }
     }
     for (size_t i = 0; i < nrules; i++)
@@ -303,6 +353,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
                                                        : cmd_names[o->cmd]);
         }
     if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
+    if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
+    if (o->folded && (o->json || o->prometheus))
+        return usage_error("--format folded excludes --json and --prometheus");
     if (o->cmd == PK_CMD_DIFF) {
         if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
         o->old_path = args[0];
@@ -315,6 +368,17 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         o->layout_path = args[1];
         return PK_CLI_RUN;
     }
+    if (o->cmd == PK_CMD_HTML) {
+        if (nargs < 1) return usage_error("html needs snapshot files: pypeek html SNAP... -o FILE");
+        if (!o->output) return usage_error("html needs -o FILE (the page to write)");
+        o->html_inputs = args;
+        o->nhtml_inputs = (size_t)nargs;
+        return PK_CLI_RUN;
+    }
+    if (o->cmd == PK_CMD_PS) {
+        if (nargs != 0) return usage_error("ps takes no operand: pypeek ps [--json]");
+        return PK_CLI_RUN;
+    }
     if (o->cmd == PK_CMD_WHY) {
         if (nargs != 2) return usage_error("why needs a PID and a type: pypeek why PID TYPE");
         if (!*args[1]) return usage_error("why needs a type name");
@@ -325,6 +389,10 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         return usage_error("snapshot needs -o FILE (the file to write)");
     if (nargs != 1) return usage_error("expected one PID");
     long pid = pk_parse_id(args[0], 0x3fffffff);
+    if (pid < 0 && o->folded && *args[0]) { /* a saved snapshot to fold */
+        o->snapshot_path = args[0];
+        return PK_CLI_RUN;
+    }
     if (pid < 0) return usage_error("'%s' is not a process id", args[0]);
     o->pid = (pid_t)pid;
     return PK_CLI_RUN;

@@ -15,6 +15,8 @@ enum pk_command {
     PK_CMD_WATCH,    /* pypeek watch PID */
     PK_CMD_WHY,      /* pypeek why PID TYPE */
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
+    PK_CMD_PS,       /* pypeek ps */
+    PK_CMD_HTML,     /* pypeek html SNAPSHOT... -o FILE */
 };
 
 /* The report's object graph may add at most this to the pause by default: large heaps then
@@ -34,17 +36,24 @@ struct pk_opts {
     const char *layout_record; /* --layout-record FILE: an extra candidate record */
     const char *layout_path;   /* layout dump: the interpreter binary or libpython */
     int quiet, verbose;
-    const char *output;              /* snapshot: -o FILE */
+    int no_color;       /* --no-color (colour is also off off a terminal and with NO_COLOR) */
+    const char *output; /* snapshot: -o FILE */
     const char *old_path, *new_path; /* diff */
     unsigned interval_ms;            /* watch: --interval S (default 5 s) */
     unsigned count;                  /* watch: --count N (0: until interrupted) */
     uint64_t min_growth;             /* watch: --min-growth N objects (default 20) */
     const char *why_type;            /* why: the type whose holders are asked for */
     unsigned limit;                  /* why: --limit K chains (default 10) */
-    int no_graph;                    /* --no-graph: the tracked census only */
-    int watch_holders;               /* watch --holders: the object graph each sample */
-    unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
-    int streaming;                   /* --streaming: walk the heap frozen, never copy it */
+    int dot;                         /* why --dot: Graphviz DOT of the merged paths */
+    int folded;                      /* --format folded: retained bytes as folded stacks */
+    const char *snapshot_path;       /* report --format folded FILE: a saved snapshot */
+    char **html_inputs;              /* html: the snapshot files, oldest first */
+    size_t nhtml_inputs;
+    const char *html_path;   /* watch --html FILE */
+    int watch_holders;       /* watch --holders: the object graph each sample */
+    int no_graph;            /* --no-graph: the tracked census only */
+    unsigned graph_pause_ms; /* --graph-pause: report's graph time bound; 0 = none */
+    int streaming;           /* --streaming: walk the heap frozen, never copy it */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

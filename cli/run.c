@@ -20,8 +20,20 @@
 #include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
+#include "util/term.h"
 
 #define MAX_RETRIES 8 /* re-freezes when the GC was mid-collection or the heap moved */
+
+/* A progress line for the object graph's long steps (seconds on a 10M-object heap): on a
+   terminal only (util/term.h), overwritten by the next and cleared at the end. */
+static void graph_progress(const struct pk_opts *o, const char *what)
+{
+    if (!pk_term_progress(o->quiet)) return;
+    if (what)
+        fprintf(stderr, "\r\033[Kpypeek: %s the object graph of pid %d...", what, (int)o->pid);
+    else
+        fputs("\r\033[K", stderr);
+}
 
 static uint64_t mono_us(void)
 {
@@ -149,7 +161,10 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
     /* From the image the graph costs no pause: --prometheus and watch take it too, for the
        unreachable cycles (gc.unreachable) and watch --holders. */
-    if (r == 0 && !o->no_graph) r = pk_heap_take(mem, t, &lim, s, e);
+    if (r == 0 && !o->no_graph) {
+        graph_progress(o, "reading");
+        r = pk_heap_take(mem, t, &lim, s, e);
+    }
     if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
         r = pk_fail(e, PK_E_INCONSISTENT,
                     "the walk read memory the image left out (payload pages, or below a "
@@ -244,7 +259,9 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         }
         r = collect_image(o, t, cancel, mem, owned, &maps, &fds, have_fds, s, e);
         if (pk_image_misses(owned) > 0) *stream_next = 1;
+        if (r == 0 && s->graph) graph_progress(o, "analysing");
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
+        graph_progress(o, NULL);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
         s->attach.read_calls = pk_image_calls(owned);
@@ -259,10 +276,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         /* The report bounds what the graph adds to the pause (--graph-pause); snapshot and
            why need the graph whatever it costs (--max-pause still bounds them). */
         struct pk_walk_limits glim = lim;
-        if (o->cmd == PK_CMD_REPORT && o->graph_pause_ms && !o->nonblocking) {
+        if (o->cmd == PK_CMD_REPORT && !o->folded && o->graph_pause_ms && !o->nonblocking) {
             uint64_t gd = mono_us() + (uint64_t)o->graph_pause_ms * 1000u;
             if (!glim.deadline_us || gd < glim.deadline_us) glim.deadline_us = gd;
         }
+        graph_progress(o, "reading (target stopped)");
         r = pk_heap_take(mem, t, &glim, s, e);
     }
     if (r == 0) pk_fd_table_collect(procfd, s); /* open fds + owners, still frozen */
@@ -270,7 +288,9 @@ out:
     pk_mem_stop_read_ahead(mem); /* no read of a running target */
     s->attach.threads = pk_freeze_thread_count(fz);
     s->attach.pause_us = pk_freeze_end(fz);
+    if (r == 0 && s->graph) graph_progress(o, "analysing");
     if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY); /* analysed resumed */
+    graph_progress(o, NULL);
     if (mem) {
         struct pk_mem_stats st;
         pk_mem_get_stats(mem, &st);
@@ -418,7 +438,12 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_why(o);
     case PK_CMD_LAYOUT:
         return pk_cmd_layout(o);
+    case PK_CMD_PS:
+        return pk_cmd_ps(o);
+    case PK_CMD_HTML:
+        return pk_cmd_html(o);
     case PK_CMD_REPORT:
+        if (o->folded) return pk_cmd_folded(o);
         break;
     }
     const volatile sig_atomic_t *cancel = pk_signals_install();

@@ -13,7 +13,7 @@
 #define HOP_CAP 200
 #define MAX_UNKNOWN_HOPS 64
 
-static int type_matches(const char *name, const char *q)
+int pk_why_type_matches(const char *name, const char *q)
 {
     if (!strcmp(name, q)) return 1;
     if (strchr(q, '.')) return 0;
@@ -135,7 +135,7 @@ int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, str
     match = calloc(g->ntypes + 1, 1);
     if (!match) goto out;
     for (uint32_t t = 0; t < g->ntypes; t++)
-        if (g->type_names[t] && type_matches(g->type_names[t], type)) {
+        if (g->type_names[t] && pk_why_type_matches(g->type_names[t], type)) {
             match[t] = 1;
             char **nt = realloc(w->types, (w->ntypes + 1) * sizeof *nt);
             if (!nt) goto out;

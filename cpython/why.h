@@ -38,6 +38,8 @@ struct pk_why {
     size_t nroots;
 };
 
+/* Whether a type name answers the query: equal, or (a query without a dot) its last part. */
+int pk_why_type_matches(const char *name, const char *query);
 int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, struct pk_why *out,
                    struct pk_err *e);
 void pk_why_free(struct pk_why *w);

@@ -1,6 +1,7 @@
-/* libFuzzer harness for saved snapshot files (hostile input to pypeek diff and watch): the
-   bytes go through pk_snapshot_read_file via a memfd, then the shape check, the diff of the
-   document with itself and with a well-formed one, and the text rendering of both diffs. */
+/* libFuzzer harness for saved snapshot files (hostile input to pypeek diff, html and
+   --format folded): the bytes go through pk_snapshot_read_file via a memfd, then the shape
+   check, the diff of the document with itself and with a well-formed one, the text rendering
+   of both diffs, the folded stacks and the HTML report of it (alone and after the good one). */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "report/diff.h"
+#include "report/folded_out.h"
+#include "report/html_out.h"
 #include "report/snapshot_file.h"
 
 static FILE *devnull;
@@ -56,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(d1);
         json_decref(d2);
         json_decref(d3);
+        pk_folded_write(devnull, doc, &pe);
+        json_t *pair[2] = {good, doc};
+        pk_html_write(devnull, pair + 1, 1, 20, &pe);
+        pk_html_write(devnull, pair, 2, 20, &pe);
         json_decref(doc);
     } else if (doc || e.code != PK_E_BAD_FILE) {
         abort(); /* refused files are exit 7, with nothing returned */

@@ -346,6 +346,19 @@ static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
                    tried[0] ? "; layout records rejected by validation: " : "", tried, minor);
 }
 
+/* 3.13+: _Py_DebugOffsets (cookie, version, free_threaded) opens _PyRuntime; the static
+   initialiser in the file is what the interpreter runs with. No free-threaded build before. */
+static int is_free_threaded(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t version_hex)
+{
+    struct {
+        char cookie[8];
+        uint64_t version, free_threaded;
+    } head;
+    if (version_hex < 0x030d0000u) return 0;
+    if (pk_elf_read_vaddr(mod, runtime_vaddr, &head, sizeof head) < 0) return 0;
+    return memcmp(head.cookie, "xdebugpy", 8) == 0 && head.free_threaded == 1;
+}
+
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                       const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
 {
@@ -400,6 +413,7 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     rc = pk_version_detect(mod, runtime.value, t->module, &t->py_version_hex, e);
     if (rc < 0) goto out;
     pk_version_format(t->py_version_hex, t->py_version, sizeof t->py_version);
+    t->free_threaded = is_free_threaded(mod, runtime.value, t->py_version_hex);
 
     rc = resolve_layout(pid, mod, runtime.value, opts, t, e);
     if (rc < 0) goto out;

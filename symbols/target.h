@@ -71,8 +71,9 @@ struct pk_target {
     uint64_t bias;         /* load bias of module */
     uint64_t runtime_addr; /* &_PyRuntime in the target */
     uint32_t py_version_hex;
-    char py_version[32];                 /* "3.11.2" */
-    char build_id[41];                   /* hex, "" if none */
+    char py_version[32]; /* "3.11.2" */
+    char build_id[41];   /* hex, "" if none */
+    int free_threaded;   /* a --disable-gil build (3.13t+: _Py_DebugOffsets.free_threaded) */
     char layout_source[PATH_MAX + 160];  /* "dwarf:/usr/lib/debug/...", "record:NAME (how)" */
     uint64_t builtin_types[PK_BT_COUNT]; /* addresses in the target, 0 if not found */
     /* pymalloc's file-local statics (3.9-3.11; LTO renames them name.lto_priv.N), found in the
@@ -91,6 +92,9 @@ struct pk_target {
     int nwarnings;
 };
 
+/* Resolves the interpreter of pid: the module, version and layout (the slow work, done while the
+   target runs). On failure t still holds what was found before the failing step (exe, module,
+   version and free_threaded once the version is known). */
 int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                       const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e);
 

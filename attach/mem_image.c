@@ -28,6 +28,8 @@ struct pk_image {
     struct region *r; /* sorted by start, MAX_REGIONS of room */
     size_t n;
     uint64_t bytes, calls; /* copied, process_vm_readv calls (the live reads included) */
+    uint64_t *cuts;        /* page-aligned split points below the threads' stack pointers */
+    size_t ncuts;
     pid_t pid;
     const struct pk_maps *maps;
 };
@@ -93,6 +95,7 @@ void pk_image_free(struct pk_image *img)
 {
     if (!img) return;
     if (img->buf) munmap(img->buf, (size_t)img->cap);
+    free(img->cuts);
     free(img->r);
     free(img);
 }
@@ -114,19 +117,44 @@ static uint64_t now_us(void)
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
-/* Lays out the regions in buf. 0, or 1 when they do not fit. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void pk_image_set_stack_pointers(struct pk_image *img, const uint64_t *sp, size_t n)
+{
+    free(img->cuts);
+    img->ncuts = 0;
+    if (n > PK_IMAGE_MAX_SPS) n = PK_IMAGE_MAX_SPS;
+    if (!n || !(img->cuts = malloc(n * sizeof *img->cuts))) return;
+    for (size_t i = 0; i < n; i++)
+        if (sp[i] >= 4096 + 128) img->cuts[img->ncuts++] = (sp[i] - 128) & ~(uint64_t)4095;
+    qsort(img->cuts, img->ncuts, sizeof *img->cuts, cmp_u64);
+}
+
+/* Lays out the regions in buf, split at the cuts. 0, or 1 when they do not fit. */
 static int plan(struct pk_image *img, const struct pk_maps *maps)
 {
     uint64_t off = 0;
+    size_t c = 0;
     img->n = 0;
     img->bytes = 0;
     for (size_t i = 0; i < maps->n; i++) {
         const struct pk_map *m = &maps->v[i];
         if (!in_image(m)) continue;
-        uint64_t len = m->end - m->start;
-        if (img->n == MAX_REGIONS || len > img->cap - off) return 1;
-        img->r[img->n++] = (struct region){m->start, len, 0, off};
-        off += len;
+        uint64_t start = m->start;
+        while (start < m->end) {
+            while (c < img->ncuts && img->cuts[c] <= start)
+                c++;
+            uint64_t end = c < img->ncuts && img->cuts[c] < m->end ? img->cuts[c] : m->end;
+            uint64_t len = end - start;
+            if (img->n == MAX_REGIONS || len > img->cap - off) return 1;
+            img->r[img->n++] = (struct region){start, len, 0, off};
+            off += len;
+            start = end;
+        }
     }
     return 0;
 }

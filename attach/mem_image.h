@@ -27,6 +27,12 @@ struct pk_image *pk_image_new(uint64_t cap);
    -PK_E_INTERRUPTED. */
 int pk_image_copy(struct pk_image *img, pid_t pid, const struct pk_maps *maps, uint64_t deadline_us,
                   const volatile sig_atomic_t *cancel, struct pk_err *e);
+/* The stopped threads' stack pointers (copied): a region holding one is copied as two, below
+   and from sp - 128 (the red zone) up, so a guard page at a thread stack's low end (glibc's
+   MADV_GUARD_INSTALL guards sit inside the stack's own mapping) leaves the live part of the
+   stack readable. At most PK_IMAGE_MAX_SPS are kept. Call before pk_image_copy. */
+#define PK_IMAGE_MAX_SPS 4096
+void pk_image_set_stack_pointers(struct pk_image *img, const uint64_t *sp, size_t n);
 uint64_t pk_image_bytes(const struct pk_image *img);
 uint64_t pk_image_calls(const struct pk_image *img);
 void pk_image_free(struct pk_image *img); /* NULL is a no-op */

@@ -12,6 +12,7 @@ int pk_cmd_diff(const struct pk_opts *o);     /* pypeek diff OLD NEW */
 int pk_cmd_watch(const struct pk_opts *o);    /* pypeek watch PID */
 int pk_cmd_why(const struct pk_opts *o);      /* pypeek why PID TYPE */
 int pk_cmd_layout(const struct pk_opts *o);   /* pypeek layout dump PATH */
+int pk_cmd_stacks(const struct pk_opts *o);   /* pypeek stacks PID */
 
 /* Fails unless everything written to stdout reached it (pypeek ... > /dev/full fails). */
 int pk_cli_flush_stdout(struct pk_err *e);

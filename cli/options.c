@@ -23,6 +23,8 @@ static const char usage_text[] =
     "                                          and thread frame locals to instances of TYPE\n"
     "                                          (LargeObject,\n"
     "                                          __main__.LargeObject, bytearray)\n"
+    "       pypeek stacks [options] PID [--native]\n"
+    "                                          every thread's Python stack (and native)\n"
     "\n"
     "Reports what holds the memory of a running CPython process: objects by type and size,\n"
     "what module globals retain, the garbage collector's state and gc.garbage, pymalloc\n"
@@ -42,6 +44,7 @@ static const char usage_text[] =
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
     "  --limit K          why: print K chains (default 10)\n"
+    "  --native           stacks: the native frames of each thread too (libdw)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
     "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
@@ -90,6 +93,7 @@ enum {
     OPT_GRAPH_PAUSE,
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
+    OPT_NATIVE,
     OPT_OUTPUT = 'o',
 };
 
@@ -109,7 +113,8 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why", "layout"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff",  "watch",
+                                        "why",    "layout",   "stacks"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -152,15 +157,19 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
+        {"native", no_argument, NULL, OPT_NATIVE},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY);
+    const unsigned live =
+        CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS);
     const struct opt_rule rules[] = {
-        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY)},
+        {OPT_JSON, "--json",
+         CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS)},
+        {OPT_NATIVE, "--native", CMDS(PK_CMD_STACKS)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
@@ -251,6 +260,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         case OPT_NO_GRAPH:
             o->no_graph = 1;
             break;
+        case OPT_NATIVE:
+            o->native = 1;
+            break;
         case OPT_STREAMING:
             o->streaming = 1;
             break;
@@ -279,7 +291,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_LAYOUT; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_STACKS; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;

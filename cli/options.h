@@ -15,6 +15,7 @@ enum pk_command {
     PK_CMD_WATCH,    /* pypeek watch PID */
     PK_CMD_WHY,      /* pypeek why PID TYPE */
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
+    PK_CMD_STACKS,   /* pypeek stacks PID */
 };
 
 /* The report's object graph may add at most this to the pause by default: large heaps then
@@ -44,6 +45,7 @@ struct pk_opts {
     int no_graph;                    /* --no-graph: the tracked census only */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */
+    int native;                      /* stacks: --native, the native frames too */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

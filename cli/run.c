@@ -12,11 +12,13 @@
 #include "attach/mem.h"
 #include "attach/mem_image.h"
 #include "attach/proc.h"
+#include "attach/threads.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "cpython/collect.h"
 #include "cpython/fd_table.h"
 #include "cpython/heap.h"
+#include "cpython/stacks.h"
 #include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
@@ -96,15 +98,28 @@ static struct pk_image *image_reserve(const struct pk_opts *o, int procfd)
     return pk_image_new(cap < budget ? cap : budget);
 }
 
+/* Every thread's stack, from the frozen threads' registers and the copy (or, streaming, the
+   stopped target): a thread whose stack is unreadable is marked truncated, never an error. */
+static int collect_stacks(struct pk_mem *mem, const struct pk_target *t,
+                          const struct pk_threads *threads, struct pk_snapshot *s, struct pk_err *e)
+{
+    int r = pk_stacks_collect(mem, t, threads, s);
+    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
+    if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
+    return 0;
+}
+
 /* After resume: the census, the object graph and fd owners, read from the image. */
 static int collect_image(const struct pk_opts *o, const struct pk_target *t,
                          const volatile sig_atomic_t *cancel, struct pk_mem *mem,
-                         const struct pk_maps *maps, struct pk_fd_list *fds, int have_fds,
-                         struct pk_snapshot *s, struct pk_err *e)
+                         const struct pk_maps *maps, const struct pk_threads *threads,
+                         struct pk_fd_list *fds, int have_fds, struct pk_snapshot *s,
+                         struct pk_err *e)
 {
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0) r = collect_stacks(mem, t, threads, s, e);
     if (r == 0 && !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH)
         r = pk_heap_take(mem, t, &lim, s, e);
     if (r == 0 && have_fds)
@@ -143,7 +158,13 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         pk_mem_invalidate(mem);
         pk_maps_free(&maps);
     }
+    struct pk_threads threads = {0}; /* names and states now, registers frozen */
+    pk_threads_list(procfd, &threads, &ignored);
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
+    if (fz && pk_threads_capture_regs(&threads, fz) < 0) {
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+        goto out;
+    }
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
     if ((r = pk_proc_read_status(procfd, &status, e)) < 0) goto out;
@@ -157,6 +178,9 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     s->attach.image_bytes = 0;
     if (img) {
         /* Copy the writable memory, list the fds (kernel state), resume, then read. */
+        uint64_t sps[PK_IMAGE_MAX_SPS];
+        pk_image_set_stack_pointers(img, sps,
+                                    pk_threads_stack_pointers(&threads, sps, PK_IMAGE_MAX_SPS));
         r = pk_image_copy(img, t->pid, &maps, deadline, cancel, e);
         if (r < 0) goto out;
         if (r > 0) { /* it grew past the room reserved: walk it frozen after all */
@@ -181,7 +205,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             r = pk_fail(e, PK_E_INTERNAL, "out of memory");
             goto resumed;
         }
-        r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
+        r = collect_image(o, t, cancel, mem, &maps, &threads, &fds, have_fds, s, e);
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
@@ -191,6 +215,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0) r = collect_stacks(mem, t, &threads, s, e);
     /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
     int graph = !o->no_graph && !o->prometheus && o->cmd != PK_CMD_WATCH;
     if (r == 0 && graph) {
@@ -216,6 +241,7 @@ out:
         s->attach.read_calls = st.source_calls;
     }
 resumed:
+    pk_threads_free(&threads);
     pk_image_free(img);
     pk_mem_free(mem);
     pk_maps_free(&maps);
@@ -308,6 +334,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
         free(s->interps);
         s->interps = NULL;
         s->ninterps = 0;
+        pk_threads_snap_free(s);
         s->attach.retries++;
         struct timespec ts = {0, 5000000L * (attempt + 1)};
         nanosleep(&ts, NULL);
@@ -353,6 +380,8 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_why(o);
     case PK_CMD_LAYOUT:
         return pk_cmd_layout(o);
+    case PK_CMD_STACKS:
+        return pk_cmd_stacks(o);
     case PK_CMD_REPORT:
         break;
     }

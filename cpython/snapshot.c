@@ -36,6 +36,29 @@ void pk_interp_snap_clear(struct pk_interp_snap *is)
     memset(is, 0, sizeof *is);
 }
 
+void pk_threads_snap_free(struct pk_snapshot *s)
+{
+    for (size_t i = 0; i < s->nthreads; i++) {
+        struct pk_thread_snap *t = &s->threads[i];
+        for (size_t k = 0; k < t->nframes; k++) {
+            free(t->frames[k].function);
+            free(t->frames[k].file);
+        }
+        for (size_t k = 0; k < t->nnative; k++) {
+            free(t->native[k].function);
+            free(t->native[k].module);
+        }
+        free(t->frames);
+        free(t->native);
+        free(t->truncated);
+        free(t->native_truncated);
+    }
+    free(s->threads);
+    s->threads = NULL;
+    s->nthreads = 0;
+    s->threads_available = 0;
+}
+
 void pk_snapshot_free(struct pk_snapshot *s)
 {
     if (!s) return;
@@ -46,6 +69,7 @@ void pk_snapshot_free(struct pk_snapshot *s)
     for (size_t i = 0; i < s->nwarnings; i++)
         free(s->warnings[i]);
     pk_fds_snap_free(&s->fds);
+    pk_threads_snap_free(s);
     pk_graph_free(s->graph);
     memset(s, 0, sizeof *s);
 }

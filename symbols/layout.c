@@ -153,6 +153,7 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     if (v >= VER(3, 12) && v < VER(3, 13)) l->managed_dict_tagged = 1;
     if (v >= VER(3, 13)) l->tpflags_inline_values = 1ul << 2;
     if (v >= VER(3, 14)) l->stackref_tag_bits = 3;
+    if (v >= VER(3, 12)) l->frame_owner_internal = 3;
     if (v >= VER(3, 11)) l->gen_frame_cleared = v >= VER(3, 15) ? 5 : 4;
     return 0;
 }

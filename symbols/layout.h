@@ -226,7 +226,23 @@
     X(frame_stacktop, "PyFrameObject|_frame", "f_stacktop")     /* 3.9 */                          \
     X(frame_stackdepth, "PyFrameObject|_frame", "f_stackdepth") /* 3.10 */                         \
     X(frame_struct_size, "PyFrameObject|_frame", NULL)                                             \
-    X(code_stacksize, "PyCodeObject", "co_stacksize")
+    X(code_stacksize, "PyCodeObject", "co_stacksize")                                              \
+    /* thread stacks (cpython/stacks.c): where each frame is and which thread holds the GIL */     \
+    X(code_filename, "PyCodeObject", "co_filename")                                                \
+    X(code_firstlineno, "PyCodeObject", "co_firstlineno")                                          \
+    X(code_lnotab, "PyCodeObject", "co_lnotab")               /* 3.8, 3.9: (addr, line) pairs */   \
+    X(code_linetable, "PyCodeObject", "co_linetable")         /* 3.10: PEP 626; 3.11+: PEP 657 */  \
+    X(code_code_adaptive, "PyCodeObject", "co_code_adaptive") /* 3.11+: the bytecode */            \
+    X(iframe_prev_instr, "_PyInterpreterFrame", "prev_instr") /* 3.11, 3.12 */                     \
+    X(iframe_instr_ptr, "_PyInterpreterFrame", "instr_ptr")   /* 3.13+ */                          \
+    X(iframe_owner, "_PyInterpreterFrame", "owner")                                                \
+    X(frame_lasti, "PyFrameObject|_frame", "f_lasti") /* 3.9, 3.10 */                              \
+    X(frame_lineno, "PyFrameObject|_frame", "f_lineno")                                            \
+    X(runtime_gil_locked, "_PyRuntimeState|pyruntimestate", "ceval.gil.locked") /* to 3.11 */      \
+    X(runtime_gil_last_holder, "_PyRuntimeState|pyruntimestate", "ceval.gil.last_holder")          \
+    X(interp_gil, "PyInterpreterState|_is", "ceval.gil") /* 3.12+: the interpreter's GIL */        \
+    X(gil_locked, "_gil_runtime_state", "locked")                                                  \
+    X(gil_last_holder, "_gil_runtime_state", "last_holder")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -270,6 +286,10 @@ struct pk_layout {
     /* pycore_frame.h FRAME_CLEARED: a generator's frame is traversed while gi_frame_state is
        below it (3.11-3.14: 4; 3.15 renumbered the states from 0: 5); 0 before 3.11. */
     int gen_frame_cleared;
+    /* pycore_frame.h: frames owned by the C stack (3.12, 3.13: FRAME_OWNED_BY_CSTACK 3) or the
+       interpreter (3.14+: FRAME_OWNED_BY_INTERPRETER 3, CSTACK 4) are no Python frames; 0 when
+       every owner is one (3.11). */
+    int frame_owner_internal;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

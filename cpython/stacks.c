@@ -1,0 +1,175 @@
+/* Every thread's Python stack, matched to the OS threads, with the GIL holder and the
+   collecting thread. */
+#include "cpython/stacks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpython/frames.h"
+#include "util/grow.h"
+
+struct builder {
+    struct pk_thread_snap *v; /* Python thread states, in walk order */
+    size_t n, cap;
+    size_t frames_cap; /* of v[n - 1].frames */
+    int64_t interp_id;
+    int gil_locked, collecting;
+    uint64_t gil_holder;
+};
+
+/* The interpreter's GIL: its own (3.12+: interp->ceval.gil) or the runtime's (to 3.11). */
+static void read_gil(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
+                     struct builder *b)
+{
+    const struct pk_layout *l = &t->layout;
+    uint64_t locked_at = 0, holder_at = 0;
+    b->gil_locked = 0;
+    b->gil_holder = 0;
+    if (PK_HAS(l, interp_gil) && PK_HAS(l, gil_locked) && PK_HAS(l, gil_last_holder)) {
+        uint64_t gil = 0;
+        if (pk_mem_read_u64(m, interp + PK_OFF(l, interp_gil), &gil) < 0 || !gil || (gil & 7))
+            return;
+        locked_at = gil + PK_OFF(l, gil_locked);
+        holder_at = gil + PK_OFF(l, gil_last_holder);
+    } else if (PK_HAS(l, runtime_gil_locked) && PK_HAS(l, runtime_gil_last_holder)) {
+        locked_at = t->runtime_addr + PK_OFF(l, runtime_gil_locked);
+        holder_at = t->runtime_addr + PK_OFF(l, runtime_gil_last_holder);
+    } else {
+        return;
+    }
+    int32_t locked = 0; /* -1 before the GIL was created (3.9) */
+    if (pk_mem_read(m, locked_at, &locked, 4) == 0 && locked > 0 &&
+        pk_mem_read_u64(m, holder_at, &b->gil_holder) == 0)
+        b->gil_locked = 1;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int on_event(const struct pk_frame_visit *v, void *arg)
+{
+    struct builder *b = arg;
+    switch (v->kind) {
+    case PK_FE_THREAD: {
+        if (pk_grow((void **)&b->v, &b->cap, b->n + 1, sizeof *b->v) < 0) return -PK_E_INTERNAL;
+        struct pk_thread_snap *th = &b->v[b->n++];
+        memset(th, 0, sizeof *th);
+        th->tid = v->native_tid ? (int64_t)v->native_tid : -1;
+        th->has_ident = 1;
+        th->ident = v->ident;
+        th->interp_id = b->interp_id;
+        th->state = '?';
+        th->holds_gil = b->gil_locked && b->gil_holder == v->tstate;
+        /* The GIL build collects with the GIL held: the holder is the collecting thread. */
+        th->gc_running = th->holds_gil && b->collecting;
+        b->frames_cap = 0;
+        return 0;
+    }
+    case PK_FE_FRAME: {
+        if (!b->n) return 0;
+        struct pk_thread_snap *th = &b->v[b->n - 1];
+        if (pk_grow((void **)&th->frames, &b->frames_cap, th->nframes + 1, sizeof *th->frames) < 0)
+            return -PK_E_INTERNAL;
+        struct pk_pyframe *f = &th->frames[th->nframes];
+        f->function = dup_or_null(v->func);
+        f->file = dup_or_null(v->file);
+        f->line = v->line;
+        if ((v->func && !f->function) || (v->file && !f->file)) {
+            free(f->function);
+            free(f->file);
+            return -PK_E_INTERNAL;
+        }
+        th->nframes++;
+        return 0;
+    }
+    case PK_FE_THREAD_END:
+        if (b->n && v->truncated && !(b->v[b->n - 1].truncated = strdup(v->truncated)))
+            return -PK_E_INTERNAL;
+        return 0;
+    case PK_FE_LOCAL:
+        return 0;
+    }
+    return 0;
+}
+
+/* The Python thread state of OS thread os: by native id (3.11+), else by ident, which is
+   pthread_self(), the thread's fs base on x86-64 glibc. */
+static struct pk_thread_snap *match(struct builder *b, const struct pk_thread_regs *os)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].tid == os->tid) return &b->v[i];
+    if (!os->have_regs) return NULL;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].tid < 0 && b->v[i].has_ident && b->v[i].ident == os->regs.fs_base)
+            return &b->v[i];
+    return NULL;
+}
+
+static int cmp_thread(const void *a, const void *b, void *pid)
+{
+    const struct pk_thread_snap *x = a, *y = b;
+    int64_t p = *(const pid_t *)pid;
+    if ((x->tid == p) != (y->tid == p)) return x->tid == p ? -1 : 1;
+    if ((x->tid < 0) != (y->tid < 0)) return x->tid < 0 ? 1 : -1;
+    return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static void thread_free(struct pk_thread_snap *th)
+{
+    struct pk_snapshot tmp = {.threads = th, .nthreads = 1};
+    pk_threads_snap_free(&tmp);
+}
+
+int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
+                      struct pk_snapshot *s)
+{
+    struct builder b = {0};
+    int rc = 0;
+    for (size_t i = 0; i < s->ninterps && rc == 0; i++) {
+        const struct pk_interp_snap *is = &s->interps[i];
+        b.interp_id = is->id;
+        b.collecting = is->gc_collecting;
+        read_gil(m, t, is->addr, &b);
+        rc = pk_frames_walk_ex(m, t, is->addr, PK_FW_LINES, on_event, &b);
+        if (rc > 0) rc = 0;
+    }
+    size_t nos = os ? os->n : 0;
+    struct pk_thread_snap *out = rc == 0 ? calloc(nos + b.n + 1, sizeof *out) : NULL;
+    if (!out) {
+        for (size_t i = 0; i < b.n; i++)
+            thread_free(&b.v[i]);
+        free(b.v);
+        return rc < 0 ? rc : -PK_E_INTERNAL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nos; i++) {
+        const struct pk_thread_regs *o = &os->v[i];
+        struct pk_thread_snap *py = match(&b, o);
+        if (py) {
+            out[n] = *py;
+            memset(py, 0, sizeof *py); /* moved */
+            py->tid = -2;              /* taken */
+        } else {
+            out[n].interp_id = -1;
+        }
+        out[n].tid = o->tid;
+        memcpy(out[n].name, o->name, sizeof out[n].name);
+        out[n].state = o->state;
+        n++;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        if (b.v[i].tid != -2) { /* a thread state no OS thread was found for */
+            out[n] = b.v[i];
+            out[n].tid = -1;
+            out[n++].state = '?';
+        }
+    free(b.v);
+    pid_t pid = t->pid;
+    qsort_r(out, n, sizeof *out, cmp_thread, &pid);
+    s->threads = out;
+    s->nthreads = n;
+    s->threads_available = 1;
+    return 0;
+}

@@ -1,0 +1,18 @@
+/* Every thread's Python stack (function, file, line, innermost first), read with the frame
+   walker of cpython/frames.c, matched to the target's OS threads, with the GIL holder. */
+#ifndef PK_STACKS_H
+#define PK_STACKS_H
+
+#include "attach/mem.h"
+#include "attach/threads.h"
+#include "cpython/snapshot.h"
+#include "symbols/target.h"
+
+/* Fills s->threads: one entry per OS thread in os (main thread first, then by tid), with the
+   Python frames of its thread state; then the thread states no OS thread was found for.
+   Needs s->interps (pk_collect_interpreters). A corrupt chain gives a partial stack and a
+   truncated reason. Returns 0, or -PK_E_INTERNAL / -PK_E_NO_PROCESS. */
+int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
+                      struct pk_snapshot *s);
+
+#endif

@@ -1,0 +1,151 @@
+/* Thread stacks as JSON and as text; every string from the target is sanitised. */
+#include "report/stacks_report.h"
+
+#include <inttypes.h>
+
+#include "report/json_util.h"
+#include "util/text.h"
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? pk_json_str(s) : json_null();
+}
+
+static json_t *thread_json(const struct pk_thread_snap *t)
+{
+    json_t *frames = json_array();
+    for (size_t k = 0; k < t->nframes; k++) {
+        const struct pk_pyframe *f = &t->frames[k];
+        json_array_append_new(frames,
+                              json_pack("{s:o, s:o, s:o}", "function", str_or_null(f->function),
+                                        "file", str_or_null(f->file), "line",
+                                        f->line >= 0 ? json_integer(f->line) : json_null()));
+    }
+    json_t *native = json_null();
+    if (t->native_available) {
+        native = json_array();
+        for (size_t k = 0; k < t->nnative; k++) {
+            const struct pk_native_frame *n = &t->native[k];
+            json_array_append_new(
+                native, json_pack("{s:o, s:o, s:o, s:o}", "address", pk_json_u64(n->address),
+                                  "function", str_or_null(n->function), "offset",
+                                  pk_json_u64(n->offset), "module", str_or_null(n->module)));
+        }
+    }
+    char state[2] = {t->state ? t->state : '?', 0};
+    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o}", "tid",
+                     t->tid >= 0 ? json_integer(t->tid) : json_null(), "ident",
+                     t->has_ident ? pk_json_u64(t->ident) : json_null(), "name",
+                     pk_json_str(t->name), "state", state, "interpreter",
+                     t->interp_id >= 0 ? json_integer(t->interp_id) : json_null(), "holds_gil",
+                     t->holds_gil, "gc_running", t->gc_running, "frames", frames, "truncated",
+                     str_or_null(t->truncated), "native", native, "native_truncated",
+                     str_or_null(t->native_truncated));
+}
+
+json_t *pk_threads_to_json(const struct pk_snapshot *s)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s->nthreads; i++)
+        json_array_append_new(arr, thread_json(&s->threads[i]));
+    return arr;
+}
+
+static void header(FILE *f, const struct pk_snapshot *s, const struct pk_thread_snap *t)
+{
+    if (t->tid >= 0)
+        fprintf(f, "Thread %" PRId64, t->tid);
+    else
+        fprintf(f, "Thread state without an OS thread");
+    if (t->has_ident) fprintf(f, " (ident 0x%" PRIx64 ")", t->ident);
+    if (t->name[0]) {
+        fputs(" \"", f);
+        pk_fputs_escaped(f, t->name, sizeof t->name);
+        fputc('"', f);
+    }
+    if (t->tid == s->target.pid) fputs(" main", f);
+    fprintf(f, " state %c", t->state ? t->state : '?');
+    if (t->holds_gil) fputs(", holds the GIL", f);
+    if (t->gc_running) fputs(", collecting garbage", f);
+    if (!t->has_ident) fputs(", no Python thread state", f);
+    fputc('\n', f);
+}
+
+static void pyframe_line(FILE *f, const struct pk_pyframe *p)
+{
+    fputs("    ", f);
+    pk_fputs_escaped(f, p->function ? p->function : "?", 200);
+    fputs(" (", f);
+    pk_fputs_escaped(f, p->file ? p->file : "?", 400);
+    if (p->line >= 0) fprintf(f, ":%d", p->line);
+    fputs(")\n", f);
+}
+
+void pk_stacks_text(FILE *f, const struct pk_snapshot *s, int native)
+{
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct pk_thread_snap *t = &s->threads[i];
+        if (i) fputc('\n', f);
+        header(f, s, t);
+        for (size_t k = 0; k < t->nframes; k++)
+            pyframe_line(f, &t->frames[k]);
+        if (t->truncated) {
+            fputs("    (stack truncated: ", f);
+            pk_fputs_escaped(f, t->truncated, 200);
+            fputs(")\n", f);
+        }
+        if (!native) continue;
+        if (!t->native_available) {
+            fputs("    native: not read\n", f);
+            continue;
+        }
+        fputs("  native:\n", f);
+        for (size_t k = 0; k < t->nnative; k++) {
+            const struct pk_native_frame *n = &t->native[k];
+            fprintf(f, "    0x%016" PRIx64 " ", n->address);
+            pk_fputs_escaped(f, n->function ? n->function : "??", 200);
+            if (n->function) fprintf(f, "+0x%" PRIx64, n->offset);
+            if (n->module) {
+                fputs(" (", f);
+                pk_fputs_escaped(f, n->module, 400);
+                fputc(')', f);
+            }
+            fputc('\n', f);
+        }
+        if (t->native_truncated) {
+            fputs("    (native stack truncated: ", f);
+            pk_fputs_escaped(f, t->native_truncated, 200);
+            fputs(")\n", f);
+        }
+    }
+}
+
+void pk_threads_section(FILE *f, const struct pk_snapshot *s)
+{
+    if (!s->threads_available) return;
+    fprintf(f, "\nThreads: %zu (pypeek stacks PID shows every frame)\n", s->nthreads);
+    for (size_t i = 0; i < s->nthreads; i++) {
+        const struct pk_thread_snap *t = &s->threads[i];
+        fprintf(f, "  %c ", t->holds_gil ? '*' : ' ');
+        if (t->tid >= 0)
+            fprintf(f, "%-8" PRId64, t->tid);
+        else
+            fputs("-       ", f);
+        char name[80];
+        pk_escape(t->name, name, 40);
+        fprintf(f, " %-16s %c  ", name, t->state ? t->state : '?');
+        if (t->nframes) {
+            const struct pk_pyframe *p = &t->frames[0];
+            pk_fputs_escaped(f, p->function ? p->function : "?", 80);
+            fputs(" (", f);
+            pk_fputs_escaped(f, p->file ? p->file : "?", 160);
+            if (p->line >= 0) fprintf(f, ":%d", p->line);
+            fputc(')', f);
+        } else {
+            fputs(t->has_ident ? "(no Python frame)" : "(no Python thread state)", f);
+        }
+        if (t->gc_running) fputs("  [collecting]", f);
+        fputc('\n', f);
+    }
+    fputs("  (* holds the GIL)\n", f);
+}

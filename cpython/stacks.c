@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpython/frames.h"
+#include "symbols/unwind.h"
 #include "util/grow.h"
 
 struct builder {
@@ -172,4 +173,36 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
     s->nthreads = n;
     s->threads_available = 1;
     return 0;
+}
+
+int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid,
+                         const char *debug_dir, struct pk_snapshot *s)
+{
+    if (!os || !os->n) return 0;
+    struct pk_unwound_stack *u = calloc(os->n, sizeof *u);
+    if (!u) return -PK_E_INTERNAL;
+    int r = pk_unwind_threads(pid, m, os, debug_dir, u);
+    for (size_t i = 0; i < os->n; i++) {
+        struct pk_thread_snap *th = NULL;
+        for (size_t k = 0; k < s->nthreads && !th; k++)
+            if (s->threads[k].tid == os->v[i].tid) th = &s->threads[k];
+        if (r == 0 && th && u[i].available) {
+            th->native_available = 1;
+            th->native = calloc(u[i].n ? u[i].n : 1, sizeof *th->native);
+            if (th->native) {
+                for (size_t k = 0; k < u[i].n; k++) {
+                    th->native[k].address = u[i].v[k].address;
+                    th->native[k].offset = u[i].v[k].offset;
+                    th->native[k].function = u[i].v[k].function; /* moved */
+                    th->native[k].module = u[i].v[k].module;
+                    u[i].v[k].function = u[i].v[k].module = NULL;
+                }
+                th->nnative = u[i].n;
+            }
+            if (u[i].truncated) th->native_truncated = strdup(u[i].truncated);
+        }
+        pk_unwound_stack_free(&u[i]);
+    }
+    free(u);
+    return r;
 }

@@ -15,4 +15,10 @@
 int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
                       struct pk_snapshot *s);
 
+/* Adds each OS thread's native frames (symbols/unwind.h) to s->threads, from the registers
+   in os and stack memory read through m. A thread that cannot be unwound gets a partial
+   stack and native_truncated. 0, or -PK_E_INTERNAL when the unwinder could not start. */
+int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid,
+                         const char *debug_dir, struct pk_snapshot *s);
+
 #endif

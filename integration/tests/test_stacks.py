@@ -114,3 +114,20 @@ def test_stacks_native_match_eu_stack(ctx):
             # the matrix trees' debug files are elsewhere, so there only equality is asserted
             check(ctx.interpreter is not None or "_PyEval_EvalFrameDefault" in names,
                   "thread %d: no eval loop frame in %s" % (th["tid"], names))
+
+
+def test_stacks_prometheus(ctx):
+    """pypeek_threads is the number of /proc/PID/task entries; pypeek_thread_holds_gil is 1
+    for the main thread alone (it blocks holding the GIL) and 0 for the parked workers."""
+    import re
+    with ctx.start_target("stacks_fixture.py") as t:
+        truth = t.read_line()
+        rc, out, err = ctx.run_pypeek("--prometheus", t.pid)
+        check(rc == 0, "pypeek --prometheus exited %d: %s" % (rc, err.strip()))
+        m = re.search(r"^pypeek_threads\{[^}]*\} (\d+)$", out, re.M)
+        check(m is not None, "no pypeek_threads sample")
+        check_eq(int(m.group(1)), len(proc_threads(t.pid)), "pypeek_threads")
+        gil = {int(tid): int(v) for tid, v in
+               re.findall(r'^pypeek_thread_holds_gil\{[^}]*tid="(\d+)"\} (\d)$', out, re.M)}
+        check_eq(gil, {int(tid): int(int(tid) == truth["main"]) for tid in truth["threads"]},
+                 "pypeek_thread_holds_gil")

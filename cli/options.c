@@ -45,6 +45,7 @@ static const char usage_text[] =
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
     "  --limit K          why: print K chains (default 10)\n"
     "  --native           stacks: the native frames of each thread too (libdw)\n"
+    "  --no-stacks        report/snapshot/watch: no thread stacks (no registers read)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
     "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
@@ -94,6 +95,7 @@ enum {
     OPT_STREAMING,
     OPT_LAYOUT_RECORD,
     OPT_NATIVE,
+    OPT_NO_STACKS,
     OPT_OUTPUT = 'o',
 };
 
@@ -158,6 +160,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"streaming", no_argument, NULL, OPT_STREAMING},
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"native", no_argument, NULL, OPT_NATIVE},
+        {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -170,6 +173,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_JSON, "--json",
          CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS)},
         {OPT_NATIVE, "--native", CMDS(PK_CMD_STACKS)},
+        {OPT_NO_STACKS, "--no-stacks", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
@@ -262,6 +266,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             break;
         case OPT_NATIVE:
             o->native = 1;
+            break;
+        case OPT_NO_STACKS:
+            o->no_stacks = 1;
             break;
         case OPT_STREAMING:
             o->streaming = 1;

@@ -103,6 +103,7 @@ static struct pk_image *image_reserve(const struct pk_opts *o, int procfd)
 static int collect_stacks(const struct pk_opts *o, struct pk_mem *mem, const struct pk_target *t,
                           const struct pk_threads *threads, struct pk_snapshot *s, struct pk_err *e)
 {
+    if (o->no_stacks) return 0;
     int r = pk_stacks_collect(mem, t, threads, s);
     if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
     if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
@@ -163,9 +164,9 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         pk_maps_free(&maps);
     }
     struct pk_threads threads = {0}; /* names and states now, registers frozen */
-    pk_threads_list(procfd, &threads, &ignored);
+    if (!o->no_stacks) pk_threads_list(procfd, &threads, &ignored);
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
-    if (fz && pk_threads_capture_regs(&threads, fz) < 0) {
+    if (fz && !o->no_stacks && pk_threads_capture_regs(&threads, fz) < 0) {
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
         goto out;
     }

@@ -283,6 +283,22 @@ static int internal_frame(struct pk_mem *m, const struct pk_layout *l, uint64_t 
            owner >= l->frame_owner_internal;
 }
 
+/* Whether frame f is the outermost one its call of the eval loop runs: 3.9/3.10 run each
+   frame in its own call; 3.11 marks it (is_entry); 3.12+ put an entry frame (owned by the C
+   stack or the interpreter) or nothing before it. */
+static int eval_entry(struct pk_mem *m, const struct pk_layout *l, uint64_t f, int legacy,
+                      struct pk_field next)
+{
+    if (legacy) return 1;
+    if (PK_HAS(l, iframe_is_entry)) {
+        uint8_t e = 0;
+        return pk_mem_read(m, f + PK_OFF(l, iframe_is_entry), &e, 1) == 0 && e;
+    }
+    uint64_t prev = 0;
+    if (pk_mem_read_u64(m, f + (uint64_t)next.off, &prev) < 0 || !prev) return 1;
+    return internal_frame(m, l, prev);
+}
+
 /* One thread's frames, innermost first. */
 static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
                        struct pk_frame_visit *tv, unsigned flags, pk_frame_fn fn, void *arg,
@@ -350,6 +366,7 @@ static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
                 frame_file(m, l, code, file, sizeof file);
                 fv.file = file;
                 fv.line = frame_line(m, l, f, legacy, code);
+                fv.entry = eval_entry(m, l, f, legacy, next);
             }
             int rc = fn(&fv, arg);
             if (rc == 0 && (flags & PK_FW_LOCALS))

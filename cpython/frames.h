@@ -44,6 +44,7 @@ struct pk_frame_visit {
     /* PK_FE_FRAME with PK_FW_LINES */
     const char *file; /* co_filename */
     int line;         /* the line being executed; -1 when unknown */
+    int entry;        /* the outermost frame its eval loop call runs (the merged view) */
     uint64_t code;    /* the code object */
     /* PK_FE_THREAD_END: why the chain was cut short (static text), NULL when complete */
     const char *truncated;

@@ -2,6 +2,7 @@
    (Objects/codeobject.c, Objects/lnotab_notes.txt, InternalDocs/code_objects.md). */
 #include "cpython/linetable.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 /* 3.8, 3.9 PyCode_Addr2Line: the line of the last pair starting at or before addr. */
@@ -55,9 +56,9 @@ static int scan_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out)
 /* 3.11+ location table: an entry starts with a byte with bit 7 set; bits 3-6 its code, bits
    0-2 its length in code units minus one. Codes 13 (no columns) and 14 (long) carry a signed
    varint line delta, 10-12 a line delta of 0-2, 15 no location, 0-9 (short) delta 0. */
-static int location_line(const uint8_t *p, size_t len, int line, int64_t addr)
+static int location_line(const uint8_t *p, size_t len, int firstlineno, int64_t addr)
 {
-    int64_t end = 0;
+    int64_t end = 0, line = firstlineno;
     size_t i = 0;
     while (i < len) {
         uint8_t first = p[i];
@@ -70,12 +71,14 @@ static int location_line(const uint8_t *p, size_t len, int line, int64_t addr)
         if (code == 13 || code == 14) {
             uint64_t u;
             if (scan_varint(p, len, &j, &u) < 0) return -1;
+            if (u >> 33) return -1; /* more than any line delta */
             delta = (u & 1) ? -(int64_t)(u >> 1) : (int64_t)(u >> 1);
         } else if (code >= 10 && code <= 12) {
             delta = code - 10;
         }
-        line += (int)delta;
-        if (start <= addr && addr < end) return code == 15 ? -1 : line;
+        line += delta;
+        if (line > INT32_MAX || line < -INT32_MAX) return -1; /* corrupt deltas */
+        if (start <= addr && addr < end) return code == 15 ? -1 : (int)line;
         for (i++; i < len && !(p[i] & 128); i++) /* the rest of the entry */
             ;
     }

@@ -129,6 +129,7 @@ struct pk_pyframe {
     char *function; /* co_qualname (co_name before 3.11) */
     char *file;     /* co_filename */
     int line;       /* the line being executed, -1 when unknown */
+    int entry;      /* the outermost frame of its eval loop call (merged view) */
 };
 
 /* One native frame (cpython/unwind.c), innermost first. */

@@ -77,6 +77,7 @@ static int on_event(const struct pk_frame_visit *v, void *arg)
         f->function = dup_or_null(v->func);
         f->file = dup_or_null(v->file);
         f->line = v->line;
+        f->entry = v->entry;
         if ((v->func && !f->function) || (v->file && !f->file)) {
             free(f->function);
             free(f->file);
@@ -205,4 +206,29 @@ int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pi
     }
     free(u);
     return r;
+}
+
+static int is_eval_loop(const char *fn)
+{
+    static const char name[] = "_PyEval_EvalFrameDefault";
+    return fn && strncmp(fn, name, sizeof name - 1) == 0 &&
+           (fn[sizeof name - 1] == 0 || fn[sizeof name - 1] == '.');
+}
+
+size_t pk_stacks_merge(const struct pk_thread_snap *t, struct pk_merged *out)
+{
+    size_t n = 0, p = 0;
+    for (size_t k = 0; k < t->nnative; k++) {
+        if (!is_eval_loop(t->native[k].function) || p >= t->nframes) {
+            out[n++] = (struct pk_merged){0, k};
+            continue;
+        }
+        while (p < t->nframes) {
+            out[n++] = (struct pk_merged){1, p};
+            if (t->frames[p++].entry) break;
+        }
+    }
+    while (p < t->nframes)
+        out[n++] = (struct pk_merged){1, p++};
+    return n;
 }

@@ -21,4 +21,17 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
 int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid,
                          const char *debug_dir, struct pk_snapshot *s);
 
+/* One entry of a thread's merged view: a Python frame (index into frames) in place of the
+   eval loop's native frame that runs it, or a native frame (index into native). */
+struct pk_merged {
+    int python;
+    size_t index;
+};
+
+/* The merged view of t, innermost first, as py-spy --native shows it: each native
+   _PyEval_EvalFrameDefault replaced by the Python frames its call runs (up to the frame
+   marked entry). Python frames left over (an unwinding cut short) follow at the end. out has
+   room for t->nframes + t->nnative entries; returns how many were written. */
+size_t pk_stacks_merge(const struct pk_thread_snap *t, struct pk_merged *out);
+
 #endif

@@ -14,11 +14,14 @@
 #include <string.h>
 
 #include "cpython/collect.h"
+#include "cpython/frames.h"
 #include "cpython/graph.h"
 #include "cpython/heap.h"
+#include "cpython/stacks.h"
 #include "cpython/why.h"
 #include "fuzz/fuzz_patch.h"
 #include "report/report.h"
+#include "report/stacks_report.h"
 #include "report/why_out.h"
 #include "tests/support_heap.h"
 #include "tests/support_image.h"
@@ -675,6 +678,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         why(g, "User");
         why(g, "list");
         why(g, "module"); /* held by the root itself */
+    }
+    /* Thread stacks from the same image: the frame walker with line tables, bounded. */
+    if (pk_stacks_collect(im->mem, &target, NULL, s) == 0) {
+        if (s->nthreads > PK_FRAMES_MAX_THREADS) abort();
+        uint64_t frames = 0;
+        for (size_t i = 0; i < s->nthreads; i++) {
+            if (s->threads[i].nframes > PK_FRAMES_MAX_DEPTH) abort();
+            frames += s->threads[i].nframes;
+        }
+        if (frames > PK_FRAMES_MAX_TOTAL) abort();
+        pk_stacks_text(devnull, s, 1);
+        pk_threads_section(devnull, s);
     }
     if (census) {
         struct pk_report_opts ro = {10};

@@ -236,7 +236,8 @@
     X(iframe_prev_instr, "_PyInterpreterFrame", "prev_instr") /* 3.11, 3.12 */                     \
     X(iframe_instr_ptr, "_PyInterpreterFrame", "instr_ptr")   /* 3.13+ */                          \
     X(iframe_owner, "_PyInterpreterFrame", "owner")                                                \
-    X(frame_lasti, "PyFrameObject|_frame", "f_lasti") /* 3.9, 3.10 */                              \
+    X(iframe_is_entry, "_PyInterpreterFrame", "is_entry") /* 3.11: first of its eval call */       \
+    X(frame_lasti, "PyFrameObject|_frame", "f_lasti")     /* 3.9, 3.10 */                          \
     X(frame_lineno, "PyFrameObject|_frame", "f_lineno")                                            \
     X(runtime_gil_locked, "_PyRuntimeState|pyruntimestate", "ceval.gil.locked") /* to 3.11 */      \
     X(runtime_gil_last_holder, "_PyRuntimeState|pyruntimestate", "ceval.gil.last_holder")          \

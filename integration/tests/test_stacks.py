@@ -131,3 +131,32 @@ def test_stacks_prometheus(ctx):
                re.findall(r'^pypeek_thread_holds_gil\{[^}]*tid="(\d+)"\} (\d)$', out, re.M)}
         check_eq(gil, {int(tid): int(int(tid) == truth["main"]) for tid in truth["threads"]},
                  "pypeek_thread_holds_gil")
+
+
+def test_stacks_merged_view(ctx):
+    """The merged view (stacks --native --json): without its Python entries it is the native
+    stack minus the eval loop frames; its Python entries are the target's own frames in order;
+    and each run of Python frames stands where one _PyEval_EvalFrameDefault was (as many runs
+    as eval loop frames, when every Python frame found its eval loop)."""
+    with ctx.start_target("stacks_fixture.py") as t:
+        truth = t.read_line()
+        rc, out, err = ctx.run_pypeek("stacks", "--native", "--json", t.pid)
+        check(rc == 0, "pypeek stacks --native exited %d: %s" % (rc, err.strip()))
+        for th in json.loads(out)["threads"]:
+            want = truth["threads"].get(str(th["tid"]))
+            if want is None:
+                continue
+            merged = th["merged"]
+            check(merged is not None, "thread %d: no merged view" % th["tid"])
+            evals = [f for f in th["native"]
+                     if (f["function"] or "").split(".")[0] == "_PyEval_EvalFrameDefault"]
+            natives = [(f["address"], f["function"]) for f in th["native"] if f not in evals]
+            check_eq([(f["address"], f["function"]) for f in merged if f["kind"] == "native"],
+                     natives, "thread %d: merged view's native frames" % th["tid"])
+            py = [{"function": f["function"], "file": f["file"], "line": f["line"]}
+                  for f in merged if f["kind"] == "python"]
+            check_eq(py, want["frames"], "thread %d: merged view's Python frames" % th["tid"])
+            runs = sum(1 for i, f in enumerate(merged)
+                       if f["kind"] == "python" and (i == 0 or merged[i - 1]["kind"] != "python"))
+            if evals:
+                check_eq(runs, len(evals), "thread %d: runs of Python frames" % th["tid"])

@@ -23,7 +23,7 @@ static const char usage_text[] =
     "                                          and thread frame locals to instances of TYPE\n"
     "                                          (LargeObject,\n"
     "                                          __main__.LargeObject, bytearray)\n"
-    "       pypeek stacks [options] PID [--native]\n"
+    "       pypeek stacks [options] PID [--native] [--locals]\n"
     "                                          every thread's Python stack (and native)\n"
     "\n"
     "Reports what holds the memory of a running CPython process: objects by type and size,\n"
@@ -45,6 +45,9 @@ static const char usage_text[] =
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
     "  --limit K          why: print K chains (default 10)\n"
     "  --native           stacks: the native frames of each thread too (libdw)\n"
+    "  --locals           stacks: each frame's local variables: None, bool, int, float, str,\n"
+    "                     bytes by value (cut short), containers by type and length; at most\n"
+    "                     256 locals and 16 KiB of text per thread\n"
     "  --no-stacks        report/snapshot/watch: no thread stacks (no registers read)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes): a shorter pause, the GC-tracked census only\n"
@@ -96,6 +99,7 @@ enum {
     OPT_LAYOUT_RECORD,
     OPT_NATIVE,
     OPT_NO_STACKS,
+    OPT_LOCALS,
     OPT_OUTPUT = 'o',
 };
 
@@ -161,6 +165,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
         {"native", no_argument, NULL, OPT_NATIVE},
         {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+        {"locals", no_argument, NULL, OPT_LOCALS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -173,6 +178,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_JSON, "--json",
          CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS)},
         {OPT_NATIVE, "--native", CMDS(PK_CMD_STACKS)},
+        {OPT_LOCALS, "--locals", CMDS(PK_CMD_STACKS)},
         {OPT_NO_STACKS, "--no-stacks", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
@@ -266,6 +272,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             break;
         case OPT_NATIVE:
             o->native = 1;
+            break;
+        case OPT_LOCALS:
+            o->locals = 1;
             break;
         case OPT_NO_STACKS:
             o->no_stacks = 1;

@@ -46,6 +46,7 @@ struct pk_opts {
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */
     int native;                      /* stacks: --native, the native frames too */
+    int locals;                      /* stacks: --locals, each frame's locals (bounded) */
     int no_stacks;                   /* --no-stacks: no thread stacks (no registers read) */
 };
 

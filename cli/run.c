@@ -104,7 +104,7 @@ static int collect_stacks(const struct pk_opts *o, struct pk_mem *mem, const str
                           const struct pk_threads *threads, struct pk_snapshot *s, struct pk_err *e)
 {
     if (o->no_stacks) return 0;
-    int r = pk_stacks_collect(mem, t, threads, s);
+    int r = pk_stacks_collect(mem, t, threads, o->locals, s);
     if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
     if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
     /* native frames: stacks --native and snapshots (libdwfl loads each module's CFI) */

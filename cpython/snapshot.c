@@ -43,6 +43,11 @@ void pk_threads_snap_free(struct pk_snapshot *s)
         for (size_t k = 0; k < t->nframes; k++) {
             free(t->frames[k].function);
             free(t->frames[k].file);
+            for (size_t j = 0; j < t->frames[k].nlocals; j++) {
+                free(t->frames[k].locals[j].name);
+                free(t->frames[k].locals[j].repr);
+            }
+            free(t->frames[k].locals);
         }
         for (size_t k = 0; k < t->nnative; k++) {
             free(t->native[k].function);

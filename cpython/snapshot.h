@@ -124,12 +124,19 @@ struct pk_fds_snap {
     size_t nowners;
 };
 
+/* A frame's local variable with a bounded repr (stacks --locals, cpython/value_repr.h). */
+struct pk_local {
+    char *name, *repr;
+};
+
 /* One Python frame of a thread (cpython/stacks.c). Strings are UTF-8 from the target. */
 struct pk_pyframe {
-    char *function; /* co_qualname (co_name before 3.11) */
-    char *file;     /* co_filename */
-    int line;       /* the line being executed, -1 when unknown */
-    int entry;      /* the outermost frame of its eval loop call (merged view) */
+    char *function;          /* co_qualname (co_name before 3.11) */
+    char *file;              /* co_filename */
+    int line;                /* the line being executed, -1 when unknown */
+    int entry;               /* the outermost frame of its eval loop call (merged view) */
+    struct pk_local *locals; /* --locals only */
+    size_t nlocals;
 };
 
 /* One native frame (cpython/unwind.c), innermost first. */
@@ -152,7 +159,9 @@ struct pk_thread_snap {
     int holds_gil, gc_running;
     struct pk_pyframe *frames;
     size_t nframes;
-    char *truncated; /* why the Python frames stop early, NULL when complete */
+    char *truncated;      /* why the Python frames stop early, NULL when complete */
+    int locals_read;      /* --locals: the frames' locals were read */
+    int locals_truncated; /* the thread's locals budget ran out */
     int native_available;
     struct pk_native_frame *native;
     size_t nnative;

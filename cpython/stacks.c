@@ -6,11 +6,16 @@
 #include <string.h>
 
 #include "cpython/frames.h"
+#include "cpython/value_repr.h"
 #include "symbols/unwind.h"
 #include "util/grow.h"
 
 struct builder {
-    struct pk_thread_snap *v; /* Python thread states, in walk order */
+    struct pk_mem *m;
+    const struct pk_target *t;
+    int locals;
+    size_t locals_cap, locals_n, locals_bytes; /* of the current frame; the thread's totals */
+    struct pk_thread_snap *v;                  /* Python thread states, in walk order */
     size_t n, cap;
     size_t frames_cap; /* of v[n - 1].frames */
     int64_t interp_id;
@@ -49,6 +54,37 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* A bound local of the thread's innermost frame so far, within the thread's budget. */
+static int add_local(struct builder *b, const struct pk_frame_visit *v)
+{
+    if (!b->locals || !v->name || !b->n) return 0;
+    struct pk_thread_snap *th = &b->v[b->n - 1];
+    if (!th->nframes) return 0;
+    struct pk_pyframe *f = &th->frames[th->nframes - 1];
+    char repr[PK_REPR_MAX];
+    pk_value_repr(b->m, b->t, v->value, repr, sizeof repr);
+    size_t bytes = strlen(v->name) + strlen(repr);
+    if (b->locals_n >= PK_STACKS_LOCALS_PER_THREAD ||
+        b->locals_bytes + bytes > PK_STACKS_LOCALS_BYTES) {
+        th->locals_truncated = 1;
+        return 0;
+    }
+    if (pk_grow((void **)&f->locals, &b->locals_cap, f->nlocals + 1, sizeof *f->locals) < 0)
+        return -PK_E_INTERNAL;
+    struct pk_local *lv = &f->locals[f->nlocals];
+    lv->name = strdup(v->name);
+    lv->repr = strdup(repr);
+    if (!lv->name || !lv->repr) {
+        free(lv->name);
+        free(lv->repr);
+        return -PK_E_INTERNAL;
+    }
+    f->nlocals++;
+    b->locals_n++;
+    b->locals_bytes += bytes;
+    return 0;
+}
+
 static int on_event(const struct pk_frame_visit *v, void *arg)
 {
     struct builder *b = arg;
@@ -66,6 +102,8 @@ static int on_event(const struct pk_frame_visit *v, void *arg)
         /* The GIL build collects with the GIL held: the holder is the collecting thread. */
         th->gc_running = th->holds_gil && b->collecting;
         b->frames_cap = 0;
+        b->locals_n = b->locals_bytes = 0;
+        th->locals_read = b->locals;
         return 0;
     }
     case PK_FE_FRAME: {
@@ -83,6 +121,9 @@ static int on_event(const struct pk_frame_visit *v, void *arg)
             free(f->file);
             return -PK_E_INTERNAL;
         }
+        f->locals = NULL;
+        f->nlocals = 0;
+        b->locals_cap = 0;
         th->nframes++;
         return 0;
     }
@@ -91,7 +132,7 @@ static int on_event(const struct pk_frame_visit *v, void *arg)
             return -PK_E_INTERNAL;
         return 0;
     case PK_FE_LOCAL:
-        return 0;
+        return add_local(b, v);
     }
     return 0;
 }
@@ -125,16 +166,17 @@ static void thread_free(struct pk_thread_snap *th)
 }
 
 int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
-                      struct pk_snapshot *s)
+                      int locals, struct pk_snapshot *s)
 {
-    struct builder b = {0};
+    struct builder b = {.m = m, .t = t, .locals = locals};
     int rc = 0;
     for (size_t i = 0; i < s->ninterps && rc == 0; i++) {
         const struct pk_interp_snap *is = &s->interps[i];
         b.interp_id = is->id;
         b.collecting = is->gc_collecting;
         read_gil(m, t, is->addr, &b);
-        rc = pk_frames_walk_ex(m, t, is->addr, PK_FW_LINES, on_event, &b);
+        rc = pk_frames_walk_ex(m, t, is->addr, PK_FW_LINES | (locals ? PK_FW_LOCALS : 0), on_event,
+                               &b);
         if (rc > 0) rc = 0;
     }
     size_t nos = os ? os->n : 0;

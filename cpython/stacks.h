@@ -8,12 +8,17 @@
 #include "cpython/snapshot.h"
 #include "symbols/target.h"
 
+/* --locals: at most this many locals per thread, and this many bytes of their reprs. */
+#define PK_STACKS_LOCALS_PER_THREAD 256
+#define PK_STACKS_LOCALS_BYTES (16 << 10)
+
 /* Fills s->threads: one entry per OS thread in os (main thread first, then by tid), with the
    Python frames of its thread state; then the thread states no OS thread was found for.
    Needs s->interps (pk_collect_interpreters). A corrupt chain gives a partial stack and a
-   truncated reason. Returns 0, or -PK_E_INTERNAL / -PK_E_NO_PROCESS. */
+   truncated reason. locals: each frame's bound locals too, as bounded reprs, within the
+   budget per thread. Returns 0, or -PK_E_INTERNAL / -PK_E_NO_PROCESS. */
 int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
-                      struct pk_snapshot *s);
+                      int locals, struct pk_snapshot *s);
 
 /* Adds each OS thread's native frames (symbols/unwind.h) to s->threads, from the registers
    in os and stack memory read through m. A thread that cannot be unwound gets a partial

@@ -680,12 +680,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         why(g, "module"); /* held by the root itself */
     }
     /* Thread stacks from the same image: the frame walker with line tables, bounded. */
-    if (pk_stacks_collect(im->mem, &target, NULL, s) == 0) {
+    if (pk_stacks_collect(im->mem, &target, NULL, 1, s) == 0) {
         if (s->nthreads > PK_FRAMES_MAX_THREADS) abort();
         uint64_t frames = 0;
         for (size_t i = 0; i < s->nthreads; i++) {
             if (s->threads[i].nframes > PK_FRAMES_MAX_DEPTH) abort();
             frames += s->threads[i].nframes;
+            size_t nlocals = 0;
+            for (size_t k = 0; k < s->threads[i].nframes; k++)
+                nlocals += s->threads[i].frames[k].nlocals;
+            if (nlocals > PK_STACKS_LOCALS_PER_THREAD) abort();
         }
         if (frames > PK_FRAMES_MAX_TOTAL) abort();
         pk_stacks_text(devnull, s, 1);

@@ -13,11 +13,20 @@ static json_t *str_or_null(const char *s)
     return s ? pk_json_str(s) : json_null();
 }
 
-static json_t *pyframe_json(const struct pk_pyframe *f)
+static json_t *pyframe_json(const struct pk_pyframe *f, int locals)
 {
-    return json_pack("{s:o, s:o, s:o}", "function", str_or_null(f->function), "file",
-                     str_or_null(f->file), "line",
-                     f->line >= 0 ? json_integer(f->line) : json_null());
+    json_t *o =
+        json_pack("{s:o, s:o, s:o}", "function", str_or_null(f->function), "file",
+                  str_or_null(f->file), "line", f->line >= 0 ? json_integer(f->line) : json_null());
+    if (o && locals) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < f->nlocals; i++)
+            json_array_append_new(arr,
+                                  json_pack("{s:o, s:o}", "name", pk_json_str(f->locals[i].name),
+                                            "repr", pk_json_str(f->locals[i].repr)));
+        json_object_set_new(o, "locals", arr);
+    }
+    return o;
 }
 
 static json_t *native_json(const struct pk_native_frame *n)
@@ -35,7 +44,7 @@ static json_t *merged_json(const struct pk_thread_snap *t)
     size_t n = pk_stacks_merge(t, mv);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *o = mv[i].python ? pyframe_json(&t->frames[mv[i].index])
+        json_t *o = mv[i].python ? pyframe_json(&t->frames[mv[i].index], 0)
                                  : native_json(&t->native[mv[i].index]);
         json_object_set_new(o, "kind", json_string(mv[i].python ? "python" : "native"));
         json_array_append_new(arr, o);
@@ -48,7 +57,7 @@ static json_t *thread_json(const struct pk_thread_snap *t)
 {
     json_t *frames = json_array();
     for (size_t k = 0; k < t->nframes; k++)
-        json_array_append_new(frames, pyframe_json(&t->frames[k]));
+        json_array_append_new(frames, pyframe_json(&t->frames[k], t->locals_read));
     json_t *native = json_null(), *merged = json_null();
     if (t->native_available) {
         native = json_array();
@@ -57,14 +66,17 @@ static json_t *thread_json(const struct pk_thread_snap *t)
         merged = merged_json(t);
     }
     char state[2] = {t->state ? t->state : '?', 0};
-    return json_pack("{s:o, s:o, s:o, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o}", "tid",
-                     t->tid >= 0 ? json_integer(t->tid) : json_null(), "ident",
-                     t->has_ident ? pk_json_u64(t->ident) : json_null(), "name",
-                     pk_json_str(t->name), "state", state, "interpreter",
-                     t->interp_id >= 0 ? json_integer(t->interp_id) : json_null(), "holds_gil",
-                     t->holds_gil, "gc_running", t->gc_running, "frames", frames, "truncated",
-                     str_or_null(t->truncated), "native", native, "native_truncated",
-                     str_or_null(t->native_truncated), "merged", merged);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o}", "tid",
+                          t->tid >= 0 ? json_integer(t->tid) : json_null(), "ident",
+                          t->has_ident ? pk_json_u64(t->ident) : json_null(), "name",
+                          pk_json_str(t->name), "state", state, "interpreter",
+                          t->interp_id >= 0 ? json_integer(t->interp_id) : json_null(), "holds_gil",
+                          t->holds_gil, "gc_running", t->gc_running, "frames", frames, "truncated",
+                          str_or_null(t->truncated), "native", native, "native_truncated",
+                          str_or_null(t->native_truncated), "merged", merged);
+    if (o && t->locals_read)
+        json_object_set_new(o, "locals_truncated", json_boolean(t->locals_truncated));
+    return o;
 }
 
 json_t *pk_threads_to_json(const struct pk_snapshot *s)
@@ -103,6 +115,13 @@ static void pyframe_line(FILE *f, const char *indent, const struct pk_pyframe *p
     pk_fputs_escaped(f, p->file ? p->file : "?", 400);
     if (p->line >= 0) fprintf(f, ":%d", p->line);
     fputs(")\n", f);
+    for (size_t i = 0; i < p->nlocals; i++) {
+        fprintf(f, "%s    ", indent);
+        pk_fputs_escaped(f, p->locals[i].name, 100);
+        fputs(" = ", f);
+        pk_fputs_escaped(f, p->locals[i].repr, 200);
+        fputc('\n', f);
+    }
 }
 
 static void native_line(FILE *f, const struct pk_native_frame *n)
@@ -156,6 +175,8 @@ void pk_stacks_text(FILE *f, const struct pk_snapshot *s, int native)
         for (size_t k = 0; k < t->nframes; k++)
             pyframe_line(f, "    ", &t->frames[k]);
         truncated_line(f, "stack", t->truncated);
+        if (t->locals_truncated)
+            fputs("    (locals cut short: the budget per thread ran out)\n", f);
         if (native) fputs("    (native frames not read)\n", f);
     }
 }

@@ -243,7 +243,11 @@
     X(runtime_gil_last_holder, "_PyRuntimeState|pyruntimestate", "ceval.gil.last_holder")          \
     X(interp_gil, "PyInterpreterState|_is", "ceval.gil") /* 3.12+: the interpreter's GIL */        \
     X(gil_locked, "_gil_runtime_state", "locked")                                                  \
-    X(gil_last_holder, "_gil_runtime_state", "last_holder")
+    X(gil_last_holder, "_gil_runtime_state", "last_holder")                                        \
+    /* stacks --locals (cpython/value_repr.c): the values of int and float */                      \
+    X(long_digit, "PyLongObject|_longobject", "ob_digit")                  /* to 3.11 */           \
+    X(long_value_digit, "PyLongObject|_longobject", "long_value.ob_digit") /* 3.12+ */             \
+    X(float_fval, "PyFloatObject", "ob_fval")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -67,6 +67,7 @@ struct pk_target {
         uint64_t allocated_blocks; /* 3.8: _Py_AllocatedBlocks, getallocatedblocks() itself */
     } obmalloc_syms;
     uint64_t set_dummy; /* _PySet_Dummy: a deleted set slot's key; 0 if not found */
+    uint64_t none_addr, true_addr, false_addr; /* _Py_NoneStruct, _Py_TrueStruct, ...False... */
     struct pk_layout layout;
     /* Facts about the layout the user should see (the snapshot's warnings) */
     char warnings[PK_TARGET_MAX_WARNINGS][256];

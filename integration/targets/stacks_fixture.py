@@ -24,6 +24,17 @@ def park():
 
 
 def leaf_c():
+    # locals of every kind pypeek shows by value, by type and length, or by type and address
+    nothing, yes, no = None, True, False
+    small, negative, big = 42, -12345678901, 2 ** 100
+    ratio, whole = 0.1, 3.0
+    text, long_text = "h\u00e9llo w\u00f6rld", "x" * 100
+    raw, long_raw = b"a\x00b'\\", bytes(range(40))
+    items, pair, table = [1, 2, 3], (4, 5), {"a": 1}
+    members, frozen = {1, 2}, frozenset()
+    cell = 7
+    def closure():
+        return cell
     park()
 
 
@@ -70,6 +81,29 @@ def stack_of(frame):
     return out
 
 
+def expected_repr(v):
+    """pypeek stacks --locals' repr rules (README), computed here from the values."""
+    if v is None or isinstance(v, (bool, float)):
+        return repr(v)
+    if type(v) is int:
+        if abs(v) < 2 ** 60:
+            return repr(v)
+        return "<int, %d digits of 30 bits>" % ((v.bit_length() + 29) // 30)
+    if type(v) is str:
+        return "'" + v[:48] + "'" + ("..." if len(v) > 48 else "")
+    if type(v) is bytes:
+        shown = "".join(chr(c) if 0x20 <= c < 0x7f and c not in b"'\\" else "\\x%02x" % c
+                        for c in v[:24])
+        return "b'" + shown + "'" + ("..." if len(v) > 24 else "")
+    if type(v) in (list, tuple, dict, set, frozenset):
+        return "<%s, len %d>" % (type(v).__name__, len(v))
+    return "<%s object at 0x%x>" % (type(v).__name__, id(v))
+
+
+def locals_of(frame):
+    return {k: expected_repr(v) for k, v in dict(frame.f_locals).items()}
+
+
 def all_parked(ids):
     """Every worker's innermost frame is park() at its acquire line."""
     frames = sys._current_frames()
@@ -90,6 +124,8 @@ def report(cur, workers):
     for t in workers + [threading.main_thread()]:
         threads[str(t.native_id)] = {"ident": t.ident, "name": t.name,
                                      "frames": stack_of(cur[t.ident])}
+        if t.name == "chain":  # the locals of leaf_c, the frame below park
+            threads[str(t.native_id)]["locals"] = locals_of(cur[t.ident].f_back)
     line = json.dumps({"threads": threads, "main": threading.main_thread().native_id,
                        "pid": os.getpid()})
     os.write(1, (line + "\n").encode())

@@ -160,3 +160,23 @@ def test_stacks_merged_view(ctx):
                        if f["kind"] == "python" and (i == 0 or merged[i - 1]["kind"] != "python"))
             if evals:
                 check_eq(runs, len(evals), "thread %d: runs of Python frames" % th["tid"])
+
+
+def test_stacks_locals(ctx):
+    """stacks --locals: the locals of a parked frame (None, bools, small, negative and big
+    ints, floats, short and long str and bytes, containers, a function, a cell variable) equal
+    the reprs the target computes from its own frame.f_locals by the documented rules."""
+    with ctx.start_target("stacks_fixture.py") as t:
+        truth = t.read_line()
+        rc, out, err = ctx.run_pypeek("stacks", "--locals", "--json", t.pid)
+        check(rc == 0, "pypeek stacks --locals exited %d: %s" % (rc, err.strip()))
+        by_tid = {th["tid"]: th for th in json.loads(out)["threads"]}
+        for tid, want in truth["threads"].items():
+            th = by_tid[int(tid)]
+            check_eq(th["locals_truncated"], False, "thread %s locals_truncated" % tid)
+            if "locals" not in want:
+                continue
+            frame = th["frames"][1]  # leaf_c, below park
+            check_eq(frame["function"], "leaf_c", "thread %s frame 1" % tid)
+            got = {lv["name"]: lv["repr"] for lv in frame["locals"]}
+            check_eq(got, want["locals"], "thread %s leaf_c locals" % tid)

@@ -26,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RECORDS = os.path.join(ROOT, "symbols", "records")
 MINORS = [s["minor"] for s in pc.DEBIAN]
 ORACLES = (("test_census", "test_census_matches_target"), ("test_gc", "test_gc_plain"),
-           ("test_gc", "test_gc_saveall_garbage"), ("test_gc", "test_gc_freeze"))
+           ("test_gc", "test_gc_saveall_garbage"), ("test_gc", "test_gc_freeze"),
+           ("test_stacks", "test_stacks_match_current_frames"))
 
 
 def _load(name):

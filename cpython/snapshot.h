@@ -207,7 +207,8 @@ void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
 void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
 void pk_heap_snap_clear(struct pk_heap_snap *h);
-void pk_threads_snap_free(struct pk_snapshot *s); /* frees and zeroes the thread list */
+void pk_threads_snap_free(struct pk_snapshot *s);    /* frees and zeroes the thread list */
+void pk_thread_snap_clear(struct pk_thread_snap *t); /* frees what t owns, zeroes it */
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

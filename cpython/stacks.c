@@ -137,12 +137,44 @@ static int on_event(const struct pk_frame_visit *v, void *arg)
     return 0;
 }
 
+/* Moves the frames of thread state from after those of into (an OS thread running a
+   subinterpreter has a thread state in each: the subinterpreter's runs innermost). */
+static int append_frames(struct pk_thread_snap *into, struct pk_thread_snap *from)
+{
+    if (!from->nframes) return 0;
+    struct pk_pyframe *nf =
+        realloc(into->frames, (into->nframes + from->nframes) * sizeof *into->frames);
+    if (!nf) return -PK_E_INTERNAL;
+    memcpy(nf + into->nframes, from->frames, from->nframes * sizeof *nf);
+    into->frames = nf;
+    into->nframes += from->nframes;
+    free(from->frames);
+    from->frames = NULL;
+    from->nframes = 0;
+    if (!into->truncated) {
+        into->truncated = from->truncated;
+        from->truncated = NULL;
+    }
+    into->holds_gil |= from->holds_gil;
+    into->gc_running |= from->gc_running;
+    return 0;
+}
+
 /* The Python thread state of OS thread os: by native id (3.11+), else by ident, which is
-   pthread_self(), the thread's fs base on x86-64 glibc. */
+   pthread_self(), the thread's fs base on x86-64 glibc. With thread states in several
+   interpreters, the last walked (a subinterpreter: interpreters after the main one) is the
+   thread's, the others' frames follow its own. */
 static struct pk_thread_snap *match(struct builder *b, const struct pk_thread_regs *os)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->v[i].tid == os->tid) return &b->v[i];
+    struct pk_thread_snap *found = NULL;
+    for (size_t i = b->n; i-- > 0;)
+        if (b->v[i].tid == os->tid) {
+            if (!found)
+                found = &b->v[i];
+            else if (append_frames(found, &b->v[i]) == 0)
+                b->v[i].tid = -2; /* merged into found */
+        }
+    if (found) return found;
     if (!os->have_regs) return NULL;
     for (size_t i = 0; i < b->n; i++)
         if (b->v[i].tid < 0 && b->v[i].has_ident && b->v[i].ident == os->regs.fs_base)
@@ -157,12 +189,6 @@ static int cmp_thread(const void *a, const void *b, void *pid)
     if ((x->tid == p) != (y->tid == p)) return x->tid == p ? -1 : 1;
     if ((x->tid < 0) != (y->tid < 0)) return x->tid < 0 ? 1 : -1;
     return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-static void thread_free(struct pk_thread_snap *th)
-{
-    struct pk_snapshot tmp = {.threads = th, .nthreads = 1};
-    pk_threads_snap_free(&tmp);
 }
 
 int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct pk_threads *os,
@@ -183,7 +209,7 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
     struct pk_thread_snap *out = rc == 0 ? calloc(nos + b.n + 1, sizeof *out) : NULL;
     if (!out) {
         for (size_t i = 0; i < b.n; i++)
-            thread_free(&b.v[i]);
+            pk_thread_snap_clear(&b.v[i]);
         free(b.v);
         return rc < 0 ? rc : -PK_E_INTERNAL;
     }
@@ -203,12 +229,15 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
         out[n].state = o->state;
         n++;
     }
-    for (size_t i = 0; i < b.n; i++)
-        if (b.v[i].tid != -2) { /* a thread state no OS thread was found for */
-            out[n] = b.v[i];
-            out[n].tid = -1;
-            out[n++].state = '?';
+    for (size_t i = 0; i < b.n; i++) {
+        if (b.v[i].tid == -2) { /* moved or merged: what is left of it */
+            pk_thread_snap_clear(&b.v[i]);
+            continue;
         }
+        out[n] = b.v[i]; /* a thread state no OS thread was found for */
+        out[n].tid = -1;
+        out[n++].state = '?';
+    }
     free(b.v);
     pid_t pid = t->pid;
     qsort_r(out, n, sizeof *out, cmp_thread, &pid);

@@ -248,3 +248,9 @@ int pk_freeze_thread_count(const struct pk_freeze *f)
 {
     return f ? (int)f->n : 0;
 }
+
+pid_t pk_freeze_tid(const struct pk_freeze *f, int i)
+{
+    if (!f || i < 0 || (size_t)i >= f->n || !f->t[i].stopped) return 0;
+    return f->t[i].tid;
+}

@@ -21,5 +21,7 @@ int pk_freeze_begin(pid_t pid, int procfd, const volatile sig_atomic_t *cancel,
    Returns the pause (first stop to last resume) in microseconds. NULL is a no-op. */
 uint64_t pk_freeze_end(struct pk_freeze *f);
 int pk_freeze_thread_count(const struct pk_freeze *f);
+/* The id of stopped thread i (0 <= i < count), or 0 when its stop was never reported. */
+pid_t pk_freeze_tid(const struct pk_freeze *f, int i);
 
 #endif

@@ -15,6 +15,7 @@ int pk_cmd_layout(const struct pk_opts *o);   /* pypeek layout dump PATH */
 int pk_cmd_folded(const struct pk_opts *o);   /* pypeek --format folded PID|FILE */
 int pk_cmd_ps(const struct pk_opts *o);       /* pypeek ps */
 int pk_cmd_html(const struct pk_opts *o);     /* pypeek html SNAPSHOT... -o FILE */
+int pk_cmd_stacks(const struct pk_opts *o);   /* pypeek stacks PID */
 
 /* Fails unless everything written to stdout reached it (pypeek ... > /dev/full fails). */
 int pk_cli_flush_stdout(struct pk_err *e);

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "                                          and thread frame locals to instances of TYPE\n"
     "                                          (LargeObject,\n"
     "                                          __main__.LargeObject, bytearray)\n"
+    "       pypeek stacks [options] PID [--native] [--locals]\n"
+    "                                          every thread's Python stack (and native)\n"
     "\n"
     "Reports what holds the memory of a running CPython process: objects by type and size,\n"
     "what module globals retain, the garbage collector's state and gc.garbage, pymalloc\n"
@@ -58,6 +60,11 @@ static const char usage_text[] =
     "  --dot              why: every instance's shortest path as a Graphviz graph (DOT), those\n"
     "                     reached the same way merged with a count: pypeek why PID T --dot |\n"
     "                     dot -Tsvg > why.svg\n"
+    "  --native           stacks: the native frames of each thread too (libdw)\n"
+    "  --locals           stacks: each frame's local variables: None, bool, int, float, str,\n"
+    "                     bytes by value (cut short), containers by type and length; at most\n"
+    "                     256 locals and 16 KiB of text per thread\n"
+    "  --no-stacks        report/snapshot/watch: no thread stacks (no registers read)\n"
     "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
     "                     retained sizes, unreachable cycles): a shorter pause, the\n"
     "                     GC-tracked census only\n"
@@ -116,6 +123,9 @@ enum {
     OPT_FORMAT,
     OPT_HTML,
     OPT_NO_COLOR,
+    OPT_NATIVE,
+    OPT_NO_STACKS,
+    OPT_LOCALS,
     OPT_OUTPUT = 'o',
 };
 
@@ -135,8 +145,8 @@ struct opt_rule {
     unsigned cmds;
 };
 
-static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch",
-                                        "why",    "layout",   "ps",   "html"};
+static const char *const cmd_names[] = {"report", "snapshot", "diff", "watch", "why",
+                                        "layout", "ps",       "html", "stacks"};
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
 {
@@ -184,15 +194,23 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"html", required_argument, NULL, OPT_HTML},
         {"no-color", no_argument, NULL, OPT_NO_COLOR},
+        {"native", no_argument, NULL, OPT_NATIVE},
+        {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+        {"locals", no_argument, NULL, OPT_LOCALS},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    const unsigned live = CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY);
+    const unsigned live =
+        CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS);
     const struct opt_rule rules[] = {
-        {OPT_JSON, "--json", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_PS)},
+        {OPT_JSON, "--json",
+         CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_PS, PK_CMD_STACKS)},
+        {OPT_NATIVE, "--native", CMDS(PK_CMD_STACKS)},
+        {OPT_LOCALS, "--locals", CMDS(PK_CMD_STACKS)},
+        {OPT_NO_STACKS, "--no-stacks", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH)},
         {OPT_PROMETHEUS, "--prometheus", CMDS(PK_CMD_REPORT)},
         {OPT_TOP, "--top", CMDS(PK_CMD_REPORT, PK_CMD_DIFF, PK_CMD_WATCH)},
         {OPT_NONBLOCKING, "--nonblocking", live},
@@ -311,6 +329,15 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         case OPT_HOLDERS:
             o->watch_holders = 1;
             break;
+        case OPT_NATIVE:
+            o->native = 1;
+            break;
+        case OPT_LOCALS:
+            o->locals = 1;
+            break;
+        case OPT_NO_STACKS:
+            o->no_stacks = 1;
+            break;
         case OPT_STREAMING:
             o->streaming = 1;
             break;
@@ -339,7 +366,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     char **args = argv + optind;
     int nargs = argc - optind;
     if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_HTML; k++)
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_STACKS; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;

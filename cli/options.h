@@ -17,6 +17,7 @@ enum pk_command {
     PK_CMD_LAYOUT,   /* pypeek layout dump PATH */
     PK_CMD_PS,       /* pypeek ps */
     PK_CMD_HTML,     /* pypeek html SNAPSHOT... -o FILE */
+    PK_CMD_STACKS,   /* pypeek stacks PID */
 };
 
 /* The report's object graph may add at most this to the pause by default: large heaps then
@@ -54,6 +55,9 @@ struct pk_opts {
     int no_graph;            /* --no-graph: the tracked census only */
     unsigned graph_pause_ms; /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;           /* --streaming: walk the heap frozen, never copy it */
+    int native;              /* stacks: --native, the native frames too */
+    int locals;              /* stacks: --locals, each frame's locals (bounded) */
+    int no_stacks;           /* --no-stacks: no thread stacks (no registers read) */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

@@ -12,11 +12,13 @@
 #include "attach/mem.h"
 #include "attach/mem_image.h"
 #include "attach/proc.h"
+#include "attach/threads.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "cpython/collect.h"
 #include "cpython/fd_table.h"
 #include "cpython/heap.h"
+#include "cpython/stacks.h"
 #include "report/prom.h"
 #include "report/report.h"
 #include "symbols/target.h"
@@ -149,16 +151,33 @@ static struct pk_image *image_reserve(const struct pk_opts *o, pid_t pid, int pr
     return img;
 }
 
+/* Every thread's stack, from the frozen threads' registers and the copy (or, streaming, the
+   stopped target): a thread whose stack is unreadable is marked truncated, never an error. */
+static int collect_stacks(const struct pk_opts *o, struct pk_mem *mem, const struct pk_target *t,
+                          const struct pk_threads *threads, struct pk_snapshot *s, struct pk_err *e)
+{
+    if (o->no_stacks) return 0;
+    int r = pk_stacks_collect(mem, t, threads, o->locals, s);
+    if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
+    if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
+    /* native frames: stacks --native and snapshots (libdwfl loads each module's CFI) */
+    if (r == 0 && (o->native || o->cmd == PK_CMD_SNAPSHOT) &&
+        pk_stacks_add_native(mem, threads, t->pid, o->debug_dir, s) < 0)
+        pk_snapshot_warn(s, "native stacks unavailable: libdwfl could not read the target");
+    return 0;
+}
+
 /* After resume: the census, the object graph and fd owners, read from the image. */
 static int collect_image(const struct pk_opts *o, const struct pk_target *t,
                          const volatile sig_atomic_t *cancel, struct pk_mem *mem,
                          const struct pk_image *img, const struct pk_maps *maps,
-                         struct pk_fd_list *fds, int have_fds, struct pk_snapshot *s,
-                         struct pk_err *e)
+                         const struct pk_threads *threads, struct pk_fd_list *fds, int have_fds,
+                         struct pk_snapshot *s, struct pk_err *e)
 {
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0) r = collect_stacks(o, mem, t, threads, s, e);
     /* From the image the graph costs no pause: --prometheus and watch take it too, for the
        unreachable cycles (gc.unreachable) and watch --holders. */
     if (r == 0 && !o->no_graph) {
@@ -205,7 +224,13 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         pk_mem_invalidate(mem);
         pk_maps_free(&maps);
     }
+    struct pk_threads threads = {0}; /* names and states now, registers frozen */
+    if (!o->no_stacks) pk_threads_list(procfd, &threads, &ignored);
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
+    if (fz && !o->no_stacks && pk_threads_capture_regs(&threads, fz) < 0) {
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+        goto out;
+    }
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
     if ((r = pk_proc_read_status(procfd, &status, e)) < 0) goto out;
@@ -257,7 +282,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             r = pk_fail(e, PK_E_INTERNAL, "out of memory");
             goto resumed;
         }
-        r = collect_image(o, t, cancel, mem, owned, &maps, &fds, have_fds, s, e);
+        r = collect_image(o, t, cancel, mem, owned, &maps, &threads, &fds, have_fds, s, e);
         if (pk_image_misses(owned) > 0) *stream_next = 1;
         if (r == 0 && s->graph) graph_progress(o, "analysing");
         if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
@@ -270,6 +295,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0) r = collect_stacks(o, mem, t, &threads, s, e);
     /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
     int graph = !o->no_graph && !o->prometheus && (o->cmd != PK_CMD_WATCH || o->watch_holders);
     if (r == 0 && graph) {
@@ -298,6 +324,7 @@ out:
         s->attach.read_calls = st.source_calls;
     }
 resumed:
+    pk_threads_free(&threads);
     pk_image_free(img);
     pk_mem_free(mem);
     pk_maps_free(&maps);
@@ -393,6 +420,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
         free(s->interps);
         s->interps = NULL;
         s->ninterps = 0;
+        pk_threads_snap_free(s);
         s->attach.retries++;
         struct timespec ts = {0, 5000000L * (attempt + 1)};
         nanosleep(&ts, NULL);
@@ -442,6 +470,8 @@ int pk_run(const struct pk_opts *o)
         return pk_cmd_ps(o);
     case PK_CMD_HTML:
         return pk_cmd_html(o);
+    case PK_CMD_STACKS:
+        return pk_cmd_stacks(o);
     case PK_CMD_REPORT:
         if (o->folded) return pk_cmd_folded(o);
         break;

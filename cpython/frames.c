@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/linetable.h"
 #include "cpython/pystr.h"
 
 #define NAME_CAP 200
@@ -223,12 +224,89 @@ int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe
     return 0;
 }
 
+/* The line a frame executes, as PyFrame_GetLineNumber says: f_lineno while a trace function
+   set it (3.9: only with f_trace; 3.10+: when non-zero), else the line table at the frame's
+   last instruction (f_lasti in bytes 3.9, in code units 3.10; 3.11+ prev_instr / instr_ptr
+   minus the code's first instruction). -1 when unknown. */
+static int frame_line(struct pk_mem *m, const struct pk_layout *l, uint64_t f, int legacy,
+                      uint64_t code)
+{
+    int32_t lineno = 0;
+    int64_t addr;
+    if (legacy) {
+        int32_t lasti;
+        if (PK_HAS(l, frame_lineno)) pk_mem_read(m, f + PK_OFF(l, frame_lineno), &lineno, 4);
+        if (PK_HAS(l, code_lnotab)) { /* 3.8, 3.9 */
+            uint64_t trace = 0;
+            if (PK_HAS(l, frame_trace)) pk_mem_read_u64(m, f + PK_OFF(l, frame_trace), &trace);
+            if (trace && lineno > 0) return lineno;
+        } else if (lineno > 0) {
+            return lineno;
+        }
+        if (!PK_HAS(l, frame_lasti) || pk_mem_read(m, f + PK_OFF(l, frame_lasti), &lasti, 4) < 0)
+            return -1;
+        addr = PK_HAS(l, code_lnotab) ? lasti : (int64_t)lasti * 2;
+    } else {
+        uint64_t fo = 0, ip = 0;
+        if (PK_HAS(l, iframe_frame_obj) && PK_HAS(l, frame_lineno) &&
+            pk_mem_read_u64(m, f + PK_OFF(l, iframe_frame_obj), &fo) == 0 && aligned(fo) &&
+            pk_mem_read(m, fo + PK_OFF(l, frame_lineno), &lineno, 4) == 0 && lineno > 0)
+            return lineno;
+        struct pk_field ipf =
+            PK_HAS(l, iframe_instr_ptr) ? PK_F(l, iframe_instr_ptr) : PK_F(l, iframe_prev_instr);
+        if (!pk_field_ok(ipf) || !PK_HAS(l, code_code_adaptive) ||
+            pk_mem_read_u64(m, f + (uint64_t)ipf.off, &ip) < 0)
+            return -1;
+        addr = (int64_t)(ip - (code + PK_OFF(l, code_code_adaptive)));
+    }
+    if (addr < -2 || addr > (int64_t)1 << 30) return -1; /* not in this code: corrupt */
+    int line = pk_code_addr2line(m, l, code, addr);
+    return line < 0 ? -1 : line;
+}
+
+static void frame_file(struct pk_mem *m, const struct pk_layout *l, uint64_t code, char *out,
+                       size_t cap)
+{
+    uint64_t s = 0;
+    if (!PK_HAS(l, code_filename) || pk_mem_read_u64(m, code + PK_OFF(l, code_filename), &s) < 0 ||
+        !aligned(s) || pk_pystr_read(m, l, s, out, cap) < 0)
+        snprintf(out, cap, "?");
+}
+
+/* 3.12+ frames owned by the C stack or the interpreter (entry and shim frames) are not
+   Python frames: sys._current_frames() skips them too. */
+static int internal_frame(struct pk_mem *m, const struct pk_layout *l, uint64_t iframe)
+{
+    uint8_t owner = 0;
+    return l->frame_owner_internal && PK_HAS(l, iframe_owner) &&
+           pk_mem_read(m, iframe + PK_OFF(l, iframe_owner), &owner, 1) == 0 &&
+           owner >= l->frame_owner_internal;
+}
+
+/* Whether frame f is the outermost one its call of the eval loop runs: 3.9/3.10 run each
+   frame in its own call; 3.11 marks it (is_entry); 3.12+ put an entry frame (owned by the C
+   stack or the interpreter) or nothing before it. */
+static int eval_entry(struct pk_mem *m, const struct pk_layout *l, uint64_t f, int legacy,
+                      struct pk_field next)
+{
+    if (legacy) return 1;
+    if (PK_HAS(l, iframe_is_entry)) {
+        uint8_t e = 0;
+        return pk_mem_read(m, f + PK_OFF(l, iframe_is_entry), &e, 1) == 0 && e;
+    }
+    uint64_t prev = 0;
+    if (pk_mem_read_u64(m, f + (uint64_t)next.off, &prev) < 0 || !prev) return 1;
+    return internal_frame(m, l, prev);
+}
+
 /* One thread's frames, innermost first. */
 static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
-                       struct pk_frame_visit *tv, pk_frame_fn fn, void *arg, uint64_t *budget)
+                       struct pk_frame_visit *tv, unsigned flags, pk_frame_fn fn, void *arg,
+                       uint64_t *budget)
 {
     const struct pk_layout *l = &t->layout;
     uint64_t f = 0;
+    const char *truncated = NULL;
     int legacy = PK_HAS(l, tstate_frame); /* 3.9, 3.10: PyFrameObject chain */
     if (legacy) {
         pk_mem_read_u64(m, ts + PK_OFF(l, tstate_frame), &f);
@@ -240,13 +318,32 @@ static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
             pk_mem_read_u64(m, cf + PK_OFF(l, cframe_current_frame), &f);
     }
     struct pk_field next = legacy ? PK_F(l, frame_back) : PK_F(l, iframe_previous);
-    if (!pk_field_ok(next)) return 0;
-    char func[NAME_CAP];
+    if (!pk_field_ok(next)) {
+        f = 0;
+        truncated = "the layout has no frame chain";
+    }
+    char func[NAME_CAP], file[NAME_CAP * 4];
     /* Brent's cycle check: a frame chain that loops (corrupt) would repeat its locals up to
        PK_FRAMES_MAX_DEPTH times */
     uint64_t saved = 0, power = 1, steps = 0;
-    for (int depth = 0; aligned(f) && depth < PK_FRAMES_MAX_DEPTH && f != saved && *budget;
-         depth++, --*budget) {
+    int depth = 0;
+    for (; f; depth++, --*budget) {
+        if (!aligned(f)) {
+            truncated = "a frame pointer is misaligned";
+            break;
+        }
+        if (f == saved) {
+            truncated = "the frame chain loops";
+            break;
+        }
+        if (depth >= PK_FRAMES_MAX_DEPTH) {
+            truncated = "more frames than pypeek reads per thread";
+            break;
+        }
+        if (!*budget) {
+            truncated = "more frames than pypeek reads for all threads";
+            break;
+        }
         if (++steps == power) {
             saved = f;
             power *= 2;
@@ -257,22 +354,49 @@ static int walk_thread(struct pk_mem *m, const struct pk_target *t, uint64_t ts,
             pk_mem_read_u64(m, f + PK_OFF(l, frame_code), &code);
         else
             code = iframe_code(m, l, f);
-        if (is_code(m, t, code)) { /* entry frames (3.12+) hold no code: skipped */
+        /* entry frames (3.12+) hold no code, or are owned by the C stack: skipped */
+        if (is_code(m, t, code) && !(!legacy && internal_frame(m, l, f))) {
             func_name_of(m, l, code, func, sizeof func);
             struct pk_frame_visit fv = *tv;
             fv.kind = PK_FE_FRAME;
             fv.func = func;
+            fv.code = code;
+            fv.line = -1;
+            if (flags & PK_FW_LINES) {
+                frame_file(m, l, code, file, sizeof file);
+                fv.file = file;
+                fv.line = frame_line(m, l, f, legacy, code);
+                fv.entry = eval_entry(m, l, f, legacy, next);
+            }
             int rc = fn(&fv, arg);
-            if (rc == 0) rc = pk_frame_locals(m, t, legacy ? 0 : f, legacy ? f : 0, -1, fn, arg);
+            if (rc == 0 && (flags & PK_FW_LOCALS))
+                rc = pk_frame_locals(m, t, legacy ? 0 : f, legacy ? f : 0, -1, fn, arg);
             if (rc == -PK_E_NO_PROCESS || rc > 0) return rc;
+        } else if (legacy) {
+            truncated = "a frame without a code object";
+            break;
         }
-        if (pk_mem_read_u64(m, f + (uint64_t)next.off, &f) < 0) break;
+        if (pk_mem_read_u64(m, f + (uint64_t)next.off, &f) < 0) {
+            truncated = "a frame is unreadable";
+            break;
+        }
     }
-    return 0;
+    if (!(flags & PK_FW_LINES)) return 0;
+    struct pk_frame_visit ev = *tv;
+    ev.kind = PK_FE_THREAD_END;
+    ev.truncated = truncated;
+    int rc = fn(&ev, arg);
+    return rc == -PK_E_NO_PROCESS || rc > 0 ? rc : 0;
 }
 
 int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp, pk_frame_fn fn,
                    void *arg)
+{
+    return pk_frames_walk_ex(m, t, interp, PK_FW_LOCALS, fn, arg);
+}
+
+int pk_frames_walk_ex(struct pk_mem *m, const struct pk_target *t, uint64_t interp, unsigned flags,
+                      pk_frame_fn fn, void *arg)
 {
     const struct pk_layout *l = &t->layout;
     uint64_t ts = 0;
@@ -292,15 +416,15 @@ int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp,
             dup = seen[k] == ts;
         if (dup) break; /* a cycle in the thread list */
         seen[n] = ts;
-        struct pk_frame_visit tv = {.kind = PK_FE_THREAD};
-        if (PK_HAS(l, tstate_native_thread_id)) {
-            tv.native = 1;
-            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_native_thread_id), &tv.thread_id);
-        } else if (PK_HAS(l, tstate_thread_id)) {
-            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_thread_id), &tv.thread_id);
-        }
+        struct pk_frame_visit tv = {.kind = PK_FE_THREAD, .tstate = ts};
+        if (PK_HAS(l, tstate_thread_id))
+            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_thread_id), &tv.ident);
+        if (PK_HAS(l, tstate_native_thread_id))
+            pk_mem_read_u64(m, ts + PK_OFF(l, tstate_native_thread_id), &tv.native_tid);
+        tv.native = PK_HAS(l, tstate_native_thread_id);
+        tv.thread_id = tv.native ? tv.native_tid : tv.ident;
         if ((rc = fn(&tv, arg)) != 0) break;
-        if ((rc = walk_thread(m, t, ts, &tv, fn, arg, &budget)) != 0) break;
+        if ((rc = walk_thread(m, t, ts, &tv, flags, fn, arg, &budget)) != 0) break;
         if (pk_mem_read_u64(m, ts + PK_OFF(l, tstate_next), &ts) < 0) break;
     }
     free(seen);

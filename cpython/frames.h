@@ -15,10 +15,17 @@
 #define PK_FRAMES_MAX_LOCALS 65536
 
 enum pk_frame_event {
-    PK_FE_THREAD, /* a thread state: id, native */
-    PK_FE_FRAME,  /* a frame of the current thread, innermost first: func */
-    PK_FE_LOCAL,  /* a bound local of the current frame: name, name_addr, value; or, past the
-                     locals of a suspended frame, a value stack slot: name NULL, index */
+    PK_FE_THREAD,     /* a thread state: id, native, tstate, ident, native_tid */
+    PK_FE_FRAME,      /* a frame of the current thread, innermost first: func (file, line) */
+    PK_FE_LOCAL,      /* a bound local of the current frame: name, name_addr, value; or, past the
+                         locals of a suspended frame, a value stack slot: name NULL, index */
+    PK_FE_THREAD_END, /* (PK_FW_LINES only) the thread's chain ended: truncated, or NULL */
+};
+
+/* What pk_frames_walk_ex reports besides threads and frames. */
+enum pk_frames_walk_flags {
+    PK_FW_LOCALS = 1, /* each frame's bound locals (PK_FE_LOCAL) */
+    PK_FW_LINES = 2,  /* each frame's file and line, and PK_FE_THREAD_END */
 };
 
 struct pk_frame_visit {
@@ -30,6 +37,17 @@ struct pk_frame_visit {
     uint64_t name_addr; /* the name's str object, a stable key for it (0 if unreadable) */
     int64_t index;      /* the slot's index in localsplus */
     uint64_t value;     /* the local's object */
+    /* PK_FE_THREAD */
+    uint64_t tstate;     /* the PyThreadState */
+    uint64_t ident;      /* threading.get_ident() (thread_id) */
+    uint64_t native_tid; /* the kernel thread id (3.11+), else 0 */
+    /* PK_FE_FRAME with PK_FW_LINES */
+    const char *file; /* co_filename */
+    int line;         /* the line being executed; -1 when unknown */
+    int entry;        /* the outermost frame its eval loop call runs (the merged view) */
+    uint64_t code;    /* the code object */
+    /* PK_FE_THREAD_END: why the chain was cut short (static text), NULL when complete */
+    const char *truncated;
 };
 
 /* Receives each event; non-zero stops the walk with that value. */
@@ -40,6 +58,9 @@ typedef int (*pk_frame_fn)(const struct pk_frame_visit *v, void *arg);
    -PK_E_NO_PROCESS; unreadable or inconsistent parts are skipped. */
 int pk_frames_walk(struct pk_mem *m, const struct pk_target *t, uint64_t interp, pk_frame_fn fn,
                    void *arg);
+/* The same with flags (enum pk_frames_walk_flags); pk_frames_walk is PK_FW_LOCALS. */
+int pk_frames_walk_ex(struct pk_mem *m, const struct pk_target *t, uint64_t interp, unsigned flags,
+                      pk_frame_fn fn, void *arg);
 
 /* The bound locals of one frame, PK_FE_LOCAL events only: a 3.11+ _PyInterpreterFrame at
    iframe, or a 3.9/3.10 PyFrameObject at frame (iframe 0). nslots_live < 0: every local (a

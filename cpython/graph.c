@@ -609,6 +609,8 @@ static int on_frame(const struct pk_frame_visit *v, void *arg)
         return 0;
     case PK_FE_LOCAL:
         break;
+    case PK_FE_THREAD_END:
+        return 0;
     }
     if (b->cur_thread == NONE32) {
         uint32_t th = frame_node(b, b->thread_label);

@@ -69,6 +69,38 @@ void pk_interp_snap_clear(struct pk_interp_snap *is)
     memset(is, 0, sizeof *is);
 }
 
+void pk_thread_snap_clear(struct pk_thread_snap *t)
+{
+    for (size_t k = 0; k < t->nframes; k++) {
+        free(t->frames[k].function);
+        free(t->frames[k].file);
+        for (size_t j = 0; j < t->frames[k].nlocals; j++) {
+            free(t->frames[k].locals[j].name);
+            free(t->frames[k].locals[j].repr);
+        }
+        free(t->frames[k].locals);
+    }
+    for (size_t k = 0; k < t->nnative; k++) {
+        free(t->native[k].function);
+        free(t->native[k].module);
+    }
+    free(t->frames);
+    free(t->native);
+    free(t->truncated);
+    free(t->native_truncated);
+    memset(t, 0, sizeof *t);
+}
+
+void pk_threads_snap_free(struct pk_snapshot *s)
+{
+    for (size_t i = 0; i < s->nthreads; i++)
+        pk_thread_snap_clear(&s->threads[i]);
+    free(s->threads);
+    s->threads = NULL;
+    s->nthreads = 0;
+    s->threads_available = 0;
+}
+
 void pk_snapshot_free(struct pk_snapshot *s)
 {
     if (!s) return;
@@ -79,6 +111,7 @@ void pk_snapshot_free(struct pk_snapshot *s)
     for (size_t i = 0; i < s->nwarnings; i++)
         free(s->warnings[i]);
     pk_fds_snap_free(&s->fds);
+    pk_threads_snap_free(s);
     pk_graph_free(s->graph);
     memset(s, 0, sizeof *s);
 }

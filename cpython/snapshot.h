@@ -203,6 +203,50 @@ struct pk_fds_snap {
     size_t nowners;
 };
 
+/* A frame's local variable with a bounded repr (stacks --locals, cpython/value_repr.h). */
+struct pk_local {
+    char *name, *repr;
+};
+
+/* One Python frame of a thread (cpython/stacks.c). Strings are UTF-8 from the target. */
+struct pk_pyframe {
+    char *function;          /* co_qualname (co_name before 3.11) */
+    char *file;              /* co_filename */
+    int line;                /* the line being executed, -1 when unknown */
+    int entry;               /* the outermost frame of its eval loop call (merged view) */
+    struct pk_local *locals; /* --locals only */
+    size_t nlocals;
+};
+
+/* One native frame (cpython/unwind.c), innermost first. */
+struct pk_native_frame {
+    uint64_t address;
+    char *function; /* symbol name, NULL when unknown */
+    uint64_t offset;
+    char *module; /* the ELF file it is in, NULL when unknown */
+};
+
+/* One OS thread of the target, or a Python thread state no OS thread was found for (tid -1).
+   Frames innermost first. */
+struct pk_thread_snap {
+    int64_t tid;       /* kernel thread id; -1 when unknown */
+    int has_ident;     /* it has a Python thread state */
+    uint64_t ident;    /* threading.get_ident() */
+    int64_t interp_id; /* the interpreter it runs, -1 none */
+    char name[16];     /* /proc/PID/task/TID/comm (untrusted) */
+    char state;        /* kernel state letter before the freeze, '?' unknown */
+    int holds_gil, gc_running;
+    struct pk_pyframe *frames;
+    size_t nframes;
+    char *truncated;      /* why the Python frames stop early, NULL when complete */
+    int locals_read;      /* --locals: the frames' locals were read */
+    int locals_truncated; /* the thread's locals budget ran out */
+    int native_available;
+    struct pk_native_frame *native;
+    size_t nnative;
+    char *native_truncated; /* why the native frames stop early, NULL when complete */
+};
+
 struct pk_snapshot {
     char taken_at[40]; /* RFC 3339 UTC */
     struct {
@@ -229,7 +273,10 @@ struct pk_snapshot {
     } memory;
     struct pk_interp_snap *interps; /* main interpreter first */
     size_t ninterps;
-    struct pk_fds_snap fds; /* open fds and their owners (cpython/fd_owners.h) */
+    struct pk_fds_snap fds;         /* open fds and their owners (cpython/fd_owners.h) */
+    int threads_available;          /* the thread stacks were read (cpython/stacks.h) */
+    struct pk_thread_snap *threads; /* main thread first, then by tid */
+    size_t nthreads;
     char *warnings[PK_MAX_WARNINGS];
     size_t nwarnings;
     struct pk_graph *graph; /* the object graph (cpython/heap.h), or NULL; owned */
@@ -240,6 +287,8 @@ void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_
 void pk_interp_snap_clear(struct pk_interp_snap *is);
 void pk_heap_snap_clear(struct pk_heap_snap *h);
 void pk_unreachable_snap_clear(struct pk_unreachable_snap *u);
+void pk_threads_snap_free(struct pk_snapshot *s);    /* frees and zeroes the thread list */
+void pk_thread_snap_clear(struct pk_thread_snap *t); /* frees what t owns, zeroes it */
 /* Adds a printf-formatted warning (dropped once PK_MAX_WARNINGS are recorded). */
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -14,12 +14,15 @@
 #include <string.h>
 
 #include "cpython/collect.h"
+#include "cpython/frames.h"
 #include "cpython/graph.h"
 #include "cpython/heap.h"
+#include "cpython/stacks.h"
 #include "cpython/unreachable.h"
 #include "cpython/why.h"
 #include "fuzz/fuzz_patch.h"
 #include "report/report.h"
+#include "report/stacks_report.h"
 #include "report/why_out.h"
 #include "tests/support_heap.h"
 #include "tests/support_image.h"
@@ -702,6 +705,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         why(g, "User");
         why(g, "list");
         why(g, "module"); /* held by the root itself */
+    }
+    /* Thread stacks from the same image: the frame walker with line tables, bounded. */
+    if (pk_stacks_collect(im->mem, &target, NULL, 1, s) == 0) {
+        if (s->nthreads > PK_FRAMES_MAX_THREADS) abort();
+        uint64_t frames = 0;
+        for (size_t i = 0; i < s->nthreads; i++) {
+            if (s->threads[i].nframes > PK_FRAMES_MAX_DEPTH) abort();
+            frames += s->threads[i].nframes;
+            size_t nlocals = 0;
+            for (size_t k = 0; k < s->threads[i].nframes; k++)
+                nlocals += s->threads[i].frames[k].nlocals;
+            if (nlocals > PK_STACKS_LOCALS_PER_THREAD) abort();
+        }
+        if (frames > PK_FRAMES_MAX_TOTAL) abort();
+        pk_stacks_text(devnull, s, 1);
+        pk_threads_section(devnull, s);
     }
     if (census) {
         struct pk_report_opts ro = {10};

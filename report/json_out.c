@@ -8,6 +8,7 @@
 #include "report/fds_report.h"
 #include "report/heap_report.h"
 #include "report/report.h"
+#include "report/stacks_report.h"
 #include "report/unreachable_report.h"
 #include "util/text.h"
 
@@ -125,6 +126,7 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     }
     json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
     json_object_set_new(root, "interpreters", interps);
+    if (s->threads_available) json_object_set_new(root, "threads", pk_threads_to_json(s));
     json_t *warn = json_array();
     for (size_t i = 0; i < s->nwarnings; i++)
         json_array_append_new(warn, pk_json_str(s->warnings[i]));

@@ -306,6 +306,31 @@ static void fd_metrics(struct prom *p, const json_t *fds)
     json_decref(kinds);
 }
 
+/* Threads: how many, and which Python thread holds the GIL (one sample per thread state). */
+static void thread_metrics(struct prom *p, const json_t *threads)
+{
+    if (!json_is_array(threads)) return;
+    family(p, "pypeek_threads", "gauge", "OS threads of the target at the freeze.");
+    json_int_t os = 0;
+    size_t i;
+    const json_t *th;
+    json_array_foreach(threads, i, th) os += json_is_integer(json_object_get(th, "tid"));
+    sample_int(p, "pypeek_threads", "", os);
+    family(p, "pypeek_thread_holds_gil", "gauge",
+           "1 for the thread holding its interpreter's GIL, per Python thread state.");
+    json_array_foreach(threads, i, th)
+    {
+        if (!json_is_integer(json_object_get(th, "ident"))) continue;
+        char id[32], lab[128] = "";
+        const json_t *tid = json_object_get(th, "tid");
+        snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT,
+                 json_is_integer(tid) ? json_integer_value(tid) : (json_int_t)-1);
+        label(lab, sizeof lab, "tid", id);
+        sample_int(p, "pypeek_thread_holds_gil", lab,
+                   json_is_true(json_object_get(th, "holds_gil")));
+    }
+}
+
 int pk_report_prometheus(FILE *f, const json_t *doc, size_t top, struct pk_err *e)
 {
     struct prom p = {f, ""};
@@ -348,6 +373,7 @@ int pk_report_prometheus(FILE *f, const json_t *doc, size_t top, struct pk_err *
                                 top);
     memory_metrics(&p, json_object_get(doc, "memory"));
     fd_metrics(&p, json_object_get(doc, "fds"));
+    thread_metrics(&p, json_object_get(doc, "threads"));
     if (r < 0) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing the metrics failed");
     return 0;

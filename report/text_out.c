@@ -6,6 +6,7 @@
 #include "report/fds_report.h"
 #include "report/heap_report.h"
 #include "report/report.h"
+#include "report/stacks_report.h"
 #include "report/unreachable_report.h"
 #include "util/text.h"
 
@@ -190,6 +191,7 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     for (size_t i = 0; i < s->ninterps; i++)
         interp_section(f, &s->interps[i], top, s->ninterps > 1);
     pk_fds_report_text(f, &s->fds, o->top ? o->top : 10);
+    pk_threads_section(f, s);
     fputs(
         "\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",
         f);

@@ -157,6 +157,7 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
        digit allocated); 3.9/3.10 count |ob_size| digits. */
     l->long_min_digits = v >= VER(3, 11) ? 1 : 0;
     if (v >= VER(3, 12)) l->refcnt_low32_immortal = 1;
+    if (v >= VER(3, 12)) l->frame_owner_internal = 3;
     if (v >= VER(3, 11)) l->gen_frame_cleared = v >= VER(3, 15) ? 5 : 4;
     if (v >= VER(3, 11)) l->frame_owned_by_frame_object = 2;
     if (v >= VER(3, 12)) l->tpflags_static_builtin = 1ul << 1;

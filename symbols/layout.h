@@ -285,7 +285,27 @@
     /* unreachable cycles (cpython/unreachable.c): a type with __del__ (tp_finalize) or a */       \
     /* legacy tp_del; optional */                                                                  \
     X(type_finalize, "PyTypeObject|_typeobject", "tp_finalize")                                    \
-    X(type_del, "PyTypeObject|_typeobject", "tp_del")
+    X(type_del, "PyTypeObject|_typeobject", "tp_del")                                              \
+    /* thread stacks (cpython/stacks.c): where each frame is and which thread holds the GIL */     \
+    X(code_filename, "PyCodeObject", "co_filename")                                                \
+    X(code_firstlineno, "PyCodeObject", "co_firstlineno")                                          \
+    X(code_lnotab, "PyCodeObject", "co_lnotab")               /* 3.8, 3.9: (addr, line) pairs */   \
+    X(code_linetable, "PyCodeObject", "co_linetable")         /* 3.10: PEP 626; 3.11+: PEP 657 */  \
+    X(code_code_adaptive, "PyCodeObject", "co_code_adaptive") /* 3.11+: the bytecode */            \
+    X(iframe_prev_instr, "_PyInterpreterFrame", "prev_instr") /* 3.11, 3.12 */                     \
+    X(iframe_instr_ptr, "_PyInterpreterFrame", "instr_ptr")   /* 3.13+ */                          \
+    X(iframe_is_entry, "_PyInterpreterFrame", "is_entry")     /* 3.11: first of its eval call */   \
+    X(frame_lasti, "PyFrameObject|_frame", "f_lasti")         /* 3.9, 3.10 */                      \
+    X(frame_lineno, "PyFrameObject|_frame", "f_lineno")                                            \
+    X(runtime_gil_locked, "_PyRuntimeState|pyruntimestate", "ceval.gil.locked") /* to 3.11 */      \
+    X(runtime_gil_last_holder, "_PyRuntimeState|pyruntimestate", "ceval.gil.last_holder")          \
+    X(interp_gil, "PyInterpreterState|_is", "ceval.gil") /* 3.12+: the interpreter's GIL */        \
+    X(gil_locked, "_gil_runtime_state", "locked")                                                  \
+    X(gil_last_holder, "_gil_runtime_state", "last_holder")                                        \
+    /* stacks --locals (cpython/value_repr.c): the values of int and float */                      \
+    X(long_digit, "PyLongObject|_longobject", "ob_digit")                  /* to 3.11 */           \
+    X(long_value_digit, "PyLongObject|_longobject", "long_value.ob_digit") /* 3.12+ */             \
+    X(float_fval, "PyFloatObject", "ob_fval")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,
@@ -340,6 +360,10 @@ struct pk_layout {
        high ones are 0, or 3.14's flags) and an object is immortal when bit 31 is set
        (_Py_IsImmortal: (int32_t)ob_refcnt < 0); before, ob_refcnt is a Py_ssize_t. */
     int refcnt_low32_immortal;
+    /* pycore_frame.h: frames owned by the C stack (3.12, 3.13: FRAME_OWNED_BY_CSTACK 3) or the
+       interpreter (3.14+: FRAME_OWNED_BY_INTERPRETER 3, CSTACK 4) are no Python frames; 0 when
+       every owner is one (3.11). */
+    int frame_owner_internal;
 };
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])

@@ -409,6 +409,10 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     {
         struct pk_elf_sym sym;
         if (pk_elf_find_symbol(mod, "_PySet_Dummy", 0, &sym)) t->set_dummy = sym.value + t->bias;
+        if (pk_elf_find_symbol(mod, "_Py_NoneStruct", 0, &sym)) t->none_addr = sym.value + t->bias;
+        if (pk_elf_find_symbol(mod, "_Py_TrueStruct", 0, &sym)) t->true_addr = sym.value + t->bias;
+        if (pk_elf_find_symbol(mod, "_Py_FalseStruct", 0, &sym))
+            t->false_addr = sym.value + t->bias;
     }
     rc = pk_version_detect(mod, runtime.value, t->module, &t->py_version_hex, e);
     if (rc < 0) goto out;

@@ -86,6 +86,7 @@ struct pk_target {
     /* subtype_traverse, the tp_traverse of every Python class (a heap type with another one
        was made by C code, PyType_FromSpec); 0 if not found */
     uint64_t subtype_traverse;
+    uint64_t none_addr, true_addr, false_addr; /* _Py_NoneStruct, _Py_TrueStruct, ...False... */
     struct pk_layout layout;
     /* Facts about the layout the user should see (the snapshot's warnings) */
     char warnings[PK_TARGET_MAX_WARNINGS][256];

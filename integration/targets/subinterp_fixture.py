@@ -83,7 +83,9 @@ def main():
     runner.start()
     sub_truth = read_line(truth_r)
     main_things = [MainThing() for _ in range(400)]
-    facts = {"types": oracle.census(MainThing, list), "sub": sub_truth, "sub_id": sub_id}
+    facts = {"types": oracle.census(MainThing, list), "sub": sub_truth, "sub_id": sub_id,
+             "runner_tid": runner.native_id, "main_tid": threading.main_thread().native_id,
+             "sub_block_line": SUB_CODE.split("\n").index("os.read(GO_FD, 1)") + 1}
     oracle.report_and_block(facts)
     os.write(go_w, b"x")
     runner.join()

@@ -8,11 +8,12 @@ import test_census
 import test_fds
 import test_gc
 import test_graph
+import test_stacks
 import test_unreachable
 from interpreters import MATRIX
 
 # Oracle test modules whose test functions start their targets without naming a python.
-MODULES = (test_census, test_gc, test_fds, test_graph, test_unreachable)
+MODULES = (test_census, test_gc, test_fds, test_graph, test_unreachable, test_stacks)
 
 
 def _oracle_tests():

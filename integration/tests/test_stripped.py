@@ -15,6 +15,7 @@ import tempfile
 import pythons_cache as pc
 import test_census
 import test_gc
+import test_stacks
 from census_check import compare_census
 from harness import EXIT_NO_DEBUG_INFO, Skip, check, check_eq
 from pyenv import pyenv_python
@@ -25,7 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 RECORDS = os.path.join(ROOT, "symbols", "records")
 MINORS = [s["minor"] for s in pc.DEBIAN]
 ORACLES = (test_census.test_census_matches_target, test_gc.test_gc_plain,
-           test_gc.test_gc_saveall_garbage, test_gc.test_gc_freeze)
+           test_gc.test_gc_saveall_garbage, test_gc.test_gc_freeze,
+           test_stacks.test_stacks_match_current_frames)
 
 
 def test_records_match_dwarf(ctx):

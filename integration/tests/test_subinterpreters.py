@@ -44,6 +44,19 @@ def subinterpreters_on(ctx, name):
         check("__main__.SubThing" not in types_of(main[0]), "SubThing counted in main")
         check("__main__.MainThing" not in types_of(sub[0]), "MainThing counted in the sub")
         check(snap["attach"]["consistent"] is True, "snapshot not consistent")
+        # threads report the interpreter they run: the runner thread is in the subinterpreter,
+        # blocked in os.read at the line the fixture names, below it its main-interpreter
+        # frames (Thread.run ...); the main thread holds the main interpreter's GIL
+        threads = {th["tid"]: th for th in snap["threads"]}
+        runner, main_t = threads[truth["runner_tid"]], threads[truth["main_tid"]]
+        check_eq(runner["interpreter"], truth["sub_id"], "runner thread's interpreter")
+        check_eq(runner["frames"][0]["line"], truth["sub_block_line"], "runner's innermost line")
+        check("Thread.run" in [f["function"] for f in runner["frames"]],
+              "runner thread: no main-interpreter frames after the subinterpreter's: %r"
+              % runner["frames"])
+        check_eq(main_t["interpreter"], main[0]["id"], "main thread's interpreter")
+        check_eq([th["tid"] for th in snap["threads"] if th["holds_gil"]], [truth["main_tid"]],
+                 "GIL holders")
         t.release()
 
 

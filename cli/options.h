@@ -44,6 +44,9 @@ struct pk_opts {
     int no_graph;                    /* --no-graph: the tracked census only */
     unsigned graph_pause_ms;         /* --graph-pause: report's graph time bound; 0 = none */
     int streaming;                   /* --streaming: walk the heap frozen, never copy it */
+    const char *core_path;           /* pypeek core CORE, --core CORE: read a core file */
+    const char *exe_path;            /* --exe PATH: the core's executable */
+    const char *sysroot;             /* --sysroot DIR: the root the core's process saw */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

@@ -9,7 +9,7 @@ from interpreters import MATRIX
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Oracle test modules whose test functions start their targets without naming a python.
-MODULES = ("test_census", "test_gc", "test_fds", "test_graph")
+MODULES = ("test_census", "test_gc", "test_fds", "test_graph", "test_core")
 
 
 def _load(name):

@@ -53,10 +53,14 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     struct pk_target_opts topts = {o->debug_dir, o->layout_record, o->quiet};
     if ((r = pk_target_resolve_at(&w, &maps, &topts, t, e)) < 0) {
         if (e->code == PK_E_NOT_PYTHON)
-            pk_refail(e, PK_E_NOT_PYTHON,
-                      "the core %s is not of a CPython process: none of its mapped files "
-                      "defines _PyRuntime (its executable: %.1000s)",
-                      o->core_path, exe[0] ? exe : "not named by the core");
+            pk_refail(
+                e, PK_E_NOT_PYTHON,
+                "the core %s is not of a CPython process: none of its mapped files "
+                "that pypeek can open defines _PyRuntime (its executable: %.1000s%s%.500s). If "
+                "the process ran in a container, give its root with --sysroot DIR",
+                o->core_path, exe[0] ? exe : "not named by the core",
+                pk_core_nwarnings(core) ? "; " : "",
+                pk_core_nwarnings(core) ? pk_core_warning(core, 0) : "");
         goto out;
     }
     describe_target(t, s);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "attach/core_unpack.h"
 #include "util/grow.h"
 
 #define MAX_NOTE_BYTES ((size_t)256 << 20)
@@ -308,8 +309,22 @@ int pk_core_open(const char *path, const char *sysroot, const char *exe, struct 
         pk_core_close(c);
         return pk_fail(e, PK_E_BAD_FILE, "%s is not a regular file", path);
     }
-    c->size = (uint64_t)st.st_size;
     c->mtime = (int64_t)st.st_mtime;
+    int unpacked;
+    int ur = pk_core_unpack(c->fd, path, &unpacked, e);
+    if (ur < 0) {
+        pk_core_close(c);
+        return ur;
+    }
+    if (ur == 1) { /* read the unpacked copy from now on */
+        close(c->fd);
+        c->fd = unpacked;
+        if (fstat(c->fd, &st) < 0) {
+            pk_core_close(c);
+            return pk_fail(e, PK_E_BAD_FILE, "%s: unpacked copy unreadable", path);
+        }
+    }
+    c->size = (uint64_t)st.st_size;
     elf_version(EV_CURRENT);
     c->elf = elf_begin(c->fd, ELF_C_READ_MMAP, NULL);
     int r =

@@ -1,12 +1,12 @@
 """Core files: pypeek's answer from a core (written by gdb's gcore, or by the kernel) equals the
 target's own answer, and the snapshot of the core equals the live snapshot of the same blocked
 target but for what only a live process has (attach, RSS, fds) and what names the source."""
+import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
-
-import json
 
 import snapshot_schema
 from cores import gcore as _gcore
@@ -100,3 +100,12 @@ def test_kernel_core_matches_target(ctx):
         snap = _core_json(ctx, cores[0])
         check_eq(snap["target"]["core"]["signal"], signal.SIGABRT, "target.core.signal")
         _check_truth(snap, truth, "kernel core")
+        # As systemd-coredump stores it: compressed, read without unpacking it by hand.
+        for tool, ext in (("zstd", "zst"), ("xz", "xz"), ("lz4", "lz4")):
+            if not shutil.which(tool):
+                raise Skip("%s is not installed: integration/install-deps installs it" % tool)
+            packed = "%s.%s" % (cores[0], ext)
+            with open(cores[0], "rb") as src, open(packed, "wb") as dst:
+                subprocess.run([tool, "-c"], stdin=src, stdout=dst, check=True)
+            check_eq(_heap_part(_core_json(ctx, packed)), _heap_part(snap),
+                     "the %s-compressed core vs the core" % tool)

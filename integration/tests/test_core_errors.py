@@ -34,6 +34,11 @@ def test_bad_core_files(ctx):
         with open(truncated, "wb") as f:
             f.write(data[:200])
         cases.append((truncated, 7, [truncated]))
+        packed = os.path.join(d, "truncated.zst")
+        with open(packed, "wb") as f:
+            f.write(subprocess.run(["zstd", "-c", cores["sleep"]], capture_output=True,
+                                   check=True).stdout[:5000])
+        cases.append((packed, 7, ["libzstd", "truncated"]))
         for path, code, phrases in cases:
             rc, out, err = ctx.run_pypeek("core", path)
             expect(rc, out, err, code, phrases, "pypeek core %s" % path)

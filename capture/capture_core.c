@@ -63,6 +63,14 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
                 pk_core_nwarnings(core) ? pk_core_warning(core, 0) : "");
         goto out;
     }
+    uint64_t probe;
+    if (pk_mem_read_u64(mem, t->runtime_addr, &probe) < 0) {
+        r = pk_fail(e, PK_E_BAD_FILE,
+                    "%s does not hold the interpreter's state (_PyRuntime at 0x%llx in %s): a "
+                    "core written with a coredump_filter that leaves data out, or truncated",
+                    o->core_path, (unsigned long long)t->runtime_addr, t->module);
+        goto out;
+    }
     describe_target(t, s);
     snprintf(s->core.path, sizeof s->core.path, "%s", o->core_path);
     s->core.size = pk_core_file_size(core);
@@ -88,6 +96,15 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     s->attach.read_calls = st.source_calls;
     s->attach.wall_us = mono_us() - t0;
 out:
+    /* Memory the interpreter's state needs and the core does not hold: the file's fault. */
+    if (r < 0 && e->code == PK_E_UNMAPPED) {
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e->msg);
+        pk_refail(e, PK_E_BAD_FILE,
+                  "%s does not hold the interpreter's memory pypeek needs (a core written with a "
+                  "coredump_filter that leaves anonymous memory out?): %s",
+                  o->core_path, why);
+    }
     /* What a cut-off core cannot answer is the file's fault, not the process's. */
     if (r < 0 && core && pk_core_truncated(core) && e->code != PK_E_INTERRUPTED &&
         e->code != PK_E_INTERNAL && e->code != PK_E_NO_LAYOUT) {

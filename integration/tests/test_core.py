@@ -10,7 +10,7 @@ import tempfile
 
 import snapshot_schema
 from cores import gcore as _gcore
-from harness import Skip, check, check_eq, expect, type_entry
+from harness import Skip, check, check_eq, type_entry
 
 # Sections of a snapshot that say how it was taken, not what the heap held.
 SOURCE_ONLY = ("taken_at", "target", "attach", "memory", "fds", "warnings")

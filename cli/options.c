@@ -318,6 +318,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
             if (strcmp(args[0], cmd_names[k]) == 0) {
                 o->cmd = (enum pk_command)k;
                 args++, nargs--;
+                break; /* args[0] may now be argv's closing NULL */
             }
     }
     for (size_t i = 0; i < nrules; i++)

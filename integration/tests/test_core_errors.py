@@ -49,3 +49,12 @@ def test_bad_core_files(ctx):
         expect(rc, out, err, 7, ["--exe", "build-id differs"], "--exe of another build")
         rc, out, err = ctx.run_pypeek("core", core, "--nonblocking")
         expect(rc, out, err, 1, ["core file"], "--nonblocking with a core")
+
+
+def test_subcommand_without_operand_is_a_usage_error(ctx):
+    """`pypeek snapshot -o F` (no PID) once read past argv's end and crashed: every
+    subcommand without its operand is exit 1 with the synopsis."""
+    for args in (["snapshot", "-o", "/dev/null"], ["why"], ["watch"], ["snapshot"], ["core"],
+                 ["why", "--core", "x"]):
+        rc, out, err = ctx.run_pypeek(*args)
+        expect(rc, out, err, 1, ["usage:"], "pypeek " + " ".join(args))

@@ -25,7 +25,7 @@ int pk_cmd_layout(const struct pk_opts *o)
                     "interpreter or libpython",
                     o->layout_path);
     if (r == 0) r = pk_version_detect(mod, runtime.value, o->layout_path, &hex, &e);
-    if (r == 0 && pk_debuginfo_find(mod, 0, o->debug_dir, debug_path, sizeof debug_path) < 0)
+    if (r == 0 && pk_debuginfo_find(mod, NULL, o->debug_dir, debug_path, sizeof debug_path) < 0)
         r = pk_fail(&e, PK_E_NO_LAYOUT, "no debug info for %s (pass --debug-dir DIR)",
                     o->layout_path);
     if (r == 0) r = pk_record_from_dwarf(mod, debug_path, hex, &rec, &e);

@@ -30,6 +30,9 @@ static const char usage_text[] =
     "                                          __main__.LargeObject, bytearray)\n"
     "       pypeek stacks [options] PID [--native] [--locals]\n"
     "                                          every thread's Python stack (and native)\n"
+    "       pypeek core [options] CORE [--exe PATH] [--sysroot DIR]\n"
+    "                                          the report from a core file (gcore, kernel);\n"
+    "                                          snapshot and why take --core CORE for a PID\n"
     "\n"
     "Reports what holds the memory of a running CPython process: objects by type and size,\n"
     "what module globals retain, the garbage collector's state and gc.garbage, pymalloc\n"
@@ -74,6 +77,11 @@ static const char usage_text[] =
     "  --streaming        walk the heap while the target is stopped instead of copying its\n"
     "                     writable memory and reading the copy after resuming it (the default\n"
     "                     when that memory fits 768 MiB and half the available RAM)\n"
+    "  --core CORE        snapshot, why: read the core file CORE instead of a process\n"
+    "  --exe PATH         core: the executable the process ran (default: the path the core\n"
+    "                     names, under --sysroot)\n"
+    "  --sysroot DIR      core: the root the process saw (a copy of its container's or\n"
+    "                     machine's /): mapped files and debug files are looked up under it\n"
     "  --nonblocking      never stop the target; validate as it reads instead\n"
     "  --max-pause MS     resume the target and give up if it would stay stopped longer\n"
     "  --allow-inconsistent  print what was read even if the heap never settled (exit 0)\n"
@@ -126,6 +134,9 @@ enum {
     OPT_NATIVE,
     OPT_NO_STACKS,
     OPT_LOCALS,
+    OPT_CORE,
+    OPT_EXE,
+    OPT_SYSROOT,
     OPT_OUTPUT = 'o',
 };
 
@@ -197,6 +208,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {"native", no_argument, NULL, OPT_NATIVE},
         {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
         {"locals", no_argument, NULL, OPT_LOCALS},
+        {"core", required_argument, NULL, OPT_CORE},
+        {"exe", required_argument, NULL, OPT_EXE},
+        {"sysroot", required_argument, NULL, OPT_SYSROOT},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -230,6 +244,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_HOLDERS, "--holders", CMDS(PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
+        {OPT_CORE, "--core", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
+        {OPT_EXE, "--exe", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
+        {OPT_SYSROOT, "--sysroot", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};
@@ -338,6 +355,18 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         case OPT_NO_STACKS:
             o->no_stacks = 1;
             break;
+        case OPT_CORE:
+            if (!*optarg) return usage_error("--core needs a core file");
+            o->core_path = optarg;
+            break;
+        case OPT_EXE:
+            if (!*optarg) return usage_error("--exe needs a file name");
+            o->exe_path = optarg;
+            break;
+        case OPT_SYSROOT:
+            if (!*optarg) return usage_error("--sysroot needs a directory");
+            o->sysroot = optarg;
+            break;
         case OPT_STREAMING:
             o->streaming = 1;
             break;
@@ -365,6 +394,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     }
     char **args = argv + optind;
     int nargs = argc - optind;
+    if (nargs > 0 && strcmp(args[0], "core") == 0) { /* pypeek core CORE: the report */
+        if (nargs != 2) return usage_error("core needs one core file: pypeek core CORE");
+        if (o->core_path) return usage_error("core takes the core file once");
+        o->core_path = args[1];
+        nargs = 0;
+    }
     if (nargs > 0) {
         for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_STACKS; k++)
             if (strcmp(args[0], cmd_names[k]) == 0) {
@@ -383,6 +418,12 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
     if (o->folded && (o->json || o->prometheus))
         return usage_error("--format folded excludes --json and --prometheus");
+    if (!o->core_path && (o->exe_path || o->sysroot))
+        return usage_error("--exe and --sysroot apply to a core file (pypeek core CORE)");
+    if (o->core_path &&
+        (o->nonblocking || o->max_pause_ms || o->streaming || o->allow_inconsistent))
+        return usage_error("--nonblocking, --max-pause, --streaming and --allow-inconsistent "
+                           "apply to a running process, not to a core file");
     if (o->cmd == PK_CMD_DIFF) {
         if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
         o->old_path = args[0];
@@ -407,13 +448,19 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         return PK_CLI_RUN;
     }
     if (o->cmd == PK_CMD_WHY) {
-        if (nargs != 2) return usage_error("why needs a PID and a type: pypeek why PID TYPE");
-        if (!*args[1]) return usage_error("why needs a type name");
-        o->why_type = args[1];
-        nargs = 1;
+        int want = o->core_path ? 1 : 2;
+        if (nargs != want)
+            return usage_error("why needs a PID (or --core CORE) and a type: pypeek why PID TYPE");
+        if (!*args[want - 1]) return usage_error("why needs a type name");
+        o->why_type = args[want - 1];
+        nargs = want - 1;
     }
     if (o->cmd == PK_CMD_SNAPSHOT && !o->output)
         return usage_error("snapshot needs -o FILE (the file to write)");
+    if (o->core_path) {
+        if (nargs != 0) return usage_error("a core file takes no PID");
+        return PK_CLI_RUN;
+    }
     if (nargs != 1) return usage_error("expected one PID");
     long pid = pk_parse_id(args[0], 0x3fffffff);
     if (pid < 0 && o->folded && *args[0]) { /* a saved snapshot to fold */

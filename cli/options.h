@@ -58,6 +58,9 @@ struct pk_opts {
     int native;              /* stacks: --native, the native frames too */
     int locals;              /* stacks: --locals, each frame's locals (bounded) */
     int no_stacks;           /* --no-stacks: no thread stacks (no registers read) */
+    const char *core_path;   /* pypeek core CORE, --core CORE: read a core file */
+    const char *exe_path;    /* --exe PATH: the core's executable */
+    const char *sysroot;     /* --sysroot DIR: the root the core's process saw */
 };
 
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o);

@@ -13,6 +13,7 @@
 #include "attach/mem_image.h"
 #include "attach/proc.h"
 #include "attach/threads.h"
+#include "capture/capture.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "cpython/collect.h"
@@ -390,6 +391,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
     int r = 0;
     memset(s, 0, sizeof *s);
     s->target.pid = o->pid;
+    s->target.source = "process";
     snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
     snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
     snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
@@ -433,6 +435,18 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
 int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cancel,
                      struct pk_snapshot *s, struct pk_err *e)
 {
+    if (o->core_path) {
+        struct pk_capture_core_opts co = {o->core_path,
+                                          o->exe_path,
+                                          o->sysroot,
+                                          o->debug_dir,
+                                          o->layout_record,
+                                          o->quiet,
+                                          !o->no_graph && !o->prometheus,
+                                          o->cmd == PK_CMD_WHY,
+                                          o->top};
+        return pk_capture_core(&co, cancel, s, e);
+    }
     struct pk_live *l;
     memset(s, 0, sizeof *s);
     int r = pk_live_open(o, &l, e);

@@ -149,3 +149,8 @@ const struct pk_interp_snap *pk_snapshot_main(const struct pk_snapshot *s)
 {
     return s->ninterps ? &s->interps[0] : NULL;
 }
+
+int pk_snapshot_from_core(const struct pk_snapshot *s)
+{
+    return s->target.source && strcmp(s->target.source, "core") == 0;
+}

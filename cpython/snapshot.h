@@ -256,7 +256,13 @@ struct pk_snapshot {
         char python_version[32];
         char build_id[41];
         char layout_source[PATH_MAX + 160];
+        const char *source; /* "process" (a live target) or "core" (a core file) */
     } target;
+    struct {
+        char path[PATH_MAX]; /* the core file */
+        uint64_t size;       /* its bytes */
+        int signal;          /* the signal that caused the dump, 0 if the notes say none */
+    } core;                  /* target.source "core" only */
     struct {
         const char *mode; /* "frozen" */
         uint64_t pause_us;
@@ -293,5 +299,7 @@ void pk_thread_snap_clear(struct pk_thread_snap *t); /* frees what t owns, zeroe
 void pk_snapshot_warn(struct pk_snapshot *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const struct pk_interp_snap *pk_snapshot_main(const struct pk_snapshot *s);
+/* Read from a core file: no live-only sections (RSS, fds, pause). */
+int pk_snapshot_from_core(const struct pk_snapshot *s);
 
 #endif

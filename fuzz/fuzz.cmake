@@ -24,3 +24,8 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/report/snapshot_read.c AND EXISTS ${CMAKE_SOURCE_D
   target_link_options(fuzz_snapshot_file PRIVATE ${PK_FUZZ_FLAGS})
   target_link_libraries(fuzz_snapshot_file PRIVATE pk_report)
 endif()
+
+add_executable(fuzz_core_file fuzz/fuzz_core_file.c)
+target_compile_options(fuzz_core_file PRIVATE -g ${PK_FUZZ_FLAGS})
+target_link_options(fuzz_core_file PRIVATE ${PK_FUZZ_FLAGS})
+target_link_libraries(fuzz_core_file PRIVATE pk_attach)

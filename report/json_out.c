@@ -94,6 +94,14 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                   "consistent", s->attach.consistent, "threads", s->attach.threads,
                                   "bytes_read", pk_json_u64(s->attach.bytes_read), "read_calls",
                                   pk_json_u64(s->attach.read_calls)));
+    json_t *tgt = json_object_get(root, "target");
+    int from_core = pk_snapshot_from_core(s);
+    json_object_set_new(tgt, "source", json_string(from_core ? "core" : "process"));
+    if (from_core)
+        json_object_set_new(tgt, "core",
+                            json_pack("{s:o, s:o, s:i, s:i}", "path", pk_json_str(s->core.path),
+                                      "size", pk_json_u64(s->core.size), "signal", s->core.signal,
+                                      "pid", (int)s->target.pid));
     json_t *att = json_object_get(root, "attach");
     if (att && s->attach.read) {
         json_object_set_new(att, "read", json_string(s->attach.read));
@@ -105,11 +113,14 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
         json_object_set_new(gc, "unreachable", pk_unreachable_json(main, o->top));
         json_object_set_new(root, "gc", gc);
         json_object_set_new(root, "garbage", garbage_json(main, o->top));
+        /* A core has no live counters: only what the heap itself says. */
         json_object_set_new(
             root, "memory",
-            json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes", pk_json_u64(s->memory.rss_bytes),
-                      "hwm_bytes", pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
-                      pk_json_u64(s->memory.swap_bytes), "pymalloc", pymalloc_json(main)));
+            from_core
+                ? json_pack("{s:o}", "pymalloc", pymalloc_json(main))
+                : json_pack("{s:o, s:o, s:o, s:o}", "rss_bytes", pk_json_u64(s->memory.rss_bytes),
+                            "hwm_bytes", pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
+                            pk_json_u64(s->memory.swap_bytes), "pymalloc", pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
         json_object_set_new(root, "graph", pk_heap_graph_json(main));
         json_object_set_new(root, "retainers", pk_heap_retainers_json(main));
@@ -124,7 +135,7 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                is->is_main, "gc", gc_json(is), "garbage", garbage_json(is, o->top),
                                "pymalloc", pymalloc_json(is), "objects", objects_json(is, o->top)));
     }
-    json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
+    if (!from_core) json_object_set_new(root, "fds", pk_fds_to_json(&s->fds));
     json_object_set_new(root, "interpreters", interps);
     if (s->threads_available) json_object_set_new(root, "threads", pk_threads_to_json(s));
     json_t *warn = json_array();

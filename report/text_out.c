@@ -66,7 +66,10 @@ static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk
     pk_fmt_bytes(s->memory.rss_bytes, rss, sizeof rss);
     pk_fmt_bytes(s->memory.hwm_bytes, hwm, sizeof hwm);
     pk_fmt_bytes(s->memory.swap_bytes, swap, sizeof swap);
-    fprintf(f, "\nMemory: RSS %s (peak %s, swap %s)\n", rss, hwm, swap);
+    if (pk_snapshot_from_core(s))
+        fputs("\nMemory: (a core file has no RSS, peak or swap figures)\n", f);
+    else
+        fprintf(f, "\nMemory: RSS %s (peak %s, swap %s)\n", rss, hwm, swap);
     pk_heap_split_text(f, is);
     const struct pk_pymalloc_snap *p = &is->pymalloc;
     if (!p->available) {
@@ -156,6 +159,22 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
     pk_heap_report_text(f, is, top);
 }
 
+/* A core's header: which file, which process, what killed it. */
+static void core_header(FILE *f, const struct pk_snapshot *s, const char *exe, const char *ver,
+                        const char *read)
+{
+    char path[1024], size[32], sig[48] = "";
+    pk_escape(s->core.path, path, sizeof path);
+    pk_fmt_bytes(s->core.size, size, sizeof size);
+    if (s->core.signal > 0 && s->core.signal < 65) {
+        const char *name = sigabbrev_np(s->core.signal);
+        snprintf(sig, sizeof sig, ", dumped on SIG%s", name ? name : "?");
+    }
+    fprintf(f, "pypeek %s: core file %s (%s), pid %d (%s)%s, CPython %s\n", PYPEEK_VERSION, path,
+            size, (int)s->target.pid, exe, sig, ver);
+    fprintf(f, "read %s from the core and its mapped files, %d threads\n", read, s->attach.threads);
+}
+
 int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
                    struct pk_err *e)
 {
@@ -165,8 +184,11 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     pk_escape(s->target.python_version, ver, sizeof ver);
     pk_fmt_bytes(s->attach.bytes_read, rb, sizeof rb);
     pk_fmt_count(s->attach.read_calls, calls, sizeof calls);
-    fprintf(f, "pypeek %s: pid %d (%s), CPython %s\n", PYPEEK_VERSION, (int)s->target.pid, exe,
-            ver);
+    if (pk_snapshot_from_core(s))
+        core_header(f, s, exe, ver, rb);
+    else
+        fprintf(f, "pypeek %s: pid %d (%s), CPython %s\n", PYPEEK_VERSION, (int)s->target.pid, exe,
+                ver);
     fprintf(f, "layout: %s\n", src);
     char how[64] = "";
     if (s->attach.read && !strcmp(s->attach.read, "image")) {
@@ -176,10 +198,11 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     } else if (s->attach.read) {
         snprintf(how, sizeof how, " (%s)", s->attach.read);
     }
-    fprintf(f, "paused %" PRIu64 " us (%d threads stopped%s), read %s in %s calls%s, %s\n",
-            s->attach.pause_us, s->attach.threads,
-            s->attach.retries ? ", retried while GC ran" : "", rb, calls, how,
-            s->attach.consistent ? "consistent" : "INCONSISTENT");
+    if (!pk_snapshot_from_core(s))
+        fprintf(f, "paused %" PRIu64 " us (%d threads stopped%s), read %s in %s calls%s, %s\n",
+                s->attach.pause_us, s->attach.threads,
+                s->attach.retries ? ", retried while GC ran" : "", rb, calls, how,
+                s->attach.consistent ? "consistent" : "INCONSISTENT");
     for (size_t i = 0; i < s->nwarnings; i++) {
         fputs("warning: ", f);
         pk_fputs_escaped(f, s->warnings[i], 1000);
@@ -190,7 +213,10 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
     if (s->ninterps) memory_section(f, s, &s->interps[0]);
     for (size_t i = 0; i < s->ninterps; i++)
         interp_section(f, &s->interps[i], top, s->ninterps > 1);
-    pk_fds_report_text(f, &s->fds, o->top ? o->top : 10);
+    if (pk_snapshot_from_core(s))
+        fputs("\nOpen file descriptors: not recorded in a core file\n", f);
+    else
+        pk_fds_report_text(f, &s->fds, o->top ? o->top : 10);
     pk_threads_section(f, s);
     fputs(
         "\n(~ marks sizes estimated as basicsize + items for C types with their own __sizeof__)\n",

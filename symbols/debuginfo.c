@@ -28,7 +28,8 @@ static int try_path(const char *path, const unsigned char *id, size_t idlen, cha
     return 1;
 }
 
-int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char *out, size_t cap)
+int pk_debuginfo_find(struct pk_elf *mod, const char *root, const char *debug_dir, char *out,
+                      size_t cap)
 {
     if (pk_elf_has_dwarf(mod)) {
         snprintf(out, cap, "%s", pk_elf_path(mod));
@@ -46,7 +47,7 @@ int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char
     char roots[4][PATH_MAX];
     int nroots = 0;
     if (debug_dir) snprintf(roots[nroots++], PATH_MAX, "%s", debug_dir);
-    snprintf(roots[nroots++], PATH_MAX, "/proc/%d/root/usr/lib/debug", (int)pid);
+    if (root && *root) snprintf(roots[nroots++], PATH_MAX, "%.4000s/usr/lib/debug", root);
     snprintf(roots[nroots++], PATH_MAX, "/usr/lib/debug");
     /* A system tree unpacked somewhere (dpkg -x, a chroot seen from outside): the module is
        SYSROOT/usr/{bin,lib}/..., its debug files are under SYSROOT/usr/lib/debug. */

@@ -4,11 +4,13 @@
 #define PK_DEBUGINFO_H
 
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "symbols/elf_file.h"
 
-/* Writes the path of a file with DWARF for mod into out. Returns 0 or -1 (nothing found). */
-int pk_debuginfo_find(struct pk_elf *mod, pid_t pid, const char *debug_dir, char *out, size_t cap);
+/* Writes the path of a file with DWARF for mod into out. Returns 0 or -1 (nothing found).
+   root prefixes the target's own /usr/lib/debug ("/proc/PID/root", a --sysroot; NULL or "":
+   only ours). */
+int pk_debuginfo_find(struct pk_elf *mod, const char *root, const char *debug_dir, char *out,
+                      size_t cap);
 
 #endif

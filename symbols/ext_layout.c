@@ -22,8 +22,8 @@ static int is_socket_module(const char *path)
     return !strncmp(base, "_socket.", 8) && n > 11 && !strcmp(base + n - 3, ".so");
 }
 
-int pk_ext_layout_socket(pid_t pid, const struct pk_maps *maps, const char *debug_dir,
-                         struct pk_layout *l)
+int pk_ext_layout_socket(const struct pk_target_where *w, const struct pk_maps *maps,
+                         const char *debug_dir, struct pk_layout *l)
 {
     if (PK_HAS(l, sock_fd)) return 0;
     const struct pk_map *m = NULL;
@@ -34,13 +34,14 @@ int pk_ext_layout_socket(pid_t pid, const struct pk_maps *maps, const char *debu
     char path[PATH_MAX + 64], debug_path[PATH_MAX];
     struct pk_err ignore = {0};
     struct pk_elf *f = NULL;
-    snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, m->path);
+    snprintf(path, sizeof path, "%.4000s%s", w->root, m->path);
     if (pk_elf_open(path, &f, &ignore) < 0) {
-        snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)pid,
+        if (!w->live) return 0;
+        snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)w->pid,
                  (unsigned long long)m->start, (unsigned long long)m->end);
         if (pk_elf_open(path, &f, &ignore) < 0) return 0;
     }
-    int found = pk_debuginfo_find(f, pid, debug_dir, debug_path, sizeof debug_path) == 0;
+    int found = pk_debuginfo_find(f, w->root, debug_dir, debug_path, sizeof debug_path) == 0;
     pk_elf_close(f);
     if (!found) return 0;
     struct pk_dwarf *d;

@@ -4,12 +4,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/uio.h>
 
 #include "symbols/debug_offsets.h"
 
 struct vctx {
-    pid_t pid;
+    struct pk_mem *mem;
     const struct pk_layout *l;
     char *why;
     size_t cap;
@@ -27,8 +26,7 @@ __attribute__((format(printf, 2, 3))) static int fail(struct vctx *c, const char
 static int rd(struct vctx *c, uint64_t addr, void *buf, size_t len)
 {
     if (!addr || addr + len < addr) return -1;
-    struct iovec local = {buf, len}, remote = {(void *)(uintptr_t)addr, len};
-    return process_vm_readv(c->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+    return pk_mem_read(c->mem, addr, buf, len) == 0 ? 0 : -1;
 }
 
 static int rd_ptr(struct vctx *c, uint64_t addr, uint64_t *out)
@@ -90,11 +88,11 @@ static int check_type(struct vctx *c, uint64_t addr, uint64_t type_type, const c
     return 0;
 }
 
-int pk_layout_validate(const struct pk_target *t, struct pk_elf *mod, uint64_t runtime_vaddr,
-                       const struct pk_layout_record *rec, const struct pk_layout *l, char *why,
-                       size_t cap)
+int pk_layout_validate(const struct pk_target *t, struct pk_mem *mem, struct pk_elf *mod,
+                       uint64_t runtime_vaddr, const struct pk_layout_record *rec,
+                       const struct pk_layout *l, char *why, size_t cap)
 {
-    struct vctx c = {t->pid, l, why, cap};
+    struct vctx c = {mem, l, why, cap};
     uint64_t tt = t->builtin_types[PK_BT_TYPE];
     if (!tt) return fail(&c, "PyType_Type is not exported by the module");
     /* Builtin type objects: static, initialised, independent of the GC state. */

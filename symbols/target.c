@@ -57,9 +57,10 @@ static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyDictProxy_Type",
 };
 
-/* Opens a mapped file the way the target sees it: through /proc/PID/root (containers), else
-   /proc/PID/map_files (deleted or replaced files). */
-static int open_mapped(pid_t pid, const struct pk_map *m, struct pk_elf **out)
+/* Opens a mapped file the way the target sees it: under its root (/proc/PID/root for
+   containers, a core's --sysroot), else /proc/PID/map_files (deleted or replaced files of a
+   running process). */
+static int open_mapped(const struct pk_target_where *w, const struct pk_map *m, struct pk_elf **out)
 {
     char path[PATH_MAX + 64];
     struct pk_err ignore = {0};
@@ -68,10 +69,11 @@ static int open_mapped(pid_t pid, const struct pk_map *m, struct pk_elf **out)
     int is_deleted =
         len > sizeof deleted - 1 && !strcmp(m->path + len - (sizeof deleted - 1), deleted);
     if (!is_deleted) {
-        snprintf(path, sizeof path, "/proc/%d/root%s", (int)pid, m->path);
+        snprintf(path, sizeof path, "%.4000s%s", w->root, m->path);
         if (pk_elf_open(path, out, &ignore) == 0) return 0;
     }
-    snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)pid,
+    if (!w->live) return -1;
+    snprintf(path, sizeof path, "/proc/%d/map_files/%llx-%llx", (int)w->pid,
              (unsigned long long)m->start, (unsigned long long)m->end);
     pk_err_clear(&ignore);
     return pk_elf_open(path, out, &ignore);
@@ -198,8 +200,9 @@ struct candidate {
     int by_id;
 };
 
-static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct candidate *c,
-                      const char *flavour, struct pk_target *t, char *why, size_t cap)
+static int try_record(struct pk_mem *mem, struct pk_elf *mod, uint64_t runtime_vaddr,
+                      const struct candidate *c, const char *flavour, struct pk_target *t,
+                      char *why, size_t cap)
 {
     struct pk_layout_record r;
     struct pk_err e = {0};
@@ -215,7 +218,7 @@ static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct c
     struct pk_layout l = r.layout;
     l.py_version_hex = t->py_version_hex;
     if (pk_layout_finish(&l, &e) < 0) return snprintf(why, cap, "%.400s", e.msg), -1;
-    if (pk_layout_validate(t, mod, runtime_vaddr, &r, &l, why, cap) < 0) return -1;
+    if (pk_layout_validate(t, mem, mod, runtime_vaddr, &r, &l, why, cap) < 0) return -1;
     t->layout = l;
     if (same_build)
         apply_record_syms(&r, t);
@@ -227,7 +230,7 @@ static int try_record(struct pk_elf *mod, uint64_t runtime_vaddr, const struct c
     return same_build ? 1 : 0;
 }
 
-static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
+static int layout_from_records(struct pk_mem *mem, struct pk_elf *mod, uint64_t runtime_vaddr,
                                const struct pk_target_opts *opts, struct pk_target *t, char *tried,
                                size_t tried_cap)
 {
@@ -266,7 +269,7 @@ static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
     int found = -1;
     for (size_t i = 0; i < n && found < 0; i++) {
         char why[512];
-        int r = try_record(mod, runtime_vaddr, &c[i], flavour, t, why, sizeof why);
+        int r = try_record(mem, mod, runtime_vaddr, &c[i], flavour, t, why, sizeof why);
         if (r >= 0) {
             snprintf(t->layout_source, sizeof t->layout_source, "record:%s (%s)", c[i].name,
                      r == 1 ? "build-id match" : "same version, validated against the heap");
@@ -288,8 +291,9 @@ static int layout_from_records(struct pk_elf *mod, uint64_t runtime_vaddr,
     return found;
 }
 
-static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
-                          const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
+static int resolve_layout(const struct pk_target_where *w, struct pk_elf *mod,
+                          uint64_t runtime_vaddr, const struct pk_target_opts *opts,
+                          struct pk_target *t, struct pk_err *e)
 {
     int quiet = opts && opts->quiet;
     /* 1. The cache: a layout this build's DWARF gave before. */
@@ -312,8 +316,8 @@ static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
     char debug_path[PATH_MAX];
     const char *how = "dwarf";
     char fetch_why[1024] = "";
-    int rc =
-        pk_debuginfo_find(mod, pid, opts ? opts->debug_dir : NULL, debug_path, sizeof debug_path);
+    int rc = pk_debuginfo_find(mod, w->root, opts ? opts->debug_dir : NULL, debug_path,
+                               sizeof debug_path);
     if (rc < 0) {
         unsigned char id[64];
         size_t idlen = pk_elf_build_id(mod, id, sizeof id);
@@ -335,7 +339,8 @@ static int resolve_layout(pid_t pid, struct pk_elf *mod, uint64_t runtime_vaddr,
     if (fetch_why[0]) target_warn(t, "%s; trying the built-in layout records", fetch_why);
     /* 3. Layout records, each validated against the live heap. */
     char tried[1024] = "";
-    if (layout_from_records(mod, runtime_vaddr, opts, t, tried, sizeof tried) == 0) return 0;
+    if (layout_from_records(w->mem, mod, runtime_vaddr, opts, t, tried, sizeof tried) == 0)
+        return 0;
     unsigned minor = (t->py_version_hex >> 16) & 0xff;
     return pk_fail(e, PK_E_NO_LAYOUT,
                    "no debug info for %s (CPython %s, build-id %s)%s%s%s%s. Install the "
@@ -359,18 +364,13 @@ static int is_free_threaded(struct pk_elf *mod, uint64_t runtime_vaddr, uint32_t
     return memcmp(head.cookie, "xdebugpy", 8) == 0 && head.free_threaded == 1;
 }
 
-int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
-                      const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
+int pk_target_resolve_at(const struct pk_target_where *w, const struct pk_maps *maps,
+                         const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
 {
     memset(t, 0, sizeof *t);
+    pid_t pid = w->pid;
     t->pid = pid;
-    ssize_t n = readlinkat(procfd, "exe", t->exe, sizeof t->exe - 1);
-    if (n < 0) {
-        return pk_fail(e, PK_E_NOT_PYTHON,
-                       "process %d has no executable (a kernel thread or a zombie)", (int)pid);
-    }
-    t->exe[n] = '\0';
-
+    snprintf(t->exe, sizeof t->exe, "%s", w->exe);
     const struct pk_map **cands = malloc(MAX_MODULES_TRIED * sizeof *cands);
     if (!cands) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     size_t nc = candidate_modules(maps, t->exe, cands, MAX_MODULES_TRIED);
@@ -379,7 +379,7 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     struct pk_elf_sym runtime;
     for (size_t i = 0; i < nc && !mod; i++) {
         struct pk_elf *f;
-        if (open_mapped(pid, cands[i], &f) < 0) continue;
+        if (open_mapped(w, cands[i], &f) < 0) continue;
         if (pk_elf_find_symbol(f, "_PyRuntime", 0, &runtime)) {
             mod = f;
             modmap = cands[i];
@@ -419,7 +419,7 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
     pk_version_format(t->py_version_hex, t->py_version, sizeof t->py_version);
     t->free_threaded = is_free_threaded(mod, runtime.value, t->py_version_hex);
 
-    rc = resolve_layout(pid, mod, runtime.value, opts, t, e);
+    rc = resolve_layout(w, mod, runtime.value, opts, t, e);
     if (rc < 0) goto out;
     unsigned minor = (t->py_version_hex >> 16) & 0xff;
     if (minor > PK_NEWEST_KNOWN_MINOR)
@@ -427,8 +427,29 @@ int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
                     "CPython %s is newer than the versions pypeek knows (3.8 to 3.%d): its "
                     "layout comes from DWARF alone, and per-version rules are 3.%d's",
                     t->py_version, PK_NEWEST_KNOWN_MINOR, PK_NEWEST_KNOWN_MINOR);
-    pk_ext_layout_socket(pid, maps, opts ? opts->debug_dir : NULL, &t->layout);
+    pk_ext_layout_socket(w, maps, opts ? opts->debug_dir : NULL, &t->layout);
 out:
     pk_elf_close(mod);
     return rc;
+}
+
+int pk_target_resolve(pid_t pid, int procfd, const struct pk_maps *maps,
+                      const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e)
+{
+    char exe[PATH_MAX], root[64];
+    ssize_t n = readlinkat(procfd, "exe", exe, sizeof exe - 1);
+    if (n < 0) {
+        memset(t, 0, sizeof *t);
+        return pk_fail(e, PK_E_NOT_PYTHON,
+                       "process %d has no executable (a kernel thread or a zombie)", (int)pid);
+    }
+    exe[n] = '\0';
+    snprintf(root, sizeof root, "/proc/%d/root", (int)pid);
+    /* Layout records are checked against the running process, read as it runs. */
+    struct pk_mem *mem = pk_mem_open_pid(pid, procfd, maps);
+    if (!mem) return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    struct pk_target_where w = {pid, 1, root, exe, mem};
+    int r = pk_target_resolve_at(&w, maps, opts, t, e);
+    pk_mem_free(mem);
+    return r;
 }

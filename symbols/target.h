@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "attach/maps.h"
+#include "attach/mem.h"
 #include "symbols/layout.h"
 #include "util/error.h"
 
@@ -93,6 +94,19 @@ struct pk_target {
     int nwarnings;
 };
 
+/* Where the target's files and memory are: a live process or a core file. */
+struct pk_target_where {
+    pid_t pid;          /* the process (the core's: its pid when dumped) */
+    int live;           /* a running process: /proc/PID/map_files opens deleted files */
+    const char *root;   /* prefix of the paths the target saw: "/proc/PID/root", a --sysroot,
+                           or "" */
+    const char *exe;    /* the executable as the target saw it */
+    struct pk_mem *mem; /* the target's memory: layout records are checked against it */
+};
+
+int pk_target_resolve_at(const struct pk_target_where *w, const struct pk_maps *maps,
+                         const struct pk_target_opts *opts, struct pk_target *t, struct pk_err *e);
+/* A running process: reads its exe link, checks records against its live memory. */
 /* Resolves the interpreter of pid: the module, version and layout (the slow work, done while the
    target runs). On failure t still holds what was found before the failing step (exe, module,
    version and free_threaded once the version is known). */

@@ -127,3 +127,33 @@ def test_container_pivot_root_debian_3_13(ctx):
 
 def test_container_pivot_root_debian_3_15(ctx):
     census_in_container(ctx, "debian-3.15", "pivot_root")
+
+
+def test_core_of_container_needs_sysroot(ctx):
+    """A core of a process that ran under pivot_root names files (/usr/bin/python3.15) that
+    exist only in its root: given that root with --sysroot, pypeek's answer from the core is the
+    target's own; without it, pypeek says the files cannot be found instead of guessing."""
+    from cores import gcore
+    interp = by_name("debian-3.15")
+    with start_in_container(interp, "pivot_root", "census_fixture.py") as t:
+        truth = t.read_line()
+        pid = host_pid_of_python(t, interp.minor)
+        with tempfile.TemporaryDirectory() as d:
+            core = gcore(pid, os.path.join(d, "core"))
+            t.stop()
+            rc, out, err = ctx.run_pypeek("core", core, "--json", "--no-graph")
+            check(rc == 4 and "--sysroot" in err,
+                  "core without --sysroot: exit %d, stderr %r" % (rc, err.strip()[-300:]))
+            rc, out, err = ctx.run_pypeek("core", core, "--json", "--no-graph", "--sysroot",
+                                          interp.tree())
+            check(rc == 0, "pypeek core --sysroot exited %d: %s" % (rc, err.strip()))
+    import json
+    snap = json.loads(out)
+    check_eq([g["objects"] for g in snap["gc"]["generations"]], truth["gc_generations"],
+             "objects per generation")
+    check_eq(snap["gc"]["counts"], truth["gc_count"], "gc.get_count()")
+    for n in ("__main__.User", "__main__.Slotted"):
+        check_eq(type_entry(snap, n)["count"], truth["types"][n]["count"], n + " count")
+        check_eq(type_entry(snap, n)["bytes"], truth["types"][n]["bytes"], n + " bytes")
+    # gcore ran on the host: the core names the host's pid of the process
+    check_eq(snap["target"]["core"]["pid"], pid, "the pid gcore dumped")

@@ -5,6 +5,7 @@ an interpreter that is absent is skipped with the reason. The oracle test module
 once, by name (run_tests.py puts integration/tests on the path): the runner and the matrix
 share them."""
 import test_census
+import test_core
 import test_fds
 import test_gc
 import test_graph
@@ -13,7 +14,7 @@ import test_unreachable
 from interpreters import MATRIX
 
 # Oracle test modules whose test functions start their targets without naming a python.
-MODULES = (test_census, test_gc, test_fds, test_graph, test_unreachable, test_stacks)
+MODULES = (test_census, test_gc, test_fds, test_graph, test_unreachable, test_stacks, test_core)
 
 
 def _oracle_tests():

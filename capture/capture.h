@@ -17,6 +17,9 @@ struct pk_capture_core_opts {
     const char *layout_record; /* --layout-record */
     int quiet;
     int graph;      /* read the object graph (retained sizes, untracked census) */
+    int stacks;     /* every thread's Python stack (threads[]) */
+    int native;     /* and its native frames (libdwfl, from the core's registers) */
+    int locals;     /* and each frame's locals */
     int keep_graph; /* keep s->graph for `why` */
     size_t top;     /* retainers listed */
 };

@@ -10,6 +10,7 @@
 #include "attach/core.h"
 #include "cpython/collect.h"
 #include "cpython/heap.h"
+#include "cpython/stacks.h"
 #include "symbols/target.h"
 
 static uint64_t mono_us(void)
@@ -30,6 +31,73 @@ static void describe_target(const struct pk_target *t, struct pk_snapshot *s)
     snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
     for (int i = 0; i < t->nwarnings; i++)
         pk_snapshot_warn(s, "%s", t->warnings[i]);
+}
+
+/* The core's threads as the stack walker wants them: registers from NT_PRSTATUS, sorted by
+   tid; a core has no thread names or states. */
+static int core_threads(const struct pk_core *core, struct pk_threads *out)
+{
+    size_t n = pk_core_nthreads(core);
+    out->v = calloc(n ? n : 1, sizeof *out->v);
+    out->n = 0;
+    if (!out->v) return -PK_E_INTERNAL;
+    for (size_t i = 0; i < n; i++) {
+        const struct pk_core_thread *ct = pk_core_thread(core, i);
+        struct pk_thread_regs *tr = &out->v[out->n++];
+        tr->tid = ct->tid;
+        tr->state = '?';
+        tr->have_regs = 1;
+        _Static_assert(sizeof tr->regs == sizeof ct->regs, "x86-64 user_regs_struct");
+        memcpy(&tr->regs, ct->regs, sizeof tr->regs);
+    }
+    for (size_t i = 1; i < out->n; i++) /* insertion sort: cores hold few threads */
+        for (size_t k = i; k > 0 && out->v[k - 1].tid > out->v[k].tid; k--) {
+            struct pk_thread_regs tmp = out->v[k];
+            out->v[k] = out->v[k - 1];
+            out->v[k - 1] = tmp;
+        }
+    return 0;
+}
+
+/* A dumper that could not read a thread's stack may have written zeros for it (gdb 13's gcore
+   and stacks that glibc 2.41+ guards with MADV_GUARD_INSTALL): nothing live is all zeros at a
+   stack pointer (return addresses, saved registers), so such a stack is named, and its frames
+   marked as possibly cut short. */
+static void check_zero_stacks(const struct pk_threads *th, struct pk_mem *mem,
+                              struct pk_snapshot *s)
+{
+    for (size_t i = 0; i < th->n; i++) {
+        unsigned char at_sp[256];
+        int zeros = pk_mem_read(mem, th->v[i].regs.rsp, at_sp, sizeof at_sp) == 0;
+        for (size_t k = 0; k < sizeof at_sp && zeros; k++)
+            zeros = at_sp[k] == 0;
+        if (!zeros) continue;
+        pk_snapshot_warn(s,
+                         "the core holds only zeros at thread %d's stack pointer: whatever wrote "
+                         "it could not read that stack (gdb's gcore and guard pages of glibc "
+                         "2.41+); its frames may be cut short (a kernel core has them)",
+                         (int)th->v[i].tid);
+        for (size_t k = 0; k < s->nthreads; k++)
+            if (s->threads[k].tid == th->v[i].tid && !s->threads[k].truncated)
+                s->threads[k].truncated =
+                    strdup("the core holds zeros for this thread's stack: frames may be missing");
+    }
+}
+
+/* threads[] from the core's registers: Python frames, and native ones when asked. */
+static void capture_stacks(const struct pk_capture_core_opts *o, const struct pk_core *core,
+                           struct pk_mem *mem, const struct pk_target *t, struct pk_snapshot *s)
+{
+    struct pk_threads th = {0};
+    if (core_threads(core, &th) < 0 || pk_stacks_collect(mem, t, &th, o->locals, s) < 0) {
+        pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
+        pk_threads_free(&th);
+        return;
+    }
+    check_zero_stacks(&th, mem, s);
+    if (o->native && pk_stacks_add_native(mem, &th, t->pid, 0, o->debug_dir, s) < 0)
+        pk_snapshot_warn(s, "native stacks unavailable: libdwfl could not read the core");
+    pk_threads_free(&th);
 }
 
 int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_atomic_t *cancel,
@@ -87,6 +155,7 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     /* Nothing runs: no pause to bound, no retry (a collection caught mid-way stays so). */
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel, 0};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
+    if (r == 0 && o->stacks) capture_stacks(o, core, mem, t, s);
     if (r == 0 && o->graph) r = pk_heap_take(mem, t, &lim, s, e);
     if (r == 0) pk_heap_finish(s, o->top, o->keep_graph);
     s->attach.consistent = r == 0;

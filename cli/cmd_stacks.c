@@ -1,4 +1,5 @@
-/* pypeek stacks PID: freeze, read every thread's registers, copy, resume, print the stacks. */
+/* pypeek stacks PID: freeze, read every thread's registers, copy, resume, print the stacks
+   (pypeek stacks --core CORE: the registers the core's notes hold). */
 #include <jansson.h>
 
 #include "cli/commands.h"
@@ -31,8 +32,12 @@ int pk_cmd_stacks(const struct pk_opts *o)
         if (o->json) {
             r = print_json(&s, &e);
         } else {
-            printf("pypeek stacks: pid %d, CPython %s, paused %llu us\n\n", (int)s.target.pid,
-                   s.target.python_version, (unsigned long long)s.attach.pause_us);
+            if (pk_snapshot_from_core(&s))
+                printf("pypeek stacks: core of pid %d, CPython %s\n\n", (int)s.target.pid,
+                       s.target.python_version);
+            else
+                printf("pypeek stacks: pid %d, CPython %s, paused %llu us\n\n", (int)s.target.pid,
+                       s.target.python_version, (unsigned long long)s.attach.pause_us);
             pk_stacks_text(stdout, &s, o->native);
         }
         if (r == 0) r = pk_cli_flush_stdout(&e);

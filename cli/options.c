@@ -77,7 +77,7 @@ static const char usage_text[] =
     "  --streaming        walk the heap while the target is stopped instead of copying its\n"
     "                     writable memory and reading the copy after resuming it (the default\n"
     "                     when that memory fits 768 MiB and half the available RAM)\n"
-    "  --core CORE        snapshot, why: read the core file CORE instead of a process\n"
+    "  --core CORE        snapshot, why, stacks: read the core file CORE instead of a process\n"
     "  --exe PATH         core: the executable the process ran (default: the path the core\n"
     "                     names, under --sysroot)\n"
     "  --sysroot DIR      core: the root the process saw (a copy of its container's or\n"
@@ -244,9 +244,9 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_HOLDERS, "--holders", CMDS(PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
-        {OPT_CORE, "--core", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
-        {OPT_EXE, "--exe", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
-        {OPT_SYSROOT, "--sysroot", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY)},
+        {OPT_CORE, "--core", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY, PK_CMD_STACKS)},
+        {OPT_EXE, "--exe", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY, PK_CMD_STACKS)},
+        {OPT_SYSROOT, "--sysroot", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WHY, PK_CMD_STACKS)},
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};

@@ -163,7 +163,7 @@ static int collect_stacks(const struct pk_opts *o, struct pk_mem *mem, const str
     if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
     /* native frames: stacks --native and snapshots (libdwfl loads each module's CFI) */
     if (r == 0 && (o->native || o->cmd == PK_CMD_SNAPSHOT) &&
-        pk_stacks_add_native(mem, threads, t->pid, o->debug_dir, s) < 0)
+        pk_stacks_add_native(mem, threads, t->pid, 1, o->debug_dir, s) < 0)
         pk_snapshot_warn(s, "native stacks unavailable: libdwfl could not read the target");
     return 0;
 }
@@ -436,15 +436,20 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
                      struct pk_snapshot *s, struct pk_err *e)
 {
     if (o->core_path) {
-        struct pk_capture_core_opts co = {o->core_path,
-                                          o->exe_path,
-                                          o->sysroot,
-                                          o->debug_dir,
-                                          o->layout_record,
-                                          o->quiet,
-                                          !o->no_graph && !o->prometheus,
-                                          o->cmd == PK_CMD_WHY,
-                                          o->top};
+        struct pk_capture_core_opts co = {
+            .core_path = o->core_path,
+            .exe = o->exe_path,
+            .sysroot = o->sysroot,
+            .debug_dir = o->debug_dir,
+            .layout_record = o->layout_record,
+            .quiet = o->quiet,
+            .graph = !o->no_graph,
+            .stacks = !o->no_stacks,
+            .native = o->native || o->cmd == PK_CMD_SNAPSHOT,
+            .locals = o->locals,
+            .keep_graph = o->cmd == PK_CMD_WHY,
+            .top = o->top,
+        };
         return pk_capture_core(&co, cancel, s, e);
     }
     struct pk_live *l;

@@ -247,13 +247,13 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
     return 0;
 }
 
-int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid,
+int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid, int live,
                          const char *debug_dir, struct pk_snapshot *s)
 {
     if (!os || !os->n) return 0;
     struct pk_unwound_stack *u = calloc(os->n, sizeof *u);
     if (!u) return -PK_E_INTERNAL;
-    int r = pk_unwind_threads(pid, m, os, debug_dir, u);
+    int r = pk_unwind_threads(pid, live, m, os, debug_dir, u);
     for (size_t i = 0; i < os->n; i++) {
         struct pk_thread_snap *th = NULL;
         for (size_t k = 0; k < s->nthreads && !th; k++)

@@ -21,9 +21,10 @@ int pk_stacks_collect(struct pk_mem *m, const struct pk_target *t, const struct 
                       int locals, struct pk_snapshot *s);
 
 /* Adds each OS thread's native frames (symbols/unwind.h) to s->threads, from the registers
-   in os and stack memory read through m. A thread that cannot be unwound gets a partial
-   stack and native_truncated. 0, or -PK_E_INTERNAL when the unwinder could not start. */
-int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid,
+   in os and stack memory read through m (live: a running process, else a core's). A thread that
+   cannot be unwound gets a partial stack and native_truncated. 0, or -PK_E_INTERNAL when the
+   unwinder could not start. */
+int pk_stacks_add_native(struct pk_mem *m, const struct pk_threads *os, pid_t pid, int live,
                          const char *debug_dir, struct pk_snapshot *s);
 
 /* One entry of a thread's merged view: a Python frame (index into frames) in place of the

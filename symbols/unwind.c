@@ -109,7 +109,24 @@ static int on_frame(Dwfl_Frame *state, void *arg)
     return DWARF_CB_OK;
 }
 
-int pk_unwind_threads(pid_t pid, struct pk_mem *m, const struct pk_threads *th,
+/* The modules of a core: each mapped file at its mapping of file offset 0 (an ELF file's
+   first PT_LOAD), reported by path. A file that is not ELF is skipped by libdwfl. */
+static int report_mapped_files(Dwfl *dwfl, const struct pk_maps *maps)
+{
+    for (size_t i = 0; i < maps->n; i++) {
+        const struct pk_map *mp = &maps->v[i];
+        if (mp->path[0] != '/' || mp->offset != 0) continue;
+        int dup = 0;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = maps->v[k].offset == 0 && strcmp(maps->v[k].path, mp->path) == 0;
+        if (dup) continue;
+        const char *base = strrchr(mp->path, '/');
+        dwfl_report_elf(dwfl, base ? base + 1 : mp->path, mp->path, -1, mp->start, true);
+    }
+    return dwfl_report_end(dwfl, NULL, NULL);
+}
+
+int pk_unwind_threads(pid_t pid, int live, struct pk_mem *m, const struct pk_threads *th,
                       const char *debug_dir, struct pk_unwound_stack *out)
 {
     char path[4096];
@@ -124,8 +141,10 @@ int pk_unwind_threads(pid_t pid, struct pk_mem *m, const struct pk_threads *th,
     Dwfl *dwfl = dwfl_begin(&proc_callbacks);
     if (!dwfl) return -PK_E_INTERNAL;
     struct unwind_ctx c = {m, th, 0};
-    if (dwfl_linux_proc_report(dwfl, pid) != 0 || dwfl_report_end(dwfl, NULL, NULL) != 0 ||
-        !dwfl_attach_state(dwfl, NULL, pid, &callbacks, &c)) {
+    int reported =
+        live ? dwfl_linux_proc_report(dwfl, pid) == 0 && dwfl_report_end(dwfl, NULL, NULL) == 0
+             : report_mapped_files(dwfl, pk_mem_maps(m)) == 0;
+    if (!reported || !dwfl_attach_state(dwfl, NULL, pid, &callbacks, &c)) {
         dwfl_end(dwfl);
         return -PK_E_INTERNAL;
     }

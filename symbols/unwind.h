@@ -29,8 +29,10 @@ struct pk_unwound_stack {
 
 /* Unwinds every thread of th that has registers; out[i] is th->v[i]'s stack (out has th->n
    entries, zeroed by the caller). debug_dir (may be NULL) is searched for debug files too.
+   live: the modules are those /proc/PID/maps lists; otherwise (a core file) the mapped ELF
+   files of the reader's maps (their paths already where they are on this machine).
    Returns 0, or -PK_E_INTERNAL when libdwfl could not be set up (out left empty). */
-int pk_unwind_threads(pid_t pid, struct pk_mem *m, const struct pk_threads *th,
+int pk_unwind_threads(pid_t pid, int live, struct pk_mem *m, const struct pk_threads *th,
                       const char *debug_dir, struct pk_unwound_stack *out);
 void pk_unwound_stack_free(struct pk_unwound_stack *s); /* frees and zeroes */
 

@@ -71,15 +71,16 @@ def test_stacks_text(ctx):
                      "GIL mark of thread %s" % tid)
 
 
-def eu_stack(pid):
-    """{tid: [(address, function or None)]} from elfutils' eu-stack -p PID."""
+def eu_stack(pid, core=None):
+    """{tid: [(address, function or None)]} from elfutils' eu-stack -p PID (or --core CORE)."""
     import re
     import shutil
     import subprocess
     from harness import Skip
     if not shutil.which("eu-stack"):
         raise Skip("eu-stack (elfutils) is not installed: run integration/install-deps")
-    p = subprocess.run(["eu-stack", "-p", str(pid)], capture_output=True, text=True, timeout=120)
+    args = ["--core", core] if core else ["-p", str(pid)]
+    p = subprocess.run(["eu-stack"] + args, capture_output=True, text=True, timeout=120)
     out, tid = {}, None
     for line in p.stdout.splitlines():
         m = re.match(r"TID (\d+):", line)
@@ -90,7 +91,8 @@ def eu_stack(pid):
         m = re.match(r"#\d+\s+0x([0-9a-f]+)(?:\s+(?:- \d+\s+)?(\S+))?", line)
         if m and tid is not None:
             out[tid].append((int(m.group(1), 16), m.group(2)))
-    check(out, "eu-stack -p %d printed no stack (exit %d): %s" % (pid, p.returncode, p.stderr))
+    check(out, "eu-stack %s printed no stack (exit %d): %s" % (" ".join(args), p.returncode,
+                                                                p.stderr))
     return out
 
 

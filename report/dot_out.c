@@ -90,19 +90,48 @@ int pk_why_dot(FILE *f, const struct pk_why_tree *t, int pid, struct pk_err *e)
           "fontname=\"Helvetica\"];\n"
           "  edge [fontname=\"Helvetica\", fontsize=10];\n",
           f);
-    for (size_t i = 0; i < t->n; i++)
-        node_line(f, i, &t->nodes[i]);
-    for (size_t i = 0; i < t->n; i++) {
-        const struct pk_why_node *n = &t->nodes[i];
-        if (n->parent == UINT32_MAX || n->parent >= t->n) continue;
-        fprintf(f, "  n%u -> n%zu", n->parent, i);
-        if (n->edge && *n->edge) {
-            fputs(" [label=\"", f);
-            pk_dot_fputs(f, n->edge, LABEL_MAX);
-            fputs("\"]", f);
-        }
-        fputs(";\n", f);
+    /* Roots with the most instances first (left in the drawing), each with its subtree;
+       t->nodes has parents before children. */
+    uint32_t *root_of = malloc((t->n ? t->n : 1) * sizeof *root_of);
+    uint64_t *held = calloc(t->n ? t->n : 1, sizeof *held);
+    size_t *order = malloc((t->n ? t->n : 1) * sizeof *order);
+    if (!root_of || !held || !order) {
+        free(root_of);
+        free(held);
+        free(order);
+        return pk_fail(e, PK_E_INTERNAL, "out of memory");
     }
+    size_t nroots = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        uint32_t p = t->nodes[i].parent;
+        root_of[i] = p < i ? root_of[p] : (uint32_t)i;
+        if (root_of[i] == i) order[nroots++] = i;
+        if (t->nodes[i].kind == PK_WN_TARGET) held[root_of[i]] += t->nodes[i].count;
+    }
+    for (size_t a = 1; a < nroots; a++) /* insertion sort: stable, by instances held */
+        for (size_t b = a; b > 0 && held[order[b]] > held[order[b - 1]]; b--) {
+            size_t x = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = x;
+        }
+    for (size_t k = 0; k < nroots; k++)
+        for (size_t i = order[k]; i < t->n; i++)
+            if (root_of[i] == order[k]) node_line(f, i, &t->nodes[i]);
+    for (size_t k = 0; k < nroots; k++)
+        for (size_t i = order[k]; i < t->n; i++) {
+            const struct pk_why_node *n = &t->nodes[i];
+            if (root_of[i] != order[k] || n->parent >= i) continue;
+            fprintf(f, "  n%u -> n%zu", n->parent, i);
+            if (n->edge && *n->edge) {
+                fputs(" [label=\"", f);
+                pk_dot_fputs(f, n->edge, LABEL_MAX);
+                fputs("\"]", f);
+            }
+            fputs(";\n", f);
+        }
+    free(root_of);
+    free(held);
+    free(order);
     fputs("}\n", f);
     if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing DOT failed");
     return 0;

@@ -231,3 +231,4 @@ def report_and_block(facts, out=None, malloc_stats_fd=None):
         rehearsal = False
     _pause()
     return _released[0]
+

@@ -89,6 +89,11 @@ def test_census_counts_frozen_objects(ctx):
         check_whole_census(snap, census, truth)
         with open(os.path.join(d, "stats")) as f:
             check_pymalloc(snap, f.read())
+        # the object graph has the frozen objects as tracked nodes, like the census
+        g = snap["graph"]
+        check(g is not None and not g["partial"], "no complete object graph")
+        check_eq(g["tracked_traversed"] + g["tracked_untraversed"], snap["objects"]["total"],
+                 "tracked objects in the object graph (frozen ones among them)")
         rec = [e for e in snap["objects"]["types"] if e["type"] == "__main__.Rec"][0]
         check(0 < rec["frozen"] < rec["count"], "Rec: %s" % rec)
         # text: the frozen total beside the generations, and per type

@@ -135,4 +135,7 @@ def test_census_counts_frozen_objects(ctx):
         check_eq(diff["objects"]["frozen"]["new"], truth["gc_permanent"], "diff: objects.frozen")
         check_eq(diff["objects"]["total"]["delta"], 0, "diff: objects.total delta")
         check_eq(diff["types"], [], "diff: types that changed")
+        rc, out, err = ctx.run_pypeek("diff", a, b)
+        check(rc == 0 and "frozen (gc.freeze) {0:,} -> {0:,}".format(truth["gc_permanent"]) in out,
+              "diff text does not say the frozen part: %s %s" % (out[:400], err))
         t.release()

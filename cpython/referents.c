@@ -583,21 +583,23 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
         uint64_t d;
         if ((rc = pk_mem_read_u64(r->m, obj + (uint64_t)tr->dictoffset, &d)) < 0) return rc;
         if ((rc = ATTR(d, "__dict__")) != 0) return rc;
-    } else if (tr->dictoffset < 0 && tr->dictoffset > -(1 << 20) && ti->itemsize > 0 &&
-               ti->itemsize < 64 && *complete) {
-        /* after the items: _PyObject_VAR_SIZE(tp, |ob_size|) + tp_dictoffset */
+    } else if (tr->dictoffset < 0 && tr->dictoffset > -(1 << 20)) {
+        /* _PyObject_GetDictPtr: the dict after the variable-size items (int subclasses up
+           to 3.11): dictoffset + _PyObject_VAR_SIZE(type, |ob_size|) */
         int64_t n;
         uint64_t d;
         if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
         if (n < 0) n = -n;
-        if ((uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        if (n > (INT64_C(1) << 36) || ti->itemsize < 0 || ti->itemsize > (1 << 16))
+            return -PK_E_INCONSISTENT;
         uint64_t size =
-            ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~7ull;
-        if ((rc = pk_mem_read_u64(r->m, obj + size - (uint64_t)(-tr->dictoffset), &d)) < 0)
-            return rc;
+            ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
+        int64_t off = tr->dictoffset + (int64_t)size;
+        if (off < 16 || (off & 7)) return -PK_E_INCONSISTENT;
+        if ((rc = pk_mem_read_u64(r->m, obj + (uint64_t)off, &d)) < 0) return rc;
         if ((rc = ATTR(d, "__dict__")) != 0) return rc;
     } else if (tr->dictoffset < 0) {
-        *complete = 0; /* a dict after items pypeek cannot size */
+        *complete = 0;
     }
     for (size_t i = 0; i < tr->nmembers; i++) {
         uint64_t v;

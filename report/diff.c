@@ -473,7 +473,13 @@ int pk_diff_print_text(FILE *f, const json_t *d, size_t top, struct pk_err *e)
     fmt_value(pk_doc_int(obj, "bytes.old", 0), 1, x, sizeof x);
     fmt_value(pk_doc_int(obj, "bytes.new", 0), 1, y, sizeof y);
     fmt_delta(pk_doc_int(obj, "bytes.delta", 0), 1, z, sizeof z);
-    fprintf(f, "\nGC-tracked objects: %s -> %s (%s); %s -> %s (%s)\n", a, b, c, x, y, z);
+    fprintf(f, "\nGC-tracked objects: %s -> %s (%s); %s -> %s (%s)", a, b, c, x, y, z);
+    if (pk_doc_int(obj, "frozen.new", 0) || pk_doc_int(obj, "frozen.old", 0)) {
+        fmt_value(pk_doc_int(obj, "frozen.old", 0), 0, a, sizeof a);
+        fmt_value(pk_doc_int(obj, "frozen.new", 0), 0, b, sizeof b);
+        fprintf(f, "; frozen (gc.freeze) %s -> %s", a, b);
+    }
+    fputc('\n', f);
     rows_section(f, "Types", json_object_get(d, "types"), "type", 1, top);
     fprintf(f, "(%" JSON_INTEGER_FORMAT " types unchanged)\n", pk_doc_int(d, "types_unchanged", 0));
     const json_t *gc = json_object_get(d, "gc");

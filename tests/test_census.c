@@ -269,3 +269,33 @@ Test(census, absurd_list_allocation_is_inconsistent)
     cr_assert_eq(collect(&h, &s, &e), -PK_E_INCONSISTENT);
     teardown(&h);
 }
+
+/* int.__sizeof__ starts from int's own basic size (a subclass's __dict__ slot is not
+   counted) and, from 3.11, counts at least one digit (the layout here is 3.11's). */
+Test(census, int_subclass_sized_as_int_sizeof)
+{
+    struct heap h;
+    setup(&h);
+    const Py_ssize_t int_basic = 24, sub_basic = 32, digit = 4;
+    uint64_t int_type = heap_new_type(h.im, h.meta, "int", 0, int_basic, digit);
+    uint64_t sub = heap_new_type(h.im, h.meta, "IntSub", FX_TPFLAGS_HAVE_GC, sub_basic, digit);
+    img_put_u64(h.im, sub + offsetof(PyTypeObject, tp_base), int_type);
+    h.builtin[PK_BT_LONG] = int_type;
+    pk_types_free(h.types);
+    h.types = pk_types_new(h.im->mem, &h.l, h.builtin);
+    cr_assert(h.types);
+    uint64_t objs[] = {var_object(&h, sub, sub_basic + 2 * digit, 2),
+                       var_object(&h, sub, sub_basic + digit, 0)};
+    heap_link(h.im, h.heads[2], objs, 2);
+
+    struct pk_interp_snap s;
+    struct pk_err e = {0};
+    cr_assert_eq(collect(&h, &s, &e), 0, "%s", e.msg);
+    cr_assert_eq(s.ntypes, 1);
+    cr_assert_str_eq(s.types[0].name, "IntSub");
+    const uint64_t gch = sizeof(PyGC_Head);
+    cr_assert_eq(s.types[0].bytes, (int_basic + 2 * digit + gch) + (int_basic + 1 * digit + gch),
+                 "%llu", (unsigned long long)s.types[0].bytes);
+    free_interp(&s);
+    teardown(&h);
+}

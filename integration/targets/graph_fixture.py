@@ -1,5 +1,6 @@
 """Object-graph fixture (issue 10): module globals holding instances with managed attributes,
-__slots__ instances, dicts of tuples, closures over cells, and a list shared by two globals.
+__slots__ instances, dicts of tuples, closures over cells, a list shared by two globals, and
+int subclass instances with attributes.
 The target computes with gc.get_referents (plus dict keys, which dict_traverse skips
 when they are all str) and sys.getsizeof what each global retains: the
 objects reachable from it that are not reachable from sys.modules once that one global's
@@ -28,6 +29,16 @@ class Slotted:
         self.b = [i + 7000.5]
 
 
+class TaggedInt(int):
+    """An int subclass with a __dict__: up to 3.11 the dict sits after the digits."""
+
+
+def tagged(i):
+    t = TaggedInt(10 ** 12 + i)
+    t.label = "tagged-%d" % i
+    return t
+
+
 def make_closure(i):
     payload = ["c-%d" % i]
 
@@ -43,8 +54,9 @@ _slots = [Slotted(i) for i in range(300)]
 _closures = [make_closure(i) for i in range(200)]
 _shared_a = ["shared-%d" % i for i in range(100)]
 _shared_b = _shared_a
+_tagged = [tagged(i) for i in range(100)]
 
-FIXTURE = ("_recs", "_table", "_slots", "_closures", "_shared_a")
+FIXTURE = ("_recs", "_table", "_slots", "_closures", "_shared_a", "_tagged")
 ATOMS = ("str", "bytes", "bytearray", "int", "float")
 
 

@@ -89,6 +89,11 @@ def test_census_counts_frozen_objects(ctx):
         check_whole_census(snap, census, truth)
         with open(os.path.join(d, "stats")) as f:
             check_pymalloc(snap, f.read())
+        # the object graph has the frozen objects as tracked nodes, like the census
+        g = snap["graph"]
+        check(g is not None and not g["partial"], "no complete object graph")
+        check_eq(g["tracked_traversed"] + g["tracked_untraversed"], snap["objects"]["total"],
+                 "tracked objects in the object graph (frozen ones among them)")
         rec = [e for e in snap["objects"]["types"] if e["type"] == "__main__.Rec"][0]
         check(0 < rec["frozen"] < rec["count"], "Rec: %s" % rec)
         # text: the frozen total beside the generations, and per type
@@ -130,4 +135,7 @@ def test_census_counts_frozen_objects(ctx):
         check_eq(diff["objects"]["frozen"]["new"], truth["gc_permanent"], "diff: objects.frozen")
         check_eq(diff["objects"]["total"]["delta"], 0, "diff: objects.total delta")
         check_eq(diff["types"], [], "diff: types that changed")
+        rc, out, err = ctx.run_pypeek("diff", a, b)
+        check(rc == 0 and "frozen (gc.freeze) {0:,} -> {0:,}".format(truth["gc_permanent"]) in out,
+              "diff text does not say the frozen part: %s %s" % (out[:400], err))
         t.release()

@@ -42,9 +42,9 @@ static const char usage_text[] =
     "  --count N          watch: stop after N samples (default: until Ctrl-C)\n"
     "  --min-growth N     watch: net growth a type needs to be a suspect (default 20)\n"
     "  --limit K          why: print K chains (default 10)\n"
-    "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
-    "                     retained sizes, unreachable cycles): a shorter pause, the\n"
-    "                     GC-tracked census only\n"
+    "  --no-graph         report/snapshot/watch: skip the object graph (untracked objects,\n"
+    "                     retained sizes, unreachable cycles): a shorter pause (and shorter\n"
+    "                     samples), the GC-tracked census only\n"
     "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
     "                     (default 250; 0 = no limit); past it the report has no graph, says\n"
     "                     so, and the target is resumed. snapshot and why take no limit\n"
@@ -175,7 +175,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_COUNT, "--count", CMDS(PK_CMD_WATCH)},
         {OPT_MIN_GROWTH, "--min-growth", CMDS(PK_CMD_WATCH)},
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
-        {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
+        {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},
     };

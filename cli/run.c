@@ -183,7 +183,10 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
             goto resumed;
         }
         r = collect_image(o, t, cancel, mem, &maps, &fds, have_fds, s, e);
-        if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
+        if (r == 0 && (o->prometheus || o->cmd == PK_CMD_WATCH))
+            pk_heap_finish_unreachable(s); /* no retainers to show: no dominator tree */
+        else if (r == 0)
+            pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);
         s->attach.read_calls = pk_image_calls(owned);

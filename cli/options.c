@@ -68,9 +68,9 @@ static const char usage_text[] =
     "                     bytes by value (cut short), containers by type and length; at most\n"
     "                     256 locals and 16 KiB of text per thread\n"
     "  --no-stacks        report/snapshot/watch: no thread stacks (no registers read)\n"
-    "  --no-graph         report/snapshot: skip the object graph (untracked objects,\n"
-    "                     retained sizes, unreachable cycles): a shorter pause, the\n"
-    "                     GC-tracked census only\n"
+    "  --no-graph         report/snapshot/watch: skip the object graph (untracked objects,\n"
+    "                     retained sizes, unreachable cycles): a shorter pause (and shorter\n"
+    "                     samples), the GC-tracked census only\n"
     "  --graph-pause MS   report --streaming: longest the object graph may add to the pause\n"
     "                     (default 250; 0 = no limit); past it the report has no graph, says\n"
     "                     so, and the target is resumed. snapshot and why take no limit\n"
@@ -240,7 +240,7 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
         {OPT_LIMIT, "--limit", CMDS(PK_CMD_WHY)},
         {OPT_DOT, "--dot", CMDS(PK_CMD_WHY)},
         {OPT_FORMAT, "--format", CMDS(PK_CMD_REPORT)},
-        {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT)},
+        {OPT_NO_GRAPH, "--no-graph", CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH)},
         {OPT_HOLDERS, "--holders", CMDS(PK_CMD_WATCH)},
         {OPT_GRAPH_PAUSE, "--graph-pause", CMDS(PK_CMD_REPORT)},
         {OPT_STREAMING, "--streaming", live},

@@ -286,7 +286,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         r = collect_image(o, t, cancel, mem, owned, &maps, &threads, &fds, have_fds, s, e);
         if (pk_image_misses(owned) > 0) *stream_next = 1;
         if (r == 0 && s->graph) graph_progress(o, "analysing");
-        if (r == 0) pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
+        /* Prometheus and watch show no retainers: no dominator tree (but watch --holders) */
+        if (r == 0 && (o->prometheus || (o->cmd == PK_CMD_WATCH && !o->watch_holders)))
+            pk_heap_finish_unreachable(s);
+        else if (r == 0)
+            pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         graph_progress(o, NULL);
         /* What crossed from the target: the copy and the live reads of read-only memory. */
         s->attach.bytes_read = pk_image_bytes(owned);

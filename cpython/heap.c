@@ -42,7 +42,8 @@ int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_wa
     return 0;
 }
 
-void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
+/* Both ends of pk_heap_finish: analyse (untracked census, retained sizes) or not. */
+static void finish(struct pk_snapshot *s, size_t top, int keep, int analyse)
 {
     struct pk_graph *g = s->graph;
     if (!s->ninterps) return;
@@ -61,7 +62,8 @@ void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
     for (size_t i = 0; i < s->ninterps; i++)
         if (s->interps[i].is_main) main = &s->interps[i];
     struct pk_err e = {0};
-    if (pk_graph_analyse(g, top, main, &e) < 0) pk_snapshot_warn(s, "object graph: %s", e.msg);
+    if (analyse && pk_graph_analyse(g, top, main, &e) < 0)
+        pk_snapshot_warn(s, "object graph: %s", e.msg);
     struct pk_err ue = {0};
     if (pk_unreachable_compute(g, &main->unreachable, &ue) < 0) {
         pk_snapshot_warn(s, "%s", ue.msg);
@@ -76,4 +78,14 @@ void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
         pk_graph_free(g);
         s->graph = NULL;
     }
+}
+
+void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
+{
+    finish(s, top, keep, 1);
+}
+
+void pk_heap_finish_unreachable(struct pk_snapshot *s)
+{
+    finish(s, 0, 0, 0);
 }

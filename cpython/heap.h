@@ -15,5 +15,8 @@ int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_wa
 /* Resumed: the untracked census, coverage and retained sizes into the main interpreter's
    snapshot (top: globals listed). Frees s->graph unless keep. */
 void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep);
+/* Resumed, for outputs that show no retainers (Prometheus, watch): only the unreachable cycles
+   (gc.unreachable), then frees s->graph. */
+void pk_heap_finish_unreachable(struct pk_snapshot *s);
 
 #endif

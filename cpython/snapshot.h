@@ -124,6 +124,7 @@ struct pk_unreachable_snap {
     size_t nuntraversed_types;
     struct pk_unreachable_example *examples;
     size_t nexamples;
+    uint64_t analysis_us; /* time it took, after the target was resumed */
 };
 
 struct pk_gen_snap {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/gc_list.h"
+
 #define NONE32 UINT32_MAX
 #define MAX_EXAMPLES 3                /* groups (types) given an example cycle */
 #define MAX_EXAMPLE_TRIES 8           /* members of a group tried as the cycle's start */
@@ -243,6 +245,7 @@ int pk_unreachable_compute(const struct pk_graph *g, struct pk_unreachable_snap 
                            struct pk_err *e)
 {
     pk_unreachable_snap_clear(u);
+    uint64_t t0 = pk_monotonic_us();
     uint32_t n = g->n;
     uint8_t *state = calloc(n ? n : 1, 1);
     int64_t *refs = malloc((size_t)(n ? n : 1) * sizeof *refs);
@@ -335,6 +338,7 @@ int pk_unreachable_compute(const struct pk_graph *g, struct pk_unreachable_snap 
     if (examples(g, state, acc, ntypes, u) < 0) goto oom;
     u->complete = !g->partial && !g->unreadable && !nun && !inconsistent;
     u->available = 1;
+    u->analysis_us = pk_monotonic_us() - t0;
     goto out;
 oom:
     pk_unreachable_snap_clear(u);

@@ -51,11 +51,12 @@ json_t *pk_unreachable_json(const struct pk_interp_snap *is, size_t top)
                                             "cycle", hops, "truncated", e->truncated, "chain",
                                             pk_json_str(chain)));
     }
-    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "available", 1, "objects",
-                     pk_json_u64(u->objects), "bytes", pk_json_u64(u->bytes), "retained_bytes",
-                     pk_json_u64(u->retained_bytes), "finalizers", pk_json_u64(u->finalizers),
-                     "complete", u->complete, "types", types, "untraversed_types", untrav,
-                     "examples", ex);
+    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o, s:o}", "available", 1,
+                     "objects", pk_json_u64(u->objects), "bytes", pk_json_u64(u->bytes),
+                     "retained_bytes", pk_json_u64(u->retained_bytes), "finalizers",
+                     pk_json_u64(u->finalizers), "complete", u->complete, "types", types,
+                     "untraversed_types", untrav, "examples", ex, "analysis_us",
+                     pk_json_u64(u->analysis_us));
 }
 
 void pk_unreachable_text(FILE *f, const struct pk_interp_snap *is, size_t top)

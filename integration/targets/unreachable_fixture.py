@@ -1,6 +1,6 @@
 """Unreachable-cycles fixture: the collector is disabled while known cycles become
 unreachable (pairs of a class with __del__, self-referencing instances, handler <-> closure
-cycles, self-containing lists), some of them first aged into the oldest generation, and
+cycles, holders of suspended generators that hold them, self-containing lists), some of them first aged into the oldest generation, and
 reachable cycles are held by a global, and dropped cycles sit in the permanent generation. Before blocking, a forked twin (the process has no
 other thread) runs gc.set_debug(gc.DEBUG_SAVEALL); gc.collect() on the identical heap and
 reports the census of gc.garbage (per type: count, sys.getsizeof bytes, objects whose type
@@ -44,6 +44,16 @@ class Looped(list):
     pass
 
 
+class GenHolder:
+    """holder -> suspended generator -> its frame's locals -> holder."""
+
+
+def holding(holder, n):
+    x = holder
+    for i in range(n):
+        yield x, i
+
+
 class Reachable:
     pass
 
@@ -72,6 +82,10 @@ def make_garbage(scale):
         s.me = s
     for _ in range(30 * scale):
         Handler()
+    for _ in range(15 * scale):
+        h = GenHolder()
+        h.gen = holding(h, 3)
+        next(h.gen)
     for _ in range(20 * scale):
         lst = Looped()
         lst.append(lst)
@@ -80,9 +94,23 @@ def make_garbage(scale):
 
 
 def twin_census():
-    """In the forked twin: what gc.collect() finds unreachable, as gc.garbage keeps it."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
+    """In the forked twin: what gc.collect() finds unreachable. gc.DEBUG_COLLECTABLE (and
+    _UNCOLLECTABLE) make the collector name every object it found, by tp_name, before any
+    finalizer runs ("found"); gc.DEBUG_SAVEALL keeps what is still unreachable after the
+    finalizers in gc.garbage, whose census gives bytes and finalizers ("types"). A finalizer
+    that breaks its cycle (a suspended generator's close()) frees objects by reference
+    counting before they reach gc.garbage: they are only in "found"."""
+    import io
+    sys.stderr = io.StringIO()
+    gc.set_debug(gc.DEBUG_SAVEALL | gc.DEBUG_COLLECTABLE | gc.DEBUG_UNCOLLECTABLE)
     gc.collect()
+    log, sys.stderr = sys.stderr.getvalue(), sys.__stderr__
+    found = {}
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == "gc:" and parts[2].startswith("<"):
+            name = parts[2][1:]
+            found[name] = found.get(name, 0) + 1
     types = {}
     objects = nbytes = 0
     for o in gc.garbage:
@@ -94,7 +122,8 @@ def twin_census():
         e["finalizers"] += 1 if hasattr(t, "__del__") else 0
         objects += 1
         nbytes += size
-    return {"objects": objects, "bytes": nbytes, "types": types}
+    return {"objects": objects, "bytes": nbytes, "types": types, "found": found,
+            "found_objects": sum(found.values())}
 
 
 def fork_twin():

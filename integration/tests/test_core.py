@@ -150,12 +150,14 @@ def test_kernel_core_matches_target_and_live(ctx):
         check_eq(snap["target"]["core"]["signal"], signal.SIGABRT, "target.core.signal")
         _check_truth(snap, truth, "kernel core")
         check_eq(_heap_part(snap), _heap_part(live), "snapshot of the core vs live snapshot")
+        if ctx.interpreter is not None:
+            return  # unpacking does not depend on the interpreter: checked once, on the host's
         for tool, ext in (("zstd", "zst"), ("xz", "xz"), ("lz4", "lz4")):
             if not shutil.which(tool):
                 raise Skip("%s is not installed: integration/install-deps installs it" % tool)
             packed = "%s.%s" % (core, ext)
             with open(core, "rb") as src, open(packed, "wb") as dst:
-                subprocess.run([tool, "-c"], stdin=src, stdout=dst, check=True)
+                subprocess.run([tool, "-1", "-c"], stdin=src, stdout=dst, check=True)
             check_eq(_heap_part(_core_json(ctx, packed)), _heap_part(snap),
                      "the %s-compressed core vs the core" % tool)
 

@@ -81,8 +81,14 @@ int pk_threads_capture_regs(struct pk_threads *th, const struct pk_freeze *f)
             t->state = '?';
         }
         t->have_regs = ptrace(PTRACE_GETREGS, tid, 0, &t->regs) == 0;
+        t->frozen = 1;
     }
-    if (th->n > listed) qsort(th->v, th->n, sizeof *th->v, cmp_tid);
+    /* threads listed before the freeze that it did not find had exited meanwhile */
+    size_t k = 0;
+    for (size_t i = 0; i < th->n; i++)
+        if (th->v[i].frozen) th->v[k++] = th->v[i];
+    th->n = k;
+    qsort(th->v, th->n, sizeof *th->v, cmp_tid);
     return 0;
 }
 

@@ -18,6 +18,7 @@ struct pk_thread_regs {
     char name[16]; /* /proc/PID/task/TID/comm (untrusted bytes), "" when unknown */
     char state;    /* the kernel's state letter just before the freeze, '?' when unknown */
     int have_regs; /* regs were read while the thread was stopped */
+    int frozen;    /* the freeze stopped it */
     struct user_regs_struct regs;
 };
 
@@ -29,7 +30,8 @@ struct pk_threads {
 /* Before the freeze: every thread of the target with its name and state. 0 or -PK_E_*. */
 int pk_threads_list(int procfd, struct pk_threads *out, struct pk_err *e);
 /* During the freeze: the registers of every stopped thread; threads started since the list
-   was read are added (name from /proc, state '?'). 0 or -PK_E_INTERNAL. */
+   was read are added (no name, state '?'), those that exited since are dropped.
+   0 or -PK_E_INTERNAL. */
 int pk_threads_capture_regs(struct pk_threads *th, const struct pk_freeze *f);
 /* The stack pointers of the threads whose registers were read, for the image copy (the
    stack from each sp up is what an unwinder reads). Returns how many were written. */

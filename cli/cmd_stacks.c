@@ -5,12 +5,15 @@
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "cli/signals.h"
+#include "report/json_util.h"
 #include "report/stacks_report.h"
+#include "util/text.h"
 
 static int print_json(const struct pk_snapshot *s, struct pk_err *e)
 {
-    json_t *doc = json_pack("{s:i, s:s, s:o}", "pid", (int)s->target.pid, "python_version",
-                            s->target.python_version, "threads", pk_threads_to_json(s));
+    json_t *doc =
+        json_pack("{s:i, s:o, s:o}", "pid", (int)s->target.pid, "python_version",
+                  pk_json_str(s->target.python_version), "threads", pk_threads_to_json(s));
     if (!doc) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     int r = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
@@ -32,12 +35,13 @@ int pk_cmd_stacks(const struct pk_opts *o)
         if (o->json) {
             r = print_json(&s, &e);
         } else {
+            char ver[64];
+            pk_escape(s.target.python_version, ver, sizeof ver);
             if (pk_snapshot_from_core(&s))
-                printf("pypeek stacks: core of pid %d, CPython %s\n\n", (int)s.target.pid,
-                       s.target.python_version);
+                printf("pypeek stacks: core of pid %d, CPython %s\n\n", (int)s.target.pid, ver);
             else
                 printf("pypeek stacks: pid %d, CPython %s, paused %llu us\n\n", (int)s.target.pid,
-                       s.target.python_version, (unsigned long long)s.attach.pause_us);
+                       ver, (unsigned long long)s.attach.pause_us);
             pk_stacks_text(stdout, &s, o->native);
         }
         if (r == 0) r = pk_cli_flush_stdout(&e);

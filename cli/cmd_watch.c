@@ -17,6 +17,7 @@
 #include "report/html_out.h"
 #include "report/report.h"
 #include "report/snapdoc.h"
+#include "util/text.h"
 
 static uint64_t mono_us(void)
 {
@@ -50,9 +51,26 @@ static void progress_line(unsigned i, unsigned count, const json_t *doc, json_in
              (double)pk_doc_int(doc, "attach.pause_us", 0) / 1000.0);
     fprintf(stderr, "pypeek watch: sample %u", i + 1);
     if (count) fprintf(stderr, "/%u", count);
-    fprintf(stderr, "  %.8s  %s objects (%s)  paused %s  %zu suspect%s\n",
+    fprintf(stderr, "  %.8s  %s objects (%s)  paused %s  %zu suspect%s",
             pk_doc_str(doc, "taken_at", "?????????????") + 11, total, delta, pause, suspects,
             suspects == 1 ? "" : "s");
+    /* what the GIL holder was running: where the time of a busy service goes */
+    size_t k;
+    const json_t *th;
+    json_array_foreach(json_object_get(doc, "threads"), k, th)
+    {
+        const json_t *top = json_array_get(json_object_get(th, "frames"), 0);
+        if (!json_is_true(json_object_get(th, "holds_gil")) || !top) continue;
+        fputs("  GIL: ", stderr);
+        pk_fputs_escaped(stderr, pk_doc_str(top, "function", "?"), 80);
+        fputs(" (", stderr);
+        pk_fputs_escaped(stderr, pk_doc_str(top, "file", "?"), 120);
+        json_int_t line = pk_doc_int(top, "line", -1);
+        if (line >= 0) fprintf(stderr, ":%" JSON_INTEGER_FORMAT, line);
+        fputc(')', stderr);
+        break;
+    }
+    fputc('\n', stderr);
 }
 
 /* The samples kept for --html: the newest whole, the older ones without what the report

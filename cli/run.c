@@ -153,16 +153,19 @@ static struct pk_image *image_reserve(const struct pk_opts *o, pid_t pid, int pr
 }
 
 /* Every thread's stack, from the frozen threads' registers and the copy (or, streaming, the
-   stopped target): a thread whose stack is unreadable is marked truncated, never an error. */
+   stopped target): a thread whose stack is unreadable is marked truncated, never an error.
+   Native frames for stacks --native and snapshots; while frozen (streaming) only when asked
+   for (libdwfl reading each module's CFI would lengthen the pause). */
 static int collect_stacks(const struct pk_opts *o, struct pk_mem *mem, const struct pk_target *t,
-                          const struct pk_threads *threads, struct pk_snapshot *s, struct pk_err *e)
+                          const struct pk_threads *threads, int frozen, struct pk_snapshot *s,
+                          struct pk_err *e)
 {
     if (o->no_stacks) return 0;
     int r = pk_stacks_collect(mem, t, threads, o->locals, s);
     if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
     if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
     /* native frames: stacks --native and snapshots (libdwfl loads each module's CFI) */
-    if (r == 0 && (o->native || o->cmd == PK_CMD_SNAPSHOT) &&
+    if (r == 0 && (o->native || (o->cmd == PK_CMD_SNAPSHOT && !frozen)) &&
         pk_stacks_add_native(mem, threads, t->pid, 1, o->debug_dir, s) < 0)
         pk_snapshot_warn(s, "native stacks unavailable: libdwfl could not read the target");
     return 0;
@@ -178,7 +181,7 @@ static int collect_image(const struct pk_opts *o, const struct pk_target *t,
     /* The target runs: no pause to bound, --graph-pause included. */
     struct pk_walk_limits lim = {pk_gc_max_nodes(maps, &t->layout), cancel, 0};
     int r = pk_collect_interpreters(mem, t, &lim, s, e);
-    if (r == 0) r = collect_stacks(o, mem, t, threads, s, e);
+    if (r == 0) r = collect_stacks(o, mem, t, threads, 0, s, e);
     /* From the image the graph costs no pause: --prometheus and watch take it too, for the
        unreachable cycles (gc.unreachable) and watch --holders. */
     if (r == 0 && !o->no_graph) {
@@ -300,7 +303,7 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,
                                  o->nonblocking ? 0 : deadline};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
-    if (r == 0) r = collect_stacks(o, mem, t, &threads, s, e);
+    if (r == 0) r = collect_stacks(o, mem, t, &threads, !o->nonblocking, s, e);
     /* The object graph (untracked objects, retained sizes, why): copied while frozen. */
     int graph = !o->no_graph && !o->prometheus && (o->cmd != PK_CMD_WATCH || o->watch_holders);
     if (r == 0 && graph) {

@@ -182,3 +182,26 @@ def test_stacks_locals(ctx):
             check_eq(frame["function"], "leaf_c", "thread %s frame 1" % tid)
             got = {lv["name"]: lv["repr"] for lv in frame["locals"]}
             check_eq(got, want["locals"], "thread %s leaf_c locals" % tid)
+
+
+def test_snapshot_carries_native_stacks(ctx):
+    """pypeek snapshot -o FILE has each thread's native frames (unwound after the target
+    resumed), equal to eu-stack's; with --streaming (walked frozen) it leaves them out."""
+    import tempfile
+    import snapshot_schema
+    with ctx.start_target("stacks_fixture.py") as t, tempfile.TemporaryDirectory() as d:
+        t.read_line()
+        docs = {}
+        for mode in ((), ("--streaming",)):
+            path = os.path.join(d, "snap%d.json" % len(mode))
+            rc, out, err = ctx.run_pypeek("snapshot", t.pid, "-o", path, "--no-graph", *mode)
+            check(rc == 0, "pypeek snapshot %s exited %d: %s" % (mode, rc, err.strip()))
+            with open(path) as f:
+                docs[mode] = snapshot_schema.validate(json.load(f), "snapshot " + str(mode))
+        truth = eu_stack(t.pid)
+        for th in docs[()]["threads"]:
+            check(th["native"] is not None, "snapshot: thread %d has no native frames" % th["tid"])
+            check_eq([(f["address"], f["function"]) for f in th["native"]], truth[th["tid"]],
+                     "snapshot: thread %d native frames" % th["tid"])
+        check_eq([th["native"] for th in docs[("--streaming",)]["threads"]],
+                 [None] * len(docs[("--streaming",)]["threads"]), "snapshot --streaming: native")

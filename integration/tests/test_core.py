@@ -51,6 +51,10 @@ def _heap_part(snap):
                        for th in snap.get("threads") or []]
     part["graph"] = {k: v for k, v in (part.get("graph") or {}).items() if k not in GRAPH_TIMINGS}
     part["pymalloc"] = snap["memory"]["pymalloc"]
+    gc = dict(part.get("gc") or {})
+    gc["unreachable"] = {k: v for k, v in (gc.get("unreachable") or {}).items()
+                         if k != "analysis_us"}
+    part["gc"] = gc
     return part
 
 

@@ -3,13 +3,14 @@ matrix interpreter chrooted in its own mount and PID namespaces, a stripped copy
 info and the built-in layout records off (listed, not readable, the reason said), and `sleep`
 (not Python: absent). Versions come from each target itself; pid, user, threads, RSS, root and
 mount namespace from /proc."""
-import importlib.util
 import json
 import os
 import pwd
 import subprocess
 import tempfile
 
+import stripped
+import test_containers as containers
 from harness import check, check_eq
 from interpreters import by_name
 
@@ -32,13 +33,6 @@ def validate(out, what):
     check(p.returncode == 0, "%s does not validate: %s %s" % (what, p.stdout.decode(),
                                                               p.stderr.decode()[-500:]))
     return json.loads(out)
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location("ps_" + name, os.path.join(HERE, name + ".py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def proc_status(pid):
@@ -67,8 +61,6 @@ def check_proc_facts(p, pid, what):
 
 
 def test_ps_lists_python_processes(ctx):
-    containers = _load("test_containers")
-    stripped = _load("test_stripped")
     interp = by_name("debian-3.11")
     sleeper = subprocess.Popen(["sleep", "600"])
     try:
@@ -76,7 +68,7 @@ def test_ps_lists_python_processes(ctx):
                 ctx.start_target("idle_target.py") as host, \
                 containers.start_in_container(interp, "chroot", "idle_target.py") as jail, \
                 stripped.StrippedInterpreter(11, stripped.strip_copy(
-                    stripped._tree_python(11)[1][-1], d, False)).start("idle_target.py") as bare:
+                    stripped.tree_python(11)[1][-1], d, False)).start("idle_target.py") as bare:
             host_truth, jail_truth, bare_truth = host.read_line(), jail.read_line(), \
                 bare.read_line()
             jail_pid = containers.host_pid_of_python(jail, interp.minor)

@@ -70,9 +70,9 @@ def check_left_alone(pid, what, stopped=False, tracer=0, settle=5.0):
         states = procstate.task_states(pid)
     check(states, "%s: the target is gone" % what)
     bad = wrong(states)
-    check(not bad, "%s: threads (state, TracerPid) should all be %s: %s"
-          % (what, "stopped (T) and untraced" if stopped else "not stopped and not traced"
-             if not tracer else "not stopped, traced by %d" % tracer, bad))
+    want = "in a group stop (T)" if stopped else "not stopped (t/T)"
+    check(not bad, "%s: threads should all be %s with TracerPid %d; (state, TracerPid): %s"
+          % (what, want, tracer, bad))
 
 
 def expect(rc, out, err, code, phrases, what):

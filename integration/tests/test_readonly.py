@@ -76,5 +76,6 @@ def test_pypeek_never_writes_to_the_target(ctx):
                       % (what, reads))
                 if "--nonblocking" not in args:
                     check(reads["PTRACE_SEIZE"], "%s: the trace shows no PTRACE_SEIZE" % what)
-                print("    %-24s %s, no write" % (args[0] if args else "(report)", reads))
+                label = " ".join(a for a in args if not a.startswith("/")) or "(report)"
+                print("    %-24s %s, no write" % (label, reads))
             t.check_left_alone("after the traced runs")

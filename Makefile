@@ -26,13 +26,15 @@ unit: build
 pythons:
 	$(PYTHON) integration/pythons fetch
 
+# INTEGRATION_ARGS: more run_tests.py options (.ci/run: --skips-allowed integration/skips.allowed).
+INTEGRATION_ARGS ?=
 integration: build pythons
-	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek
+	$(PYTHON) integration/run_tests.py --pypeek $(BUILD)/pypeek $(INTEGRATION_ARGS)
 
 test: deps format-check build unit integration fuzz
 
 # libFuzzer harnesses (fuzz/) over the cpython/ walkers, the object graph and snapshot files,
-# clang-built in build-fuzz/; FUZZ_SECONDS in all (longer on demand: make fuzz FUZZ_SECONDS=3600).
+# clang-built in build-fuzz/; FUZZ_SECONDS each (longer on demand: make fuzz FUZZ_SECONDS=3600).
 FUZZ_SECONDS ?= 60
 fuzz:
 	fuzz/run-fuzz --seconds $(FUZZ_SECONDS) -j 2
@@ -42,7 +44,8 @@ test-sanitize: deps
 	cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPYPEEK_SANITIZE=ON >/dev/null
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 $(SAN_BUILD)/pypeek_unit --jobs 2
-	ASAN_OPTIONS=detect_leaks=1 $(PYTHON) integration/run_tests.py --pypeek $(SAN_BUILD)/pypeek
+	ASAN_OPTIONS=detect_leaks=1 $(PYTHON) integration/run_tests.py --pypeek $(SAN_BUILD)/pypeek \
+	    $(INTEGRATION_ARGS)
 
 install: build
 	cmake --install $(BUILD)

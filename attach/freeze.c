@@ -51,7 +51,8 @@ static int thread_exiting(int procfd, pid_t tid)
 {
     char name[64], *text;
     snprintf(name, sizeof name, "task/%d/stat", (int)tid);
-    if (pk_proc_read_file(procfd, name, 4096, &text, NULL, NULL) < 0) return 1;
+    int r = pk_proc_read_file(procfd, name, 4096, &text, NULL, NULL);
+    if (r < 0) return r == -PK_E_NO_PROCESS; /* gone; unreadable is not evidence of exiting */
     int exiting = 0;
     const char *p = strrchr(text, ')');
     if (p) {

@@ -18,6 +18,12 @@ target_compile_options(fuzz_graph PRIVATE -g ${PK_FUZZ_FLAGS})
 target_link_options(fuzz_graph PRIVATE ${PK_FUZZ_FLAGS})
 target_link_libraries(fuzz_graph PRIVATE pk_fuzz_support pk_report)
 
+# Layout records and cache entries (symbols/layout_record.c): text parser, write-back.
+add_executable(fuzz_layout_record fuzz/fuzz_layout_record.c)
+target_compile_options(fuzz_layout_record PRIVATE -g ${PK_FUZZ_FLAGS})
+target_link_options(fuzz_layout_record PRIVATE ${PK_FUZZ_FLAGS})
+target_link_libraries(fuzz_layout_record PRIVATE pk_symbols)
+
 if(EXISTS ${CMAKE_SOURCE_DIR}/report/snapshot_read.c AND EXISTS ${CMAKE_SOURCE_DIR}/report/diff.c)
   add_executable(fuzz_snapshot_file fuzz/fuzz_snapshot_file.c)
   target_compile_options(fuzz_snapshot_file PRIVATE -g ${PK_FUZZ_FLAGS})

@@ -164,17 +164,21 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
     const char *ck = NULL;
     for (const char *p = text; p < text + len;) {
         const char *nl = memchr(p, '\n', (size_t)(text + len - p));
-        if (!strncmp(p, "checksum ", 9)) {
+        if ((size_t)(text + len - p) >= 9 && !memcmp(p, "checksum ", 9)) {
             ck = p;
             break;
         }
         p = nl ? nl + 1 : text + len;
     }
     if (!ck) return BAD("no checksum line (truncated?)");
+    /* The text need not end in a NUL (a file read as is): the line is scanned from a copy. */
     uint64_t want;
-    char tail[8];
-    if (sscanf(ck, "checksum %16" SCNx64 "%1[\n]", &want, tail) != 2 ||
-        ck + 9 + 16 + 1 != text + len)
+    char tail[8], ckline[9 + 16 + 1 + 1];
+    if ((size_t)(text + len - ck) != sizeof ckline - 1)
+        return BAD("malformed checksum line, or text after it");
+    memcpy(ckline, ck, sizeof ckline - 1);
+    ckline[sizeof ckline - 1] = '\0';
+    if (sscanf(ckline, "checksum %16" SCNx64 "%1[\n]", &want, tail) != 2)
         return BAD("malformed checksum line, or text after it");
     if (fnv1a(FNV_INIT, text, (size_t)(ck - text)) != want) return BAD("checksum mismatch");
 

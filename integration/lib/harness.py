@@ -50,7 +50,8 @@ def _exit_codes():
 EXIT = _exit_codes()
 EXIT_USAGE, EXIT_NO_PROCESS, EXIT_PERMISSION = EXIT["USAGE"], EXIT["NO_PROCESS"], EXIT["PERMISSION"]
 EXIT_NOT_CPYTHON, EXIT_NO_DEBUG_INFO = EXIT["NOT_PYTHON"], EXIT["NO_LAYOUT"]
-EXIT_INCONSISTENT, EXIT_INTERNAL = EXIT["INCONSISTENT"], EXIT["INTERNAL"]
+EXIT_INCONSISTENT, EXIT_BAD_FILE = EXIT["INCONSISTENT"], EXIT["BAD_FILE"]
+EXIT_INTERNAL = EXIT["INTERNAL"]
 
 
 def check_left_alone(pid, what, stopped=False, tracer=0, settle=5.0):
@@ -69,9 +70,9 @@ def check_left_alone(pid, what, stopped=False, tracer=0, settle=5.0):
         states = procstate.task_states(pid)
     check(states, "%s: the target is gone" % what)
     bad = wrong(states)
-    check(not bad, "%s: threads (state, TracerPid) should all be %s: %s"
-          % (what, "stopped (T) and untraced" if stopped else "not stopped and not traced"
-             if not tracer else "not stopped, traced by %d" % tracer, bad))
+    want = "in a group stop (T)" if stopped else "not stopped (t/T)"
+    check(not bad, "%s: threads should all be %s with TracerPid %d; (state, TracerPid): %s"
+          % (what, want, tracer, bad))
 
 
 def expect(rc, out, err, code, phrases, what):

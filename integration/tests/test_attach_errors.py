@@ -120,10 +120,10 @@ def test_target_execs_while_being_read(ctx):
             out, err = out.decode(errors="replace"), err.decode(errors="replace")
             exe = os.path.basename(os.readlink("/proc/%d/exe" % t.pid))
             outcomes.append((delay_ms, p.returncode, exe))
-            check(p.returncode in (0, 2, 4), "exec after %d ms: pypeek exited %d: %s"
-                  % (delay_ms, p.returncode, err.strip()))
+            check(p.returncode in (0, EXIT_NO_PROCESS, EXIT_NOT_CPYTHON),
+                  "exec after %d ms: pypeek exited %d: %s" % (delay_ms, p.returncode, err.strip()))
             check_left_alone(t.pid, "exec after %d ms" % delay_ms)
-            if p.returncode == 2 and exe == "sleep":
+            if p.returncode == EXIT_NO_PROCESS and exe == "sleep":
                 expect(p.returncode, out, err, EXIT_NO_PROCESS, ["exec", str(t.pid)],
                        "a target that exec'd while being read")
                 return

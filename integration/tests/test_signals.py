@@ -4,7 +4,11 @@
   seconds of a default run (resolve, freeze, copy, then the walk of the copy), half sent
   to `--streaming` runs on a larger heap (the heap walk runs frozen and checks the
   interrupt flag as it goes) only once /proc shows a thread of the target stopped while pypeek
-  still runs; only such confirmed hits count, and at least FROZEN_REQUIRED must happen.
+  still runs; only such confirmed hits count, and at least FROZEN_REQUIRED must happen. The
+  walk checks the flag as it goes: the median time from such a signal to pypeek's exit must
+  be under a quarter of how long an uninterrupted --streaming run keeps the target stopped
+  (seen in /proc; a walk that ignored the flag would run on to its end: half of it, on
+  average).
   pypeek exits promptly with a truthful status (0 or 6 when it finished first, else killed by
   that very signal after cleaning up), never crashes or hangs, and leaves no thread stopped or
   traced.
@@ -55,11 +59,28 @@ def start_pypeek(ctx, pid, *args):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def signal_if_frozen(p, pid, sig, limit):
-    """Waits until /proc shows a thread of pid stopped while pypeek (p) runs, then sends sig to
-    pypeek at once. (confirmed, when): confirmed only when both held just before the signal
-    went out."""
+def stopped_span(ctx, pid):
+    """Seconds from the first to the last moment /proc shows a thread of pid stopped during
+    one uninterrupted `pypeek --json --streaming` run."""
+    p = start_pypeek(ctx, pid, "--streaming")
+    first = last = None
+    while p.poll() is None:
+        if any_stopped(pid):
+            last = time.monotonic()
+            first = first or last
+    _, err = finish(p, "uninterrupted --streaming run")
+    check(p.returncode == 0, "uninterrupted --streaming run exited %d: %s"
+          % (p.returncode, err.strip()))
+    check(first is not None, "test set-up: the --streaming run was never seen stopping the target")
+    return last - first
+
+
+def signal_if_frozen(p, pid, sig, limit, delay=0.0):
+    """Waits until /proc shows a thread of pid stopped while pypeek (p) runs, then `delay`
+    seconds more, then sends sig to pypeek. (confirmed, when): confirmed only when a thread
+    was still stopped and pypeek still running just before the signal went out."""
     wait_until_frozen(p, pid, limit)
+    time.sleep(delay)
     confirmed = p.poll() is None and any_stopped(pid)
     sent = time.monotonic()
     if p.poll() is None:
@@ -87,6 +108,8 @@ def test_interrupt_signals_200_runs(ctx):
         rc, _, err = ctx.run_pypeek("--json", t.pid)
         check(rc == 0, "uninterrupted run exited %d: %s" % (rc, err))
         span = min(time.monotonic() - t0, RANDOM_SPAN)
+        frozen_span = sorted(stopped_span(ctx, t.pid) for _ in range(3))[1]
+        frozen_latencies = []
         outcomes = {}
         latency_max = {"default": 0.0, "--streaming": 0.0}
         frozen_hits = 0
@@ -101,12 +124,15 @@ def test_interrupt_signals_200_runs(ctx):
                     p.send_signal(sig)
             else:
                 p = start_pypeek(ctx, t.pid, "--streaming")
-                time.sleep(rnd.uniform(0, 0.05))  # a different moment of the freeze each time
-                confirmed, sent = signal_if_frozen(p, t.pid, sig, 30)
+                # A different moment of the freeze each time: the attach, the walk, the end.
+                confirmed, sent = signal_if_frozen(p, t.pid, sig, 30,
+                                                   rnd.uniform(0, frozen_span * 0.8))
                 frozen_hits += confirmed
             rc, err = finish(p, what)
             mode = "default" if i % 2 else "--streaming"
             latency_max[mode] = max(latency_max[mode], time.monotonic() - sent)
+            if mode == "--streaming" and confirmed:
+                frozen_latencies.append(time.monotonic() - sent)
             check(rc in (0, EXIT_INCONSISTENT, -sig),
                   "%s: pypeek exited %d: %s" % (what, rc, err.strip()))
             if rc == -sig and "interrupted" not in err and err:
@@ -121,6 +147,14 @@ def test_interrupt_signals_200_runs(ctx):
         check(frozen_hits >= FROZEN_REQUIRED,
               "only %d runs were signalled while confirmed frozen; %d are required"
               % (frozen_hits, FROZEN_REQUIRED))
+        median = sorted(frozen_latencies)[len(frozen_latencies) // 2]
+        print("    signalled while frozen: median exit after %.0f ms; an uninterrupted "
+              "--streaming run keeps the target stopped %.0f ms" % (median * 1000,
+                                                                   frozen_span * 1000))
+        check(median < frozen_span / 4,
+              "signalled while frozen, pypeek took %.0f ms (median) to exit: the walk does not "
+              "check the flag (an uninterrupted --streaming run keeps the target stopped %.0f ms)"
+              % (median * 1000, frozen_span * 1000))
 
 
 def test_sigkill_mid_freeze_100_times(ctx):
@@ -134,13 +168,12 @@ def test_sigkill_mid_freeze_100_times(ctx):
             check(attempts <= KILL_RUNS * 2,
                   "only %d of %d runs could be killed mid-freeze" % (killed_frozen, attempts))
             p = start_pypeek(ctx, t.pid)
-            time.sleep(rnd.uniform(0, 0.005))
-            frozen, _ = signal_if_frozen(p, t.pid, signal.SIGKILL, 30)
+            frozen, _ = signal_if_frozen(p, t.pid, signal.SIGKILL, 30, rnd.uniform(0, 0.005))
             rc, err = finish(p, "kill %d" % attempts)
             if rc == -signal.SIGKILL and frozen:
                 killed_frozen += 1
             else:
-                check(rc in (0, 6, -signal.SIGKILL),
+                check(rc in (0, EXIT_INCONSISTENT, -signal.SIGKILL),
                       "kill %d: pypeek exited %d: %s" % (attempts, rc, err.strip()))
             check_left_alone(t.pid, "after SIGKILL %d" % attempts)
             check_progress(t, "after SIGKILL %d" % attempts)

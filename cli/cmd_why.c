@@ -23,7 +23,7 @@ int pk_cmd_why(const struct pk_opts *o)
         if (r == 0) {
             if (s.graph->partial && !o->quiet)
                 fprintf(stderr, "pypeek: warning: %s\n", s.graph->partial_reason);
-            r = pk_why_dot(stdout, &t, (int)o->pid, &e);
+            r = pk_why_dot(stdout, &t, (int)s.target.pid, &e);
             if (r == 0) r = pk_cli_flush_stdout(&e);
         }
         pk_why_tree_free(&t);
@@ -33,8 +33,8 @@ int pk_cmd_why(const struct pk_opts *o)
         if (r == 0) {
             if (s.graph->partial && !o->quiet)
                 fprintf(stderr, "pypeek: warning: %s\n", s.graph->partial_reason);
-            r = o->json ? pk_why_json(stdout, &w, (int)o->pid, &e)
-                        : pk_why_text(stdout, &w, (int)o->pid, &e);
+            r = o->json ? pk_why_json(stdout, &w, (int)s.target.pid, &e)
+                        : pk_why_text(stdout, &w, (int)s.target.pid, &e);
             if (r == 0) r = pk_cli_flush_stdout(&e);
         }
         pk_why_free(&w);

@@ -31,6 +31,28 @@ static void read_name_state(int procfd, struct pk_thread_regs *t)
         if (rp && rp[1] == ' ' && rp[2] >= 'A' && rp[2] <= 'z') t->state = rp[2];
     }
     free(text);
+    text = NULL;
+    /* "NSpid:\t4242\t7": the last is the tid the thread's own namespace gives it */
+    t->ns_tid = t->tid;
+    snprintf(path, sizeof path, "task/%d/status", (int)t->tid);
+    if (pk_proc_read_file(procfd, path, 16384, &text, NULL, &ignored) == 0) {
+        const char *ns = strstr(text, "\nNSpid:");
+        if (ns) {
+            ns += 7;
+            long last = -1;
+            for (;;) {
+                while (*ns == ' ' || *ns == '\t')
+                    ns++;
+                char *end;
+                long v = strtol(ns, &end, 10);
+                if (end == ns || v <= 0 || v > 0x3fffffff) break;
+                last = v;
+                ns = end;
+            }
+            if (last > 0) t->ns_tid = (pid_t)last;
+        }
+    }
+    free(text);
 }
 
 int pk_threads_list(int procfd, struct pk_threads *out, struct pk_err *e)
@@ -78,6 +100,7 @@ int pk_threads_capture_regs(struct pk_threads *th, const struct pk_freeze *f)
             t = &th->v[th->n++];
             memset(t, 0, sizeof *t);
             t->tid = tid;
+            t->ns_tid = tid;
             t->state = '?';
         }
         t->have_regs = ptrace(PTRACE_GETREGS, tid, 0, &t->regs) == 0;

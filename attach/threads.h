@@ -15,6 +15,8 @@
 
 struct pk_thread_regs {
     pid_t tid;
+    pid_t ns_tid;  /* the tid in the thread's own PID namespace (a container's; /proc's NSpid),
+                      what the interpreter records as native_thread_id; tid outside one */
     char name[16]; /* /proc/PID/task/TID/comm (untrusted bytes), "" when unknown */
     char state;    /* the kernel's state letter just before the freeze, '?' when unknown */
     int have_regs; /* regs were read while the thread was stopped */

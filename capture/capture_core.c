@@ -45,6 +45,7 @@ static int core_threads(const struct pk_core *core, struct pk_threads *out)
         const struct pk_core_thread *ct = pk_core_thread(core, i);
         struct pk_thread_regs *tr = &out->v[out->n++];
         tr->tid = ct->tid;
+        tr->ns_tid = ct->tid;
         tr->state = '?';
         tr->have_regs = 1;
         _Static_assert(sizeof tr->regs == sizeof ct->regs, "x86-64 user_regs_struct");

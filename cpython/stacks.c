@@ -160,7 +160,8 @@ static int append_frames(struct pk_thread_snap *into, struct pk_thread_snap *fro
     return 0;
 }
 
-/* The Python thread state of OS thread os: by native id (3.11+), else by ident, which is
+/* The Python thread state of OS thread os: by native id (3.11+; the tid in the thread's own
+   PID namespace, a container's), else by ident, which is
    pthread_self(), the thread's fs base on x86-64 glibc. With thread states in several
    interpreters, the last walked (a subinterpreter: interpreters after the main one) is the
    thread's, the others' frames follow its own. */
@@ -168,7 +169,7 @@ static struct pk_thread_snap *match(struct builder *b, const struct pk_thread_re
 {
     struct pk_thread_snap *found = NULL;
     for (size_t i = b->n; i-- > 0;)
-        if (b->v[i].tid == os->tid) {
+        if (b->v[i].tid == os->ns_tid) {
             if (!found)
                 found = &b->v[i];
             else if (append_frames(found, &b->v[i]) == 0)

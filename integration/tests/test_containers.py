@@ -108,6 +108,10 @@ def census_in_container(ctx, name, mode):
             check_eq(type_entry(snap, n)["bytes"], truth["types"][n]["bytes"], n + " bytes")
         check_eq(snap["attach"]["threads"], truth["threads"], "threads stopped")
         check(snap["attach"]["consistent"] is True, "snapshot not consistent")
+        # thread stacks in a container: the main thread is where the fixture blocks
+        main = [(f["function"], os.path.basename(f["file"])) for f in snap["threads"][0]["frames"]]
+        check_eq(main[:2], [("report_and_block", "oracle.py"), ("main", "census_fixture.py")],
+                 "the main thread's innermost frames")
         t.release()  # the release pipe is the stdin unshare, sh and chroot passed on
         after = t.read_line()
         check(after["progress"] is True, "worker threads made no progress after pypeek")

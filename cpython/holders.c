@@ -239,7 +239,7 @@ int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint6
         if (!(hops[k] = malloc(HOP_CAP))) goto out;
     uint64_t listed = 0;
     size_t want = top > LEVEL0_MIN ? top : LEVEL0_MIN;
-    c.min_bytes = h->reachable_bytes / 100;
+    c.min_bytes = h->reachable_bytes / 1000;
     for (size_t i = 0; i < nl; i++) {
         uint32_t v = level0[i].node;
         /* a module in sys.modules (the root refers to it) counts with the globals */

@@ -51,6 +51,42 @@ enum ref_kind {
     RK_DEFAULTDICT, /* a dict and its default_factory */
     RK_ODICT,       /* a dict and its instance dict */
     RK_ABC_DATA,    /* _abc._abc_data: the registry and caches (sets of weak references) */
+    RK_FIELDS,      /* a C type whose tp_traverse visits object fields only (named_fields) */
+};
+
+/* C types found by name whose tp_traverse visits these fields (and, for a heap type, its
+   class); dict: the last field is the instance dict (tp_dictoffset points at it). */
+#define MAX_NAMED_FIELDS 4
+static const struct named_fields {
+    const char *name;
+    enum pk_layout_field f[MAX_NAMED_FIELDS];
+    const char *label[MAX_NAMED_FIELDS];
+    int n, dict;
+} named_fields[] = {
+    {"re.Pattern",
+     {PK_L_pattern_groupindex, PK_L_pattern_indexgroup, PK_L_pattern_pattern},
+     {"groupindex", "indexgroup", "pattern"},
+     3,
+     0},
+    {"re.Match",
+     {PK_L_match_string, PK_L_match_regs, PK_L_match_pattern},
+     {"string", "regs", "re"},
+     3,
+     0},
+    {"functools.partial",
+     {PK_L_partial_fn, PK_L_partial_args, PK_L_partial_kw, PK_L_partial_dict},
+     {"func", "args", "keywords", "__dict__"},
+     4,
+     1},
+    {"list_iterator", {PK_L_listiter_seq}, {"it_seq"}, 1, 0},
+    {"tuple_iterator", {PK_L_tupleiter_seq}, {"it_seq"}, 1, 0},
+    {"memoryview", {PK_L_memoryview_mbuf}, {"mbuf"}, 1, 0},
+    {"managedbuffer", {PK_L_mbuf_obj}, {"obj"}, 1, 0},
+    {"slice",
+     {PK_L_slice_start, PK_L_slice_stop, PK_L_slice_step},
+     {"start", "stop", "step"},
+     3,
+     0},
 };
 
 struct member {
@@ -67,7 +103,8 @@ struct type_ref {
     int ready;
     enum ref_kind kind;
     int complete, heap, is_str;
-    int dict_in_base; /* the base's own traversal visits the instance dict */
+    int dict_in_base;                  /* the base's own traversal visits the instance dict */
+    const struct named_fields *fields; /* RK_FIELDS */
     int64_t dictoffset;
     uint64_t basicsize;
     struct member *members;
@@ -271,6 +308,8 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
     };
     for (size_t i = 0; i < sizeof named / sizeof *named; i++)
         if (!strcmp(ti->name, named[i].name)) return named[i].kind;
+    for (size_t i = 0; i < sizeof named_fields / sizeof *named_fields; i++)
+        if (!strcmp(ti->name, named_fields[i].name)) return RK_FIELDS;
     return RK_UNKNOWN;
 }
 
@@ -283,6 +322,21 @@ static int is_c_heap_type(struct pk_referents *r, uint64_t type)
         pk_mem_read_u64(r->m, type + PK_OFF(r->l, type_traverse), &trav) < 0)
         return 0;
     return trav && trav != r->t->subtype_traverse;
+}
+
+/* The named_fields entry of a C type (by name), NULL if none or a field is not in the layout. */
+static const struct named_fields *fields_of(struct pk_referents *r, uint64_t type)
+{
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(r->types, type, &rc);
+    for (size_t i = 0; ti && i < sizeof named_fields / sizeof *named_fields; i++) {
+        const struct named_fields *nf = &named_fields[i];
+        if (strcmp(ti->name, nf->name)) continue;
+        for (int k = 0; k < nf->n; k++)
+            if (!pk_field_ok(r->l->f[nf->f[k]])) return NULL;
+        return nf;
+    }
+    return NULL;
 }
 
 /* 1 when every C type in statics has the tp_traverse of the builtin at base. */
@@ -353,6 +407,8 @@ static int kind_readable(const struct pk_layout *l, enum ref_kind k)
         return PK_HAS(l, odict_inst_dict);
     case RK_ABC_DATA:
         return PK_HAS(l, abc_registry) && PK_HAS(l, abc_cache) && PK_HAS(l, abc_negative_cache);
+    case RK_FIELDS:
+        return 1; /* checked by fields_of */
     default:
         return 1;
     }
@@ -393,6 +449,7 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         pk_mem_read_u64(r->m, cur + PK_OFF(l, type_flags), &flags);
         int c_type = !(flags & l->tpflags_heaptype) || is_c_heap_type(r, cur);
         if (k == RK_UNKNOWN && c_type) k = static_kind_by_name(r, cur);
+        if (k == RK_FIELDS) tr->fields = fields_of(r, cur);
         if (k != RK_UNKNOWN) {
             tr->kind = k;
             all_heap = same_traverse(r, cur, statics, nstatics);
@@ -413,7 +470,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->dict_in_base = tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD ||
                        tr->kind == RK_STATICMETHOD || tr->kind == RK_IOBASE ||
                        tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
-                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT;
+                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT ||
+                       (tr->kind == RK_FIELDS && tr->fields && tr->fields->dict);
     if (!(ti->flags & l->tpflags_have_gc)) {
         /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
         tr->kind = RK_LEAF;
@@ -425,7 +483,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         tr->kind = RK_UNKNOWN;
     if (tr->kind == RK_GEN && !PK_HAS(l, gen_frame) && !PK_HAS(l, gen_iframe))
         tr->kind = RK_UNKNOWN;
-    if (!kind_readable(l, tr->kind)) tr->kind = RK_UNKNOWN;
+    if (!kind_readable(l, tr->kind) || (tr->kind == RK_FIELDS && !tr->fields))
+        tr->kind = RK_UNKNOWN;
     tr->complete = all_heap && tr->kind != RK_UNKNOWN;
     /* A GC subclass of an atom (str, bytes, int, float): its attributes. Its dict follows the
        items for bytes and int (a negative tp_dictoffset); 3.12+ int keeps no ob_size there. */
@@ -590,9 +649,11 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
         uint64_t d;
         if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
         if (n < 0) n = -n;
-        if ((uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        if ((uint64_t)n > MAX_SEQ_ITEMS || ti->basicsize < 0 || ti->basicsize > (1 << 20))
+            return -PK_E_INCONSISTENT;
         uint64_t size =
             ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~7ull;
+        if (size < (uint64_t)(-tr->dictoffset)) return -PK_E_INCONSISTENT;
         if ((rc = pk_mem_read_u64(r->m, obj + size - (uint64_t)(-tr->dictoffset), &d)) < 0)
             return rc;
         if ((rc = ATTR(d, "__dict__")) != 0) return rc;
@@ -965,6 +1026,11 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
         break;
     case RK_NAMESPACE:
         if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_FIELDS:
+        for (int k = 0; k < tr->fields->n; k++)
+            if ((rc = field(r, obj, l->f[tr->fields->f[k]], tr->fields->label[k], fn, arg)) != 0)
+                return rc;
         break;
     case RK_ABC_DATA:
         if ((rc = field(r, obj, PK_F(l, abc_registry), "_abc_registry", fn, arg)) != 0 ||

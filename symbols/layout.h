@@ -281,7 +281,24 @@
     X(odict_inst_dict, "_odictobject", "od_inst_dict")                                             \
     X(abc_registry, "_abc_data", "_abc_registry")                                                  \
     X(abc_cache, "_abc_data", "_abc_cache")                                                        \
-    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")
+    X(abc_negative_cache, "_abc_data", "_abc_negative_cache")                                      \
+    X(pattern_groupindex, "PatternObject", "groupindex")                                           \
+    X(pattern_indexgroup, "PatternObject", "indexgroup")                                           \
+    X(pattern_pattern, "PatternObject", "pattern")                                                 \
+    X(match_string, "MatchObject", "string")                                                       \
+    X(match_regs, "MatchObject", "regs")                                                           \
+    X(match_pattern, "MatchObject", "pattern")                                                     \
+    X(partial_fn, "partialobject", "fn")                                                           \
+    X(partial_args, "partialobject", "args")                                                       \
+    X(partial_kw, "partialobject", "kw")                                                           \
+    X(partial_dict, "partialobject", "dict")                                                       \
+    X(listiter_seq, "listiterobject|_PyListIterObject", "it_seq")                                  \
+    X(tupleiter_seq, "tupleiterobject|_PyTupleIterObject", "it_seq")                               \
+    X(memoryview_mbuf, "PyMemoryViewObject", "mbuf")                                               \
+    X(mbuf_obj, "_PyManagedBufferObject", "master.obj")                                            \
+    X(slice_start, "PySliceObject", "start")                                                       \
+    X(slice_stop, "PySliceObject", "stop")                                                         \
+    X(slice_step, "PySliceObject", "step")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

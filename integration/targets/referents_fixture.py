@@ -4,17 +4,20 @@ references, as its tp_traverse visits them: subclasses of str, bytes, tuple and 
 instance dict, property, classmethod, staticmethod, weakref callbacks, builtin methods bound
 to an object, method-wrappers, descriptors (their class), mappingproxy, exceptions (args,
 notes, cause, context, traceback), tracebacks with their frames, OrderedDict, defaultdict,
-SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data) and _io
-objects (BufferedReader, FileIO).
+SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data), _io
+objects (BufferedReader, FileIO), re.Pattern, re.Match, functools.partial, list and tuple
+iterators, memoryview (and its managed buffer) and slices.
 
 The target computes with gc.get_referents (plus dict keys) and sys.getsizeof what each global
 retains, by type, as graph_fixture.py does; and, for one instance of each kind, the referents
 gc.get_referents gives (by type name). Then it blocks holding the GIL (oracle.py)."""
 import abc
 import collections
+import functools
 import gc
 import io
 import os
+import re
 import sys
 import types
 import weakref
@@ -104,6 +107,18 @@ def make_file(i):
     return f
 
 
+def make_patterns():
+    pats = [re.compile("(?P<g%d>x+)-%d" % (i, i)) for i in range(N)]
+    re.purge()  # no longer in re's cache: only the global holds them
+    return pats
+
+
+def make_partial(i):
+    p = functools.partial(holder(payload("pfunc", i)), payload("pargs", i), k=payload("pkw", i))
+    p.tag = payload("pdict", i)
+    return p
+
+
 def make_points():
     """Instances of a namedtuple class reached only through them: the class, its
     _tuplegetter fields and their docs."""
@@ -139,10 +154,18 @@ _namespaces = [types.SimpleNamespace(k=payload("ns", i)) for i in range(N)]
 _points = make_points()
 _abcs = [make_abc(i) for i in range(N)]
 _files = [make_file(i) for i in range(N)]
+_patterns = make_patterns()
+_matches = [_patterns[i].match("x" * (i + 1) + "-%d" % i) for i in range(N)]
+_partials = [make_partial(i) for i in range(N)]
+_iterators = [iter(payload("listit", i)) for i in range(N)] + [iter(tuple(payload("tupleit", i)))
+                                                               for i in range(N)]
+_views = [memoryview(bytearray(b"view-%d" % i)) for i in range(N)]
+_slices = [slice(payload("start", i), payload("stop", i), payload("step", i)) for i in range(N)]
 
 FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_weakrefs",
            "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
-           "_defaultdicts", "_namespaces", "_points", "_abcs", "_files")
+           "_defaultdicts", "_namespaces", "_points", "_abcs", "_files", "_patterns", "_matches",
+           "_partials", "_iterators", "_views", "_slices")
 
 
 HEAPTYPE = 1 << 9

@@ -187,8 +187,8 @@ def test_builtin_referents_hold_their_payloads(ctx):
     """Issue 21: subclasses of str/bytes/tuple/float with a dict, property, classmethod,
     staticmethod, weakref callbacks, bound builtin methods, method-wrappers, descriptors,
     mappingproxy, exceptions and tracebacks (and their frames), OrderedDict, defaultdict,
-    SimpleNamespace, namedtuple fields, ABCs and _io objects refer to what their tp_traverse
-    visits: what each global retains equals the target's own gc.get_referents
+    SimpleNamespace, namedtuple fields, ABCs, _io objects, re.Pattern/Match, functools.partial,
+    list/tuple iterators, memoryview and slices refer to what their tp_traverse visits: what each global retains equals the target's own gc.get_referents
     walk, type by type, and none of those types is reported untraversed."""
     with ctx.start_target("referents_fixture.py") as t:
         truth = t.read_line()
@@ -212,7 +212,9 @@ def test_builtin_referents_hold_their_payloads(ctx):
                      "mappingproxy", "RuntimeError", "ValueError", "KeyError", "traceback",
                      "frame", "collections.OrderedDict", "collections.defaultdict",
                      "types.SimpleNamespace", "_io.BufferedReader", "_io.FileIO",
-                     "_collections._tuplegetter", "collections._tuplegetter"):
+                     "_collections._tuplegetter", "collections._tuplegetter", "re.Pattern",
+                     "re.Match", "functools.partial", "list_iterator", "tuple_iterator",
+                     "memoryview", "managedbuffer", "slice"):
             check(name not in untraversed, "%s is still untraversed" % name)
         t.release()
 

@@ -52,6 +52,7 @@ enum ref_kind {
     RK_ODICT,       /* a dict and its instance dict */
     RK_ABC_DATA,    /* _abc._abc_data: the registry and caches (sets of weak references) */
     RK_FIELDS,      /* a C type whose tp_traverse visits object fields only (named_fields) */
+    RK_LRU_CACHE,   /* functools._lru_cache_wrapper: its links' keys and results, then fields */
 };
 
 /* C types found by name whose tp_traverse visits these fields (and, for a heap type, its
@@ -305,6 +306,7 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
         {"collections.defaultdict", RK_DEFAULTDICT},
         {"collections.OrderedDict", RK_ODICT},
         {"_abc._abc_data", RK_ABC_DATA},
+        {"functools._lru_cache_wrapper", RK_LRU_CACHE},
     };
     for (size_t i = 0; i < sizeof named / sizeof *named; i++)
         if (!strcmp(ti->name, named[i].name)) return named[i].kind;
@@ -409,6 +411,10 @@ static int kind_readable(const struct pk_layout *l, enum ref_kind k)
         return PK_HAS(l, abc_registry) && PK_HAS(l, abc_cache) && PK_HAS(l, abc_negative_cache);
     case RK_FIELDS:
         return 1; /* checked by fields_of */
+    case RK_LRU_CACHE:
+        return PK_HAS(l, lru_root) && PK_HAS(l, lru_root_next) && PK_HAS(l, lru_elem_next) &&
+               PK_HAS(l, lru_elem_key) && PK_HAS(l, lru_elem_result) && PK_HAS(l, lru_cache) &&
+               PK_HAS(l, lru_func) && PK_HAS(l, lru_dict); /* kwd_mark: 3.10+ */
     default:
         return 1;
     }
@@ -467,11 +473,11 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     if (tr->kind == RK_UNKNOWN)
         for (size_t k = 0; k < nstatics; k++)
             read_members(r, statics[k], tr);
-    tr->dict_in_base = tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD ||
-                       tr->kind == RK_STATICMETHOD || tr->kind == RK_IOBASE ||
-                       tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
-                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT ||
-                       (tr->kind == RK_FIELDS && tr->fields && tr->fields->dict);
+    tr->dict_in_base =
+        tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD || tr->kind == RK_STATICMETHOD ||
+        tr->kind == RK_IOBASE || tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
+        tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT ||
+        (tr->kind == RK_FIELDS && tr->fields && tr->fields->dict) || tr->kind == RK_LRU_CACHE;
     if (!(ti->flags & l->tpflags_have_gc)) {
         /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
         tr->kind = RK_LEAF;
@@ -784,6 +790,39 @@ static int frame_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *
     return pk_frame_locals(r->m, r->t, 0, obj, live, frame_ref, &c);
 }
 
+/* lru_cache_tp_traverse: each link's key and result, from root.next round to the root (links
+   are not objects the graph holds: their contents are the cache's), then the cache dict, the
+   function, kwd_mark, the link and cache-info types and the dict. */
+static int lru_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t root = obj + PK_OFF(l, lru_root), link = 0;
+    int rc;
+    if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, lru_root_next), &link)) < 0) return rc;
+    /* Brent's cycle check: a corrupt ring that never comes back to the root */
+    uint64_t saved = 0, power = 1, steps = 0;
+    for (uint64_t n = 0; link != root; n++) {
+        if (!link || (link & 7) || link == saved || n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        if (++steps == power) {
+            saved = link;
+            power *= 2;
+            steps = 0;
+        }
+        if ((rc = field(r, link, PK_F(l, lru_elem_key), "key", fn, arg)) != 0 ||
+            (rc = field(r, link, PK_F(l, lru_elem_result), "result", fn, arg)) != 0)
+            return rc;
+        if ((rc = pk_mem_read_u64(r->m, link + PK_OFF(l, lru_elem_next), &link)) < 0) return rc;
+    }
+    if ((rc = field(r, obj, PK_F(l, lru_cache), "cache", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_func), "__wrapped__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_kwd_mark), "kwd_mark", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_elem_type), "lru_list_elem_type", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_cache_info_type), "cache_info_type", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_dict), "__dict__", fn, arg)) != 0)
+        return rc;
+    return 0;
+}
+
 /* collections.deque: Py_SIZE items from leftblock[leftindex], BLOCKLEN to a block, linked by
    rightlink; labelled [i] like a list. */
 static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
@@ -1026,6 +1065,9 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
         break;
     case RK_NAMESPACE:
         if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_LRU_CACHE:
+        if ((rc = lru_refs(r, obj, fn, arg)) != 0) return rc;
         break;
     case RK_FIELDS:
         for (int k = 0; k < tr->fields->n; k++)

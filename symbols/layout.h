@@ -298,7 +298,19 @@
     X(mbuf_obj, "_PyManagedBufferObject", "master.obj")                                            \
     X(slice_start, "PySliceObject", "start")                                                       \
     X(slice_stop, "PySliceObject", "stop")                                                         \
-    X(slice_step, "PySliceObject", "step")
+    X(slice_step, "PySliceObject", "step")                                                         \
+    /* functools.lru_cache: the links (key, result) from root.next round to root, then fields */   \
+    X(lru_root, "lru_cache_object", "root")                                                        \
+    X(lru_root_next, "lru_cache_object", "root.next")                                              \
+    X(lru_elem_next, "lru_list_elem", "next")                                                      \
+    X(lru_elem_key, "lru_list_elem", "key")                                                        \
+    X(lru_elem_result, "lru_list_elem", "result")                                                  \
+    X(lru_cache, "lru_cache_object", "cache")                                                      \
+    X(lru_func, "lru_cache_object", "func")                                                        \
+    X(lru_kwd_mark, "lru_cache_object", "kwd_mark")                                                \
+    X(lru_elem_type, "lru_cache_object", "lru_list_elem_type")                                     \
+    X(lru_cache_info_type, "lru_cache_object", "cache_info_type")                                  \
+    X(lru_dict, "lru_cache_object", "dict")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -6,7 +6,7 @@ to an object, method-wrappers, descriptors (their class), mappingproxy, exceptio
 notes, cause, context, traceback), tracebacks with their frames, OrderedDict, defaultdict,
 SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data), _io
 objects (BufferedReader, FileIO), re.Pattern, re.Match, functools.partial, list and tuple
-iterators, memoryview (and its managed buffer) and slices.
+iterators, memoryview (and its managed buffer), slices and functools.lru_cache wrappers.
 
 The target computes with gc.get_referents (plus dict keys) and sys.getsizeof what each global
 retains, by type, as graph_fixture.py does; and, for one instance of each kind, the referents
@@ -119,6 +119,21 @@ def make_partial(i):
     return p
 
 
+def make_lru(i, maxsize):
+    """An lru_cache wrapper whose cached results (bounded: held by its links; unbounded: by
+    its cache dict) and wrapped function are reached only through it."""
+    results = {k: payload("result%d" % k, i) for k in range(3)}
+
+    @functools.lru_cache(maxsize=maxsize)
+    def cached(k):
+        return results[k]
+
+    for k in range(3):
+        cached(("key-%d" % i, k)[1])
+    results.clear()
+    return cached
+
+
 def make_points():
     """Instances of a namedtuple class reached only through them: the class, its
     _tuplegetter fields and their docs."""
@@ -161,11 +176,12 @@ _iterators = [iter(payload("listit", i)) for i in range(N)] + [iter(tuple(payloa
                                                                for i in range(N)]
 _views = [memoryview(bytearray(b"view-%d" % i)) for i in range(N)]
 _slices = [slice(payload("start", i), payload("stop", i), payload("step", i)) for i in range(N)]
+_lrus = [make_lru(i, 8) for i in range(N)] + [make_lru(i, None) for i in range(N)]
 
 FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_weakrefs",
            "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
            "_defaultdicts", "_namespaces", "_points", "_abcs", "_files", "_patterns", "_matches",
-           "_partials", "_iterators", "_views", "_slices")
+           "_partials", "_iterators", "_views", "_slices", "_lrus")
 
 
 HEAPTYPE = 1 << 9

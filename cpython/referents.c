@@ -228,6 +228,8 @@ static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, i
         {PK_BT_CFUNCTION, RK_CFUNCTION},
         {PK_BT_CMETHOD, RK_CFUNCTION},
         {PK_BT_WEAKREF, RK_WEAKREF},
+        {PK_BT_WEAKPROXY, RK_WEAKREF},
+        {PK_BT_WEAKCALLABLEPROXY, RK_WEAKREF},
         {PK_BT_TRACEBACK, RK_TRACEBACK},
         {PK_BT_PROPERTY, RK_PROPERTY},
         {PK_BT_CLASSMETHOD, RK_CLASSMETHOD},

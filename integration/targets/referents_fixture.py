@@ -148,6 +148,7 @@ def subclass(cls, value, i):
 
 
 _anchors = [Anchor() for i in range(N)]
+_callables = [holder(None) for i in range(N)]
 _texts = [subclass(Text, "text-%d" % i, i) for i in range(N)]
 _blobs = [subclass(Blob, b"blob-%d" % i, i) for i in range(N)]
 _pairs = [subclass(Pair, ("pair-%d" % i, payload("item", i)), i) for i in range(N)]
@@ -155,7 +156,9 @@ _reals = [subclass(Real, i + 0.5, i) for i in range(N)]
 _props = [property(holder(payload("fget", i)), holder(payload("fset", i))) for i in range(N)]
 _cms = [classmethod(holder(payload("cm", i))) for i in range(N)]
 _sms = [staticmethod(holder(payload("sm", i))) for i in range(N)]
-_weakrefs = [weakref.ref(_anchors[i], holder(payload("callback", i))) for i in range(N)]
+_weakrefs = ([weakref.ref(_anchors[i], holder(payload("callback", i))) for i in range(N)] +
+             [weakref.proxy(_anchors[i], holder(payload("pcallback", i))) for i in range(N)] +
+             [weakref.proxy(_callables[i], holder(payload("ccallback", i))) for i in range(N)])
 _builtins = [payload("self", i).append for i in range(N)]
 _wrappers = [payload("wrapped", i).__len__ for i in range(N)]
 _descrs = [make_descr(i) for i in range(N)]

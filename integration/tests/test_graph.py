@@ -207,7 +207,7 @@ def test_builtin_referents_hold_their_payloads(ctx):
             check_eq(got["retained_count"], want["count"], root + " retained objects")
         untraversed = {e["type"] for e in snap["graph"]["untraversed_types"]}
         for name in ("__main__.Text", "__main__.Blob", "__main__.Pair", "__main__.Real",
-                     "property", "classmethod", "staticmethod", "weakref.ReferenceType",
+                     "property", "classmethod", "staticmethod", "weakref.ReferenceType", "weakref.ProxyType", "weakref.CallableProxyType",
                      "builtin_function_or_method", "method-wrapper", "member_descriptor",
                      "mappingproxy", "RuntimeError", "ValueError", "KeyError", "traceback",
                      "frame", "collections.OrderedDict", "collections.defaultdict",

@@ -310,7 +310,21 @@
     X(lru_kwd_mark, "lru_cache_object", "kwd_mark")                                                \
     X(lru_elem_type, "lru_cache_object", "lru_list_elem_type")                                     \
     X(lru_cache_info_type, "lru_cache_object", "cache_info_type")                                  \
-    X(lru_dict, "lru_cache_object", "dict")
+    X(lru_dict, "lru_cache_object", "dict")                                                        \
+    X(dictview_dict, "_PyDictViewObject", "dv_dict")                                               \
+    X(dictiter_dict, "dictiterobject", "di_dict")                                                  \
+    X(dictiter_result, "dictiterobject", "di_result")                                              \
+    X(setiter_set, "setiterobject", "si_set")                                                      \
+    X(enum_sit, "enumobject", "en_sit")                                                            \
+    X(enum_result, "enumobject", "en_result")                                                      \
+    X(enum_longindex, "enumobject", "en_longindex")                                                \
+    X(count_long_cnt, "countobject", "long_cnt")                                                   \
+    X(count_long_step, "countobject", "long_step")                                                 \
+    X(itemgetter_item, "itemgetterobject", "item")                                                 \
+    X(attrgetter_attr, "attrgetterobject", "attr")                                                 \
+    X(ga_origin, "gaobject", "origin")                                                             \
+    X(ga_args, "gaobject", "args")                                                                 \
+    X(ga_parameters, "gaobject", "parameters")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

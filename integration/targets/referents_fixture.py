@@ -180,11 +180,25 @@ _iterators = [iter(payload("listit", i)) for i in range(N)] + [iter(tuple(payloa
 _views = [memoryview(bytearray(b"view-%d" % i)) for i in range(N)]
 _slices = [slice(payload("start", i), payload("stop", i), payload("step", i)) for i in range(N)]
 _lrus = [make_lru(i, 8) for i in range(N)] + [make_lru(i, None) for i in range(N)]
+_views_of_dicts = ([{"k": payload("keys", i)}.keys() for i in range(N)] +
+                   [{"k": payload("values", i)}.values() for i in range(N)] +
+                   [{"k": payload("items", i)}.items() for i in range(N)])
+_dict_iterators = ([iter({"k": payload("keyit", i)}) for i in range(N)] +
+                   [iter({"k": payload("valueit", i)}.values()) for i in range(N)] +
+                   [iter({"k": payload("itemit", i)}.items()) for i in range(N)])
+_set_iterators = [iter({"setit-%d" % i}) for i in range(N)]
+_enumerates = [enumerate(payload("enum", i)) for i in range(N)]
+_counts = [__import__("itertools").count(10 ** 30 + i, 10 ** 25 + i) for i in range(N)]
+_getters = ([__import__("operator").itemgetter(payload("item", i)) for i in range(N)] +
+            [__import__("operator").attrgetter("attr_%d" % i) for i in range(N)])
+_aliases = ([list[tuple(payload("alias", i))] for i in range(N)]  # types.GenericAlias: 3.9+
+            if sys.version_info >= (3, 9) else [])
 
 FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_weakrefs",
            "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
            "_defaultdicts", "_namespaces", "_points", "_abcs", "_files", "_patterns", "_matches",
-           "_partials", "_iterators", "_views", "_slices", "_lrus")
+           "_partials", "_iterators", "_views", "_slices", "_lrus", "_views_of_dicts",
+           "_dict_iterators", "_set_iterators", "_enumerates", "_counts", "_getters", "_aliases")
 
 
 HEAPTYPE = 1 << 9

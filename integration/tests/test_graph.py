@@ -214,7 +214,10 @@ def test_builtin_referents_hold_their_payloads(ctx):
                      "types.SimpleNamespace", "_io.BufferedReader", "_io.FileIO",
                      "_collections._tuplegetter", "collections._tuplegetter", "re.Pattern",
                      "re.Match", "functools.partial", "list_iterator", "tuple_iterator",
-                     "memoryview", "managedbuffer", "slice", "functools._lru_cache_wrapper"):
+                     "memoryview", "managedbuffer", "slice", "functools._lru_cache_wrapper", "dict_keys", "dict_values",
+                     "dict_items", "dict_keyiterator", "dict_valueiterator", "dict_itemiterator",
+                     "set_iterator", "enumerate", "itertools.count", "operator.itemgetter",
+                     "operator.attrgetter", "types.GenericAlias"):
             check(name not in untraversed, "%s is still untraversed" % name)
         t.release()
 

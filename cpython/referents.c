@@ -122,6 +122,52 @@ static const struct named_fields {
      0},
 };
 
+/* Exceptions whose tp_traverse visits fields of their own after BaseException's (subclasses
+   inherit it: FileNotFoundError reads as OSError); fields not in this version's struct are
+   skipped. */
+#define MAX_EXC_FIELDS 8
+static const struct exc_fields {
+    const char *name;
+    enum pk_layout_field f[MAX_EXC_FIELDS];
+    const char *label[MAX_EXC_FIELDS];
+    int n;
+} exc_fields[] = {
+    {"OSError",
+     {PK_L_oserror_errno, PK_L_oserror_strerror, PK_L_oserror_filename, PK_L_oserror_filename2},
+     {"errno", "strerror", "filename", "filename2"},
+     4},
+    {"ImportError",
+     {PK_L_importerror_msg, PK_L_importerror_name, PK_L_importerror_path,
+      PK_L_importerror_name_from},
+     {"msg", "name", "path", "name_from"},
+     4},
+    {"StopIteration", {PK_L_stopiteration_value}, {"value"}, 1},
+    {"SyntaxError",
+     {PK_L_syntaxerror_msg, PK_L_syntaxerror_filename, PK_L_syntaxerror_lineno,
+      PK_L_syntaxerror_offset, PK_L_syntaxerror_end_lineno, PK_L_syntaxerror_end_offset,
+      PK_L_syntaxerror_text, PK_L_syntaxerror_print_file_and_line},
+     {"msg", "filename", "lineno", "offset", "end_lineno", "end_offset", "text",
+      "print_file_and_line"},
+     8},
+    {"AttributeError", {PK_L_attributeerror_obj, PK_L_attributeerror_name}, {"obj", "name"}, 2},
+    {"NameError", {PK_L_nameerror_name}, {"name"}, 1},
+    /* UnicodeError itself keeps BaseException's traversal; its three subclasses do not */
+    {"UnicodeDecodeError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"UnicodeEncodeError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"UnicodeTranslateError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"SystemExit", {PK_L_systemexit_code}, {"code"}, 1},
+    {"BaseExceptionGroup", {PK_L_excgroup_msg, PK_L_excgroup_excs}, {"message", "exceptions"}, 2},
+};
+
 struct member {
     uint64_t off;
     char *name;
@@ -138,6 +184,7 @@ struct type_ref {
     int complete, heap, is_str;
     int dict_in_base;                  /* the base's own traversal visits the instance dict */
     const struct named_fields *fields; /* RK_FIELDS */
+    const struct exc_fields *exc;      /* RK_EXCEPTION: the fields of a subclass, or NULL */
     int64_t dictoffset;
     uint64_t basicsize;
     struct member *members;
@@ -375,6 +422,16 @@ static const struct named_fields *fields_of(struct pk_referents *r, uint64_t typ
     return NULL;
 }
 
+/* The exc_fields entry of a static exception type, by name. */
+static const struct exc_fields *exc_fields_of(struct pk_referents *r, uint64_t type)
+{
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(r->types, type, &rc);
+    for (size_t i = 0; ti && i < sizeof exc_fields / sizeof *exc_fields; i++)
+        if (!strcmp(ti->name, exc_fields[i].name)) return &exc_fields[i];
+    return NULL;
+}
+
 /* 1 when every C type in statics has the tp_traverse of the builtin at base. */
 static int same_traverse(struct pk_referents *r, uint64_t base, const uint64_t *statics, size_t n)
 {
@@ -481,6 +538,7 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->kind = RK_UNKNOWN;
     int all_heap = 1;
     uint64_t cur = ti->addr, statics[MAX_BASE_DEPTH];
+    int exc_ok = 1;
     size_t nstatics = 0;
     for (int d = 0; cur && d < MAX_BASE_DEPTH; d++) {
         enum ref_kind k = builtin_kind(r, cur, &tr->is_str);
@@ -493,9 +551,16 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         if (k != RK_UNKNOWN) {
             tr->kind = k;
             all_heap = same_traverse(r, cur, statics, nstatics);
+            if (tr->exc) all_heap = all_heap && exc_ok && k == RK_EXCEPTION;
             break;
         }
-        if (c_type) {
+        const struct exc_fields *xf = c_type && !tr->exc ? exc_fields_of(r, cur) : NULL;
+        if (xf) {
+            /* its own traversal: the C types below it must share it */
+            tr->exc = xf;
+            exc_ok = same_traverse(r, cur, statics, nstatics);
+            nstatics = 0;
+        } else if (c_type) {
             statics[nstatics++] = cur;
             all_heap = 0;
         } else {
@@ -1082,6 +1147,9 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             (rc = field(r, obj, PK_F(l, exc_cause), "__cause__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, exc_context), "__context__", fn, arg)) != 0)
             return rc;
+        for (int k = 0; tr->exc && k < tr->exc->n; k++)
+            if ((rc = field(r, obj, l->f[tr->exc->f[k]], tr->exc->label[k], fn, arg)) != 0)
+                return rc;
         break;
     case RK_IOBASE:
         if ((rc = field(r, obj, PK_F(l, iobase_dict), "__dict__", fn, arg)) != 0) return rc;

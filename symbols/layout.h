@@ -324,7 +324,34 @@
     X(attrgetter_attr, "attrgetterobject", "attr")                                                 \
     X(ga_origin, "gaobject", "origin")                                                             \
     X(ga_args, "gaobject", "args")                                                                 \
-    X(ga_parameters, "gaobject", "parameters")
+    X(ga_parameters, "gaobject", "parameters")                                                     \
+    /* the fields of the exceptions with their own tp_traverse (cpython/referents.c) */            \
+    X(oserror_errno, "PyOSErrorObject", "myerrno")                                                 \
+    X(oserror_strerror, "PyOSErrorObject", "strerror")                                             \
+    X(oserror_filename, "PyOSErrorObject", "filename")                                             \
+    X(oserror_filename2, "PyOSErrorObject", "filename2")                                           \
+    X(importerror_msg, "PyImportErrorObject", "msg")                                               \
+    X(importerror_name, "PyImportErrorObject", "name")                                             \
+    X(importerror_path, "PyImportErrorObject", "path")                                             \
+    X(importerror_name_from, "PyImportErrorObject", "name_from")                                   \
+    X(stopiteration_value, "PyStopIterationObject", "value")                                       \
+    X(syntaxerror_msg, "PySyntaxErrorObject", "msg")                                               \
+    X(syntaxerror_filename, "PySyntaxErrorObject", "filename")                                     \
+    X(syntaxerror_lineno, "PySyntaxErrorObject", "lineno")                                         \
+    X(syntaxerror_offset, "PySyntaxErrorObject", "offset")                                         \
+    X(syntaxerror_end_lineno, "PySyntaxErrorObject", "end_lineno")                                 \
+    X(syntaxerror_end_offset, "PySyntaxErrorObject", "end_offset")                                 \
+    X(syntaxerror_text, "PySyntaxErrorObject", "text")                                             \
+    X(syntaxerror_print_file_and_line, "PySyntaxErrorObject", "print_file_and_line")               \
+    X(attributeerror_obj, "PyAttributeErrorObject", "obj")                                         \
+    X(attributeerror_name, "PyAttributeErrorObject", "name")                                       \
+    X(nameerror_name, "PyNameErrorObject", "name")                                                 \
+    X(unicodeerror_encoding, "PyUnicodeErrorObject", "encoding")                                   \
+    X(unicodeerror_object, "PyUnicodeErrorObject", "object")                                       \
+    X(unicodeerror_reason, "PyUnicodeErrorObject", "reason")                                       \
+    X(systemexit_code, "PySystemExitObject", "code")                                               \
+    X(excgroup_msg, "PyBaseExceptionGroupObject", "msg")                                           \
+    X(excgroup_excs, "PyBaseExceptionGroupObject", "excs")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -134,6 +134,25 @@ def make_lru(i, maxsize):
     return cached
 
 
+def exception_subclasses(i):
+    """Exceptions whose own fields hold unique strs (a subclass inherits its base's fields)."""
+    s = lambda tag: "%s-%d" % (tag, i)  # noqa: E731
+    out = [OSError(2, s("strerror"), s("filename"), None, s("filename2")),
+           FileNotFoundError(2, s("fnf-strerror"), s("fnf-filename")),
+           ImportError(s("msg"), name=s("name"), path=s("path")),
+           StopIteration(payload("value", i)),
+           SyntaxError(s("msg"), (s("file"), 1, 2, s("text"))),
+           NameError(s("nmsg")),
+           UnicodeDecodeError("utf-8", s("object").encode(), 0, 1, s("reason")),
+           SystemExit(payload("code", i))]
+    if sys.version_info >= (3, 10):
+        out.append(AttributeError(s("amsg"), name=s("aname"), obj=payload("aobj", i)))
+        out.append(NameError(s("nmsg2"), name=s("nname")))
+    if sys.version_info >= (3, 11):
+        out.append(ExceptionGroup(s("group"), [ValueError(payload("grouped", i))]))
+    return out
+
+
 def make_points():
     """Instances of a namedtuple class reached only through them: the class, its
     _tuplegetter fields and their docs."""
@@ -191,6 +210,7 @@ _enumerates = [enumerate(payload("enum", i)) for i in range(N)]
 _counts = [__import__("itertools").count(10 ** 30 + i, 10 ** 25 + i) for i in range(N)]
 _getters = ([__import__("operator").itemgetter(payload("item", i)) for i in range(N)] +
             [__import__("operator").attrgetter("attr_%d" % i) for i in range(N)])
+_exc_subclasses = [e for i in range(N) for e in exception_subclasses(i)]
 _aliases = ([list[tuple(payload("alias", i))] for i in range(N)]  # types.GenericAlias: 3.9+
             if sys.version_info >= (3, 9) else [])
 
@@ -198,7 +218,8 @@ FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_w
            "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
            "_defaultdicts", "_namespaces", "_points", "_abcs", "_files", "_patterns", "_matches",
            "_partials", "_iterators", "_views", "_slices", "_lrus", "_views_of_dicts",
-           "_dict_iterators", "_set_iterators", "_enumerates", "_counts", "_getters", "_aliases")
+           "_dict_iterators", "_set_iterators", "_enumerates", "_counts", "_getters", "_aliases",
+           "_exc_subclasses")
 
 
 HEAPTYPE = 1 << 9

@@ -217,7 +217,10 @@ def test_builtin_referents_hold_their_payloads(ctx):
                      "memoryview", "managedbuffer", "slice", "functools._lru_cache_wrapper", "dict_keys", "dict_values",
                      "dict_items", "dict_keyiterator", "dict_valueiterator", "dict_itemiterator",
                      "set_iterator", "enumerate", "itertools.count", "operator.itemgetter",
-                     "operator.attrgetter", "types.GenericAlias"):
+                     "operator.attrgetter", "types.GenericAlias", "OSError",
+                     "FileNotFoundError", "ImportError", "StopIteration", "SyntaxError",
+                     "NameError", "UnicodeDecodeError", "SystemExit", "AttributeError",
+                     "ExceptionGroup"):
             check(name not in untraversed, "%s is still untraversed" % name)
         t.release()
 

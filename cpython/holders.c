@@ -9,7 +9,8 @@
 
 #define NONE32 UINT32_MAX
 #define LEVEL0_MIN 50         /* level-0 holders listed at least (or --top) */
-#define LEVEL0_MAX 10000      /* and at most, listing on until 95% of reachable bytes */
+#define LEVEL0_MAX 10000      /* and at most, listing on until LEVEL0_SHARE */
+#define LEVEL0_SHARE 85       /* % of the reachable bytes the listed level-0 holders cover */
 #define TREE_HOLDERS 10       /* level-0 holders whose subtree is listed */
 #define TREE_DEPTH 3          /* levels below a level-0 holder */
 #define TREE_CHILDREN 5       /* children listed per holder */
@@ -239,7 +240,7 @@ int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint6
         if (!(hops[k] = malloc(HOP_CAP))) goto out;
     uint64_t listed = 0;
     size_t want = top > LEVEL0_MIN ? top : LEVEL0_MIN;
-    c.min_bytes = h->reachable_bytes / 100;
+    c.min_bytes = h->reachable_bytes / 1000;
     for (size_t i = 0; i < nl; i++) {
         uint32_t v = level0[i].node;
         /* a module in sys.modules (the root refers to it) counts with the globals */
@@ -254,8 +255,8 @@ int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint6
         else
             h->globals_bytes += ret[v];
         if (i >= LEVEL0_MAX ||
-            (i >= want &&
-             listed * 100 >= (uint64_t)95 * (h->reachable_bytes ? h->reachable_bytes : 1)))
+            (i >= want && listed * 100 >= (uint64_t)LEVEL0_SHARE *
+                                              (h->reachable_bytes ? h->reachable_bytes : 1)))
             continue;
         listed += ret[v];
         char name[1024];

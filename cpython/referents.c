@@ -51,6 +51,121 @@ enum ref_kind {
     RK_DEFAULTDICT, /* a dict and its default_factory */
     RK_ODICT,       /* a dict and its instance dict */
     RK_ABC_DATA,    /* _abc._abc_data: the registry and caches (sets of weak references) */
+    RK_FIELDS,      /* a C type whose tp_traverse visits object fields only (named_fields) */
+    RK_LRU_CACHE,   /* functools._lru_cache_wrapper: its links' keys and results, then fields */
+};
+
+/* C types found by name whose tp_traverse visits these fields (and, for a heap type, its
+   class); dict: the last field is the instance dict (tp_dictoffset points at it). */
+#define MAX_NAMED_FIELDS 4
+static const struct named_fields {
+    const char *name;
+    enum pk_layout_field f[MAX_NAMED_FIELDS];
+    const char *label[MAX_NAMED_FIELDS];
+    int n, dict;
+} named_fields[] = {
+    {"re.Pattern",
+     {PK_L_pattern_groupindex, PK_L_pattern_indexgroup, PK_L_pattern_pattern},
+     {"groupindex", "indexgroup", "pattern"},
+     3,
+     0},
+    {"re.Match",
+     {PK_L_match_string, PK_L_match_regs, PK_L_match_pattern},
+     {"string", "regs", "re"},
+     3,
+     0},
+    {"functools.partial",
+     {PK_L_partial_fn, PK_L_partial_args, PK_L_partial_kw, PK_L_partial_dict},
+     {"func", "args", "keywords", "__dict__"},
+     4,
+     1},
+    {"list_iterator", {PK_L_listiter_seq}, {"it_seq"}, 1, 0},
+    {"tuple_iterator", {PK_L_tupleiter_seq}, {"it_seq"}, 1, 0},
+    {"memoryview", {PK_L_memoryview_mbuf}, {"mbuf"}, 1, 0},
+    {"managedbuffer", {PK_L_mbuf_obj}, {"obj"}, 1, 0},
+    {"slice",
+     {PK_L_slice_start, PK_L_slice_stop, PK_L_slice_step},
+     {"start", "stop", "step"},
+     3,
+     0},
+    {"dict_keys", {PK_L_dictview_dict}, {"mapping"}, 1, 0},
+    {"dict_values", {PK_L_dictview_dict}, {"mapping"}, 1, 0},
+    {"dict_items", {PK_L_dictview_dict}, {"mapping"}, 1, 0},
+    {"dict_keyiterator",
+     {PK_L_dictiter_dict, PK_L_dictiter_result},
+     {"di_dict", "di_result"},
+     2,
+     0},
+    {"dict_valueiterator",
+     {PK_L_dictiter_dict, PK_L_dictiter_result},
+     {"di_dict", "di_result"},
+     2,
+     0},
+    {"dict_itemiterator",
+     {PK_L_dictiter_dict, PK_L_dictiter_result},
+     {"di_dict", "di_result"},
+     2,
+     0},
+    {"set_iterator", {PK_L_setiter_set}, {"si_set"}, 1, 0},
+    {"enumerate",
+     {PK_L_enum_sit, PK_L_enum_result, PK_L_enum_longindex},
+     {"en_sit", "en_result", "en_longindex"},
+     3,
+     0},
+    {"itertools.count", {PK_L_count_long_cnt, PK_L_count_long_step}, {"cnt", "step"}, 2, 0},
+    {"operator.itemgetter", {PK_L_itemgetter_item}, {"item"}, 1, 0},
+    {"operator.attrgetter", {PK_L_attrgetter_attr}, {"attr"}, 1, 0},
+    {"types.GenericAlias",
+     {PK_L_ga_origin, PK_L_ga_args, PK_L_ga_parameters},
+     {"__origin__", "__args__", "__parameters__"},
+     3,
+     0},
+};
+
+/* Exceptions whose tp_traverse visits fields of their own after BaseException's (subclasses
+   inherit it: FileNotFoundError reads as OSError); fields not in this version's struct are
+   skipped. */
+#define MAX_EXC_FIELDS 8
+static const struct exc_fields {
+    const char *name;
+    enum pk_layout_field f[MAX_EXC_FIELDS];
+    const char *label[MAX_EXC_FIELDS];
+    int n;
+} exc_fields[] = {
+    {"OSError",
+     {PK_L_oserror_errno, PK_L_oserror_strerror, PK_L_oserror_filename, PK_L_oserror_filename2},
+     {"errno", "strerror", "filename", "filename2"},
+     4},
+    {"ImportError",
+     {PK_L_importerror_msg, PK_L_importerror_name, PK_L_importerror_path,
+      PK_L_importerror_name_from},
+     {"msg", "name", "path", "name_from"},
+     4},
+    {"StopIteration", {PK_L_stopiteration_value}, {"value"}, 1},
+    {"SyntaxError",
+     {PK_L_syntaxerror_msg, PK_L_syntaxerror_filename, PK_L_syntaxerror_lineno,
+      PK_L_syntaxerror_offset, PK_L_syntaxerror_end_lineno, PK_L_syntaxerror_end_offset,
+      PK_L_syntaxerror_text, PK_L_syntaxerror_print_file_and_line},
+     {"msg", "filename", "lineno", "offset", "end_lineno", "end_offset", "text",
+      "print_file_and_line"},
+     8},
+    {"AttributeError", {PK_L_attributeerror_obj, PK_L_attributeerror_name}, {"obj", "name"}, 2},
+    {"NameError", {PK_L_nameerror_name}, {"name"}, 1},
+    /* UnicodeError itself keeps BaseException's traversal; its three subclasses do not */
+    {"UnicodeDecodeError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"UnicodeEncodeError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"UnicodeTranslateError",
+     {PK_L_unicodeerror_encoding, PK_L_unicodeerror_object, PK_L_unicodeerror_reason},
+     {"encoding", "object", "reason"},
+     3},
+    {"SystemExit", {PK_L_systemexit_code}, {"code"}, 1},
+    {"BaseExceptionGroup", {PK_L_excgroup_msg, PK_L_excgroup_excs}, {"message", "exceptions"}, 2},
 };
 
 struct member {
@@ -67,7 +182,9 @@ struct type_ref {
     int ready;
     enum ref_kind kind;
     int complete, heap, is_str;
-    int dict_in_base; /* the base's own traversal visits the instance dict */
+    int dict_in_base;                  /* the base's own traversal visits the instance dict */
+    const struct named_fields *fields; /* RK_FIELDS */
+    const struct exc_fields *exc;      /* RK_EXCEPTION: the fields of a subclass, or NULL */
     int64_t dictoffset;
     uint64_t basicsize;
     struct member *members;
@@ -190,6 +307,8 @@ static enum ref_kind builtin_kind(const struct pk_referents *r, uint64_t type, i
         {PK_BT_CFUNCTION, RK_CFUNCTION},
         {PK_BT_CMETHOD, RK_CFUNCTION},
         {PK_BT_WEAKREF, RK_WEAKREF},
+        {PK_BT_WEAKPROXY, RK_WEAKREF},
+        {PK_BT_WEAKCALLABLEPROXY, RK_WEAKREF},
         {PK_BT_TRACEBACK, RK_TRACEBACK},
         {PK_BT_PROPERTY, RK_PROPERTY},
         {PK_BT_CLASSMETHOD, RK_CLASSMETHOD},
@@ -268,9 +387,12 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
         {"collections.defaultdict", RK_DEFAULTDICT},
         {"collections.OrderedDict", RK_ODICT},
         {"_abc._abc_data", RK_ABC_DATA},
+        {"functools._lru_cache_wrapper", RK_LRU_CACHE},
     };
     for (size_t i = 0; i < sizeof named / sizeof *named; i++)
         if (!strcmp(ti->name, named[i].name)) return named[i].kind;
+    for (size_t i = 0; i < sizeof named_fields / sizeof *named_fields; i++)
+        if (!strcmp(ti->name, named_fields[i].name)) return RK_FIELDS;
     return RK_UNKNOWN;
 }
 
@@ -283,6 +405,31 @@ static int is_c_heap_type(struct pk_referents *r, uint64_t type)
         pk_mem_read_u64(r->m, type + PK_OFF(r->l, type_traverse), &trav) < 0)
         return 0;
     return trav && trav != r->t->subtype_traverse;
+}
+
+/* The named_fields entry of a C type (by name), NULL if none or a field is not in the layout. */
+static const struct named_fields *fields_of(struct pk_referents *r, uint64_t type)
+{
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(r->types, type, &rc);
+    for (size_t i = 0; ti && i < sizeof named_fields / sizeof *named_fields; i++) {
+        const struct named_fields *nf = &named_fields[i];
+        if (strcmp(ti->name, nf->name)) continue;
+        for (int k = 0; k < nf->n; k++)
+            if (!pk_field_ok(r->l->f[nf->f[k]])) return NULL;
+        return nf;
+    }
+    return NULL;
+}
+
+/* The exc_fields entry of a static exception type, by name. */
+static const struct exc_fields *exc_fields_of(struct pk_referents *r, uint64_t type)
+{
+    int rc = 0;
+    const struct pk_type_info *ti = pk_types_get(r->types, type, &rc);
+    for (size_t i = 0; ti && i < sizeof exc_fields / sizeof *exc_fields; i++)
+        if (!strcmp(ti->name, exc_fields[i].name)) return &exc_fields[i];
+    return NULL;
 }
 
 /* 1 when every C type in statics has the tp_traverse of the builtin at base. */
@@ -353,6 +500,12 @@ static int kind_readable(const struct pk_layout *l, enum ref_kind k)
         return PK_HAS(l, odict_inst_dict);
     case RK_ABC_DATA:
         return PK_HAS(l, abc_registry) && PK_HAS(l, abc_cache) && PK_HAS(l, abc_negative_cache);
+    case RK_FIELDS:
+        return 1; /* checked by fields_of */
+    case RK_LRU_CACHE:
+        return PK_HAS(l, lru_root) && PK_HAS(l, lru_root_next) && PK_HAS(l, lru_elem_next) &&
+               PK_HAS(l, lru_elem_key) && PK_HAS(l, lru_elem_result) && PK_HAS(l, lru_cache) &&
+               PK_HAS(l, lru_func) && PK_HAS(l, lru_dict); /* kwd_mark: 3.10+ */
     default:
         return 1;
     }
@@ -385,6 +538,7 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->kind = RK_UNKNOWN;
     int all_heap = 1;
     uint64_t cur = ti->addr, statics[MAX_BASE_DEPTH];
+    int exc_ok = 1;
     size_t nstatics = 0;
     for (int d = 0; cur && d < MAX_BASE_DEPTH; d++) {
         enum ref_kind k = builtin_kind(r, cur, &tr->is_str);
@@ -393,12 +547,20 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         pk_mem_read_u64(r->m, cur + PK_OFF(l, type_flags), &flags);
         int c_type = !(flags & l->tpflags_heaptype) || is_c_heap_type(r, cur);
         if (k == RK_UNKNOWN && c_type) k = static_kind_by_name(r, cur);
+        if (k == RK_FIELDS) tr->fields = fields_of(r, cur);
         if (k != RK_UNKNOWN) {
             tr->kind = k;
             all_heap = same_traverse(r, cur, statics, nstatics);
+            if (tr->exc) all_heap = all_heap && exc_ok && k == RK_EXCEPTION;
             break;
         }
-        if (c_type) {
+        const struct exc_fields *xf = c_type && !tr->exc ? exc_fields_of(r, cur) : NULL;
+        if (xf) {
+            /* its own traversal: the C types below it must share it */
+            tr->exc = xf;
+            exc_ok = same_traverse(r, cur, statics, nstatics);
+            nstatics = 0;
+        } else if (c_type) {
             statics[nstatics++] = cur;
             all_heap = 0;
         } else {
@@ -410,10 +572,11 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     if (tr->kind == RK_UNKNOWN)
         for (size_t k = 0; k < nstatics; k++)
             read_members(r, statics[k], tr);
-    tr->dict_in_base = tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD ||
-                       tr->kind == RK_STATICMETHOD || tr->kind == RK_IOBASE ||
-                       tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
-                       tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT;
+    tr->dict_in_base =
+        tr->kind == RK_EXCEPTION || tr->kind == RK_CLASSMETHOD || tr->kind == RK_STATICMETHOD ||
+        tr->kind == RK_IOBASE || tr->kind == RK_FILEIO || tr->kind == RK_BUFFERED ||
+        tr->kind == RK_NAMESPACE || tr->kind == RK_ODICT ||
+        (tr->kind == RK_FIELDS && tr->fields && tr->fields->dict) || tr->kind == RK_LRU_CACHE;
     if (!(ti->flags & l->tpflags_have_gc)) {
         /* Not a GC type: no tp_traverse, so gc.get_referents() sees nothing in it. */
         tr->kind = RK_LEAF;
@@ -425,7 +588,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         tr->kind = RK_UNKNOWN;
     if (tr->kind == RK_GEN && !PK_HAS(l, gen_frame) && !PK_HAS(l, gen_iframe))
         tr->kind = RK_UNKNOWN;
-    if (!kind_readable(l, tr->kind)) tr->kind = RK_UNKNOWN;
+    if (!kind_readable(l, tr->kind) || (tr->kind == RK_FIELDS && !tr->fields))
+        tr->kind = RK_UNKNOWN;
     tr->complete = all_heap && tr->kind != RK_UNKNOWN;
     /* A GC subclass of an atom (str, bytes, int, float): its attributes. Its dict follows the
        items for bytes and int (a negative tp_dictoffset); 3.12+ int keeps no ob_size there. */
@@ -590,13 +754,13 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
         uint64_t d;
         if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
         if (n < 0) n = -n;
-        if (n > (INT64_C(1) << 36) || ti->itemsize < 0 || ti->itemsize > (1 << 16))
+        if ((uint64_t)n > MAX_SEQ_ITEMS || ti->basicsize < 0 || ti->basicsize > (1 << 20))
             return -PK_E_INCONSISTENT;
         uint64_t size =
-            ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
-        int64_t off = tr->dictoffset + (int64_t)size;
-        if (off < 16 || (off & 7)) return -PK_E_INCONSISTENT;
-        if ((rc = pk_mem_read_u64(r->m, obj + (uint64_t)off, &d)) < 0) return rc;
+            ((uint64_t)ti->basicsize + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~7ull;
+        if (size < (uint64_t)(-tr->dictoffset)) return -PK_E_INCONSISTENT;
+        if ((rc = pk_mem_read_u64(r->m, obj + size - (uint64_t)(-tr->dictoffset), &d)) < 0)
+            return rc;
         if ((rc = ATTR(d, "__dict__")) != 0) return rc;
     } else if (tr->dictoffset < 0) {
         *complete = 0;
@@ -723,6 +887,39 @@ static int frame_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *
     if (live < -1) return (int)live;
     struct frame_ctx c = {fn, arg};
     return pk_frame_locals(r->m, r->t, 0, obj, live, frame_ref, &c);
+}
+
+/* lru_cache_tp_traverse: each link's key and result, from root.next round to the root (links
+   are not objects the graph holds: their contents are the cache's), then the cache dict, the
+   function, kwd_mark, the link and cache-info types and the dict. */
+static int lru_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t root = obj + PK_OFF(l, lru_root), link = 0;
+    int rc;
+    if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, lru_root_next), &link)) < 0) return rc;
+    /* Brent's cycle check: a corrupt ring that never comes back to the root */
+    uint64_t saved = 0, power = 1, steps = 0;
+    for (uint64_t n = 0; link != root; n++) {
+        if (!link || (link & 7) || link == saved || n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+        if (++steps == power) {
+            saved = link;
+            power *= 2;
+            steps = 0;
+        }
+        if ((rc = field(r, link, PK_F(l, lru_elem_key), "key", fn, arg)) != 0 ||
+            (rc = field(r, link, PK_F(l, lru_elem_result), "result", fn, arg)) != 0)
+            return rc;
+        if ((rc = pk_mem_read_u64(r->m, link + PK_OFF(l, lru_elem_next), &link)) < 0) return rc;
+    }
+    if ((rc = field(r, obj, PK_F(l, lru_cache), "cache", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_func), "__wrapped__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_kwd_mark), "kwd_mark", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_elem_type), "lru_list_elem_type", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_cache_info_type), "cache_info_type", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, lru_dict), "__dict__", fn, arg)) != 0)
+        return rc;
+    return 0;
 }
 
 /* collections.deque: Py_SIZE items from leftblock[leftindex], BLOCKLEN to a block, linked by
@@ -950,6 +1147,9 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             (rc = field(r, obj, PK_F(l, exc_cause), "__cause__", fn, arg)) != 0 ||
             (rc = field(r, obj, PK_F(l, exc_context), "__context__", fn, arg)) != 0)
             return rc;
+        for (int k = 0; tr->exc && k < tr->exc->n; k++)
+            if ((rc = field(r, obj, l->f[tr->exc->f[k]], tr->exc->label[k], fn, arg)) != 0)
+                return rc;
         break;
     case RK_IOBASE:
         if ((rc = field(r, obj, PK_F(l, iobase_dict), "__dict__", fn, arg)) != 0) return rc;
@@ -967,6 +1167,14 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
         break;
     case RK_NAMESPACE:
         if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
+        break;
+    case RK_LRU_CACHE:
+        if ((rc = lru_refs(r, obj, fn, arg)) != 0) return rc;
+        break;
+    case RK_FIELDS:
+        for (int k = 0; k < tr->fields->n; k++)
+            if ((rc = field(r, obj, l->f[tr->fields->f[k]], tr->fields->label[k], fn, arg)) != 0)
+                return rc;
         break;
     case RK_ABC_DATA:
         if ((rc = field(r, obj, PK_F(l, abc_registry), "_abc_registry", fn, arg)) != 0 ||

@@ -178,15 +178,26 @@ static void classify(struct pk_types *t, struct pk_type_info *ti)
     };
     /* Builtins known for the object graph only: their sizes come from the inherited rules. */
     static const char graph_only[PK_BT_COUNT] = {
-        [PK_BT_CELL] = 1,          [PK_BT_MODULE] = 1,
-        [PK_BT_FUNCTION] = 1,      [PK_BT_METHOD] = 1,
-        [PK_BT_GETSET_DESCR] = 1,  [PK_BT_MEMBER_DESCR] = 1,
-        [PK_BT_METHOD_DESCR] = 1,  [PK_BT_CLASSMETHOD_DESCR] = 1,
-        [PK_BT_WRAPPER_DESCR] = 1, [PK_BT_METHOD_WRAPPER] = 1,
-        [PK_BT_CFUNCTION] = 1,     [PK_BT_CMETHOD] = 1,
-        [PK_BT_WEAKREF] = 1,       [PK_BT_TRACEBACK] = 1,
-        [PK_BT_PROPERTY] = 1,      [PK_BT_CLASSMETHOD] = 1,
-        [PK_BT_STATICMETHOD] = 1,  [PK_BT_MAPPINGPROXY] = 1,
+        [PK_BT_CELL] = 1,
+        [PK_BT_MODULE] = 1,
+        [PK_BT_FUNCTION] = 1,
+        [PK_BT_METHOD] = 1,
+        [PK_BT_GETSET_DESCR] = 1,
+        [PK_BT_MEMBER_DESCR] = 1,
+        [PK_BT_METHOD_DESCR] = 1,
+        [PK_BT_CLASSMETHOD_DESCR] = 1,
+        [PK_BT_WRAPPER_DESCR] = 1,
+        [PK_BT_METHOD_WRAPPER] = 1,
+        [PK_BT_CFUNCTION] = 1,
+        [PK_BT_CMETHOD] = 1,
+        [PK_BT_WEAKREF] = 1,
+        [PK_BT_WEAKPROXY] = 1,
+        [PK_BT_WEAKCALLABLEPROXY] = 1,
+        [PK_BT_TRACEBACK] = 1,
+        [PK_BT_PROPERTY] = 1,
+        [PK_BT_CLASSMETHOD] = 1,
+        [PK_BT_STATICMETHOD] = 1,
+        [PK_BT_MAPPINGPROXY] = 1,
     };
     ti->size_kind = PK_SIZE_GENERIC;
     ti->size_exact = 0;

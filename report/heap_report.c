@@ -197,19 +197,23 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
 /* One holder line, indented by depth; objects several roots reach say how many. */
 static void holder_line(FILE *f, const struct pk_heap_snap *h, const struct pk_holder *hd)
 {
-    char name[400], type[120], rb[32], roots[48] = "";
+    char name[400], type[120], rb[32], roots[48] = "", items[48] = "";
     pk_escape(hd->name, name, sizeof name);
     pk_escape(hd->type, type, sizeof type);
     pk_fmt_bytes(hd->retained_bytes, rb, sizeof rb);
     if (hd->depth == 0 && hd->kind == PK_HK_OBJECT && hd->roots)
         snprintf(roots, sizeof roots, ", reached from %s%llu roots", hd->roots_capped ? ">= " : "",
                  (unsigned long long)hd->roots);
+    if (hd->len >= 0) {
+        char c[32];
+        pk_fmt_count((uint64_t)hd->len, c, sizeof c);
+        snprintf(items, sizeof items, ", %s items", c);
+    }
     double share =
         h->reachable_bytes ? 100.0 * (double)hd->retained_bytes / (double)h->reachable_bytes : 0.0;
-    fprintf(f, "  %*s%s  retains %s (%.1f%%)%s\n", (int)hd->depth * 2, "",
-            name[0] ? name : "(through several of its objects)", rb, share, roots);
-    fprintf(f, "  %*s    %s%s\n", (int)hd->depth * 2, "", type,
-            hd->kind == PK_HK_MODULE ? " (a module in sys.modules)" : "");
+    fprintf(f, "  %*s%s (%s%s%s)  retains %s (%.1f%%)%s\n", (int)hd->depth * 2, "",
+            name[0] ? name : "(through several of its objects)", type, items,
+            hd->kind == PK_HK_MODULE ? ", a module in sys.modules" : "", rb, share, roots);
 }
 
 /* The holders of the reachable heap as a tree: level 0 by retained bytes, the subtrees of the

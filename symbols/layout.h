@@ -305,7 +305,77 @@
     /* stacks --locals (cpython/value_repr.c): the values of int and float */                      \
     X(long_digit, "PyLongObject|_longobject", "ob_digit")                  /* to 3.11 */           \
     X(long_value_digit, "PyLongObject|_longobject", "long_value.ob_digit") /* 3.12+ */             \
-    X(float_fval, "PyFloatObject", "ob_fval")
+    X(float_fval, "PyFloatObject", "ob_fval")                                                      \
+    X(pattern_groupindex, "PatternObject", "groupindex")                                           \
+    X(pattern_indexgroup, "PatternObject", "indexgroup")                                           \
+    X(pattern_pattern, "PatternObject", "pattern")                                                 \
+    X(match_string, "MatchObject", "string")                                                       \
+    X(match_regs, "MatchObject", "regs")                                                           \
+    X(match_pattern, "MatchObject", "pattern")                                                     \
+    X(partial_fn, "partialobject", "fn")                                                           \
+    X(partial_args, "partialobject", "args")                                                       \
+    X(partial_kw, "partialobject", "kw")                                                           \
+    X(partial_dict, "partialobject", "dict")                                                       \
+    X(listiter_seq, "listiterobject|_PyListIterObject", "it_seq")                                  \
+    X(tupleiter_seq, "tupleiterobject|_PyTupleIterObject", "it_seq")                               \
+    X(memoryview_mbuf, "PyMemoryViewObject", "mbuf")                                               \
+    X(mbuf_obj, "_PyManagedBufferObject", "master.obj")                                            \
+    X(slice_start, "PySliceObject", "start")                                                       \
+    X(slice_stop, "PySliceObject", "stop")                                                         \
+    X(slice_step, "PySliceObject", "step")                                                         \
+    /* functools.lru_cache: the links (key, result) from root.next round to root, then fields */   \
+    X(lru_root, "lru_cache_object", "root")                                                        \
+    X(lru_root_next, "lru_cache_object", "root.next")                                              \
+    X(lru_elem_next, "lru_list_elem", "next")                                                      \
+    X(lru_elem_key, "lru_list_elem", "key")                                                        \
+    X(lru_elem_result, "lru_list_elem", "result")                                                  \
+    X(lru_cache, "lru_cache_object", "cache")                                                      \
+    X(lru_func, "lru_cache_object", "func")                                                        \
+    X(lru_kwd_mark, "lru_cache_object", "kwd_mark")                                                \
+    X(lru_elem_type, "lru_cache_object", "lru_list_elem_type")                                     \
+    X(lru_cache_info_type, "lru_cache_object", "cache_info_type")                                  \
+    X(lru_dict, "lru_cache_object", "dict")                                                        \
+    X(dictview_dict, "_PyDictViewObject", "dv_dict")                                               \
+    X(dictiter_dict, "dictiterobject", "di_dict")                                                  \
+    X(dictiter_result, "dictiterobject", "di_result")                                              \
+    X(setiter_set, "setiterobject", "si_set")                                                      \
+    X(enum_sit, "enumobject", "en_sit")                                                            \
+    X(enum_result, "enumobject", "en_result")                                                      \
+    X(enum_longindex, "enumobject", "en_longindex")                                                \
+    X(count_long_cnt, "countobject", "long_cnt")                                                   \
+    X(count_long_step, "countobject", "long_step")                                                 \
+    X(itemgetter_item, "itemgetterobject", "item")                                                 \
+    X(attrgetter_attr, "attrgetterobject", "attr")                                                 \
+    X(ga_origin, "gaobject", "origin")                                                             \
+    X(ga_args, "gaobject", "args")                                                                 \
+    X(ga_parameters, "gaobject", "parameters")                                                     \
+    /* the fields of the exceptions with their own tp_traverse (cpython/referents.c) */            \
+    X(oserror_errno, "PyOSErrorObject", "myerrno")                                                 \
+    X(oserror_strerror, "PyOSErrorObject", "strerror")                                             \
+    X(oserror_filename, "PyOSErrorObject", "filename")                                             \
+    X(oserror_filename2, "PyOSErrorObject", "filename2")                                           \
+    X(importerror_msg, "PyImportErrorObject", "msg")                                               \
+    X(importerror_name, "PyImportErrorObject", "name")                                             \
+    X(importerror_path, "PyImportErrorObject", "path")                                             \
+    X(importerror_name_from, "PyImportErrorObject", "name_from")                                   \
+    X(stopiteration_value, "PyStopIterationObject", "value")                                       \
+    X(syntaxerror_msg, "PySyntaxErrorObject", "msg")                                               \
+    X(syntaxerror_filename, "PySyntaxErrorObject", "filename")                                     \
+    X(syntaxerror_lineno, "PySyntaxErrorObject", "lineno")                                         \
+    X(syntaxerror_offset, "PySyntaxErrorObject", "offset")                                         \
+    X(syntaxerror_end_lineno, "PySyntaxErrorObject", "end_lineno")                                 \
+    X(syntaxerror_end_offset, "PySyntaxErrorObject", "end_offset")                                 \
+    X(syntaxerror_text, "PySyntaxErrorObject", "text")                                             \
+    X(syntaxerror_print_file_and_line, "PySyntaxErrorObject", "print_file_and_line")               \
+    X(attributeerror_obj, "PyAttributeErrorObject", "obj")                                         \
+    X(attributeerror_name, "PyAttributeErrorObject", "name")                                       \
+    X(nameerror_name, "PyNameErrorObject", "name")                                                 \
+    X(unicodeerror_encoding, "PyUnicodeErrorObject", "encoding")                                   \
+    X(unicodeerror_object, "PyUnicodeErrorObject", "object")                                       \
+    X(unicodeerror_reason, "PyUnicodeErrorObject", "reason")                                       \
+    X(systemexit_code, "PySystemExitObject", "code")                                               \
+    X(excgroup_msg, "PyBaseExceptionGroupObject", "msg")                                           \
+    X(excgroup_excs, "PyBaseExceptionGroupObject", "excs")
 
 enum pk_layout_field {
 #define PK_X(name, types, member) PK_L_##name,

@@ -50,6 +50,8 @@ static const char *const builtin_type_symbols[PK_BT_COUNT] = {
     "PyCFunction_Type",
     "PyCMethod_Type",
     "_PyWeakref_RefType",
+    "_PyWeakref_ProxyType",
+    "_PyWeakref_CallableProxyType",
     "PyTraceBack_Type",
     "PyProperty_Type",
     "PyClassMethod_Type",

@@ -4,17 +4,20 @@ references, as its tp_traverse visits them: subclasses of str, bytes, tuple and 
 instance dict, property, classmethod, staticmethod, weakref callbacks, builtin methods bound
 to an object, method-wrappers, descriptors (their class), mappingproxy, exceptions (args,
 notes, cause, context, traceback), tracebacks with their frames, OrderedDict, defaultdict,
-SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data) and _io
-objects (BufferedReader, FileIO).
+SimpleNamespace, namedtuple classes (their _tuplegetter fields), ABCs (_abc_data), _io
+objects (BufferedReader, FileIO), re.Pattern, re.Match, functools.partial, list and tuple
+iterators, memoryview (and its managed buffer), slices and functools.lru_cache wrappers.
 
 The target computes with gc.get_referents (plus dict keys) and sys.getsizeof what each global
 retains, by type, as graph_fixture.py does; and, for one instance of each kind, the referents
 gc.get_referents gives (by type name). Then it blocks holding the GIL (oracle.py)."""
 import abc
 import collections
+import functools
 import gc
 import io
 import os
+import re
 import sys
 import types
 import weakref
@@ -104,6 +107,52 @@ def make_file(i):
     return f
 
 
+def make_patterns():
+    pats = [re.compile("(?P<g%d>x+)-%d" % (i, i)) for i in range(N)]
+    re.purge()  # no longer in re's cache: only the global holds them
+    return pats
+
+
+def make_partial(i):
+    p = functools.partial(holder(payload("pfunc", i)), payload("pargs", i), k=payload("pkw", i))
+    p.tag = payload("pdict", i)
+    return p
+
+
+def make_lru(i, maxsize):
+    """An lru_cache wrapper whose cached results (bounded: held by its links; unbounded: by
+    its cache dict) and wrapped function are reached only through it."""
+    results = {k: payload("result%d" % k, i) for k in range(3)}
+
+    @functools.lru_cache(maxsize=maxsize)
+    def cached(k):
+        return results[k]
+
+    for k in range(3):
+        cached(("key-%d" % i, k)[1])
+    results.clear()
+    return cached
+
+
+def exception_subclasses(i):
+    """Exceptions whose own fields hold unique strs (a subclass inherits its base's fields)."""
+    s = lambda tag: "%s-%d" % (tag, i)  # noqa: E731
+    out = [OSError(2, s("strerror"), s("filename"), None, s("filename2")),
+           FileNotFoundError(2, s("fnf-strerror"), s("fnf-filename")),
+           ImportError(s("msg"), name=s("name"), path=s("path")),
+           StopIteration(payload("value", i)),
+           SyntaxError(s("msg"), (s("file"), 1, 2, s("text"))),
+           NameError(s("nmsg")),
+           UnicodeDecodeError("utf-8", s("object").encode(), 0, 1, s("reason")),
+           SystemExit(payload("code", i))]
+    if sys.version_info >= (3, 10):
+        out.append(AttributeError(s("amsg"), name=s("aname"), obj=payload("aobj", i)))
+        out.append(NameError(s("nmsg2"), name=s("nname")))
+    if sys.version_info >= (3, 11):
+        out.append(ExceptionGroup(s("group"), [ValueError(payload("grouped", i))]))
+    return out
+
+
 def make_points():
     """Instances of a namedtuple class reached only through them: the class, its
     _tuplegetter fields and their docs."""
@@ -118,6 +167,7 @@ def subclass(cls, value, i):
 
 
 _anchors = [Anchor() for i in range(N)]
+_callables = [holder(None) for i in range(N)]
 _texts = [subclass(Text, "text-%d" % i, i) for i in range(N)]
 _blobs = [subclass(Blob, b"blob-%d" % i, i) for i in range(N)]
 _pairs = [subclass(Pair, ("pair-%d" % i, payload("item", i)), i) for i in range(N)]
@@ -125,7 +175,9 @@ _reals = [subclass(Real, i + 0.5, i) for i in range(N)]
 _props = [property(holder(payload("fget", i)), holder(payload("fset", i))) for i in range(N)]
 _cms = [classmethod(holder(payload("cm", i))) for i in range(N)]
 _sms = [staticmethod(holder(payload("sm", i))) for i in range(N)]
-_weakrefs = [weakref.ref(_anchors[i], holder(payload("callback", i))) for i in range(N)]
+_weakrefs = ([weakref.ref(_anchors[i], holder(payload("callback", i))) for i in range(N)] +
+             [weakref.proxy(_anchors[i], holder(payload("pcallback", i))) for i in range(N)] +
+             [weakref.proxy(_callables[i], holder(payload("ccallback", i))) for i in range(N)])
 _builtins = [payload("self", i).append for i in range(N)]
 _wrappers = [payload("wrapped", i).__len__ for i in range(N)]
 _descrs = [make_descr(i) for i in range(N)]
@@ -139,10 +191,35 @@ _namespaces = [types.SimpleNamespace(k=payload("ns", i)) for i in range(N)]
 _points = make_points()
 _abcs = [make_abc(i) for i in range(N)]
 _files = [make_file(i) for i in range(N)]
+_patterns = make_patterns()
+_matches = [_patterns[i].match("x" * (i + 1) + "-%d" % i) for i in range(N)]
+_partials = [make_partial(i) for i in range(N)]
+_iterators = [iter(payload("listit", i)) for i in range(N)] + [iter(tuple(payload("tupleit", i)))
+                                                               for i in range(N)]
+_views = [memoryview(bytearray(b"view-%d" % i)) for i in range(N)]
+_slices = [slice(payload("start", i), payload("stop", i), payload("step", i)) for i in range(N)]
+_lrus = [make_lru(i, 8) for i in range(N)] + [make_lru(i, None) for i in range(N)]
+_views_of_dicts = ([{"k": payload("keys", i)}.keys() for i in range(N)] +
+                   [{"k": payload("values", i)}.values() for i in range(N)] +
+                   [{"k": payload("items", i)}.items() for i in range(N)])
+_dict_iterators = ([iter({"k": payload("keyit", i)}) for i in range(N)] +
+                   [iter({"k": payload("valueit", i)}.values()) for i in range(N)] +
+                   [iter({"k": payload("itemit", i)}.items()) for i in range(N)])
+_set_iterators = [iter({"setit-%d" % i}) for i in range(N)]
+_enumerates = [enumerate(payload("enum", i)) for i in range(N)]
+_counts = [__import__("itertools").count(10 ** 30 + i, 10 ** 25 + i) for i in range(N)]
+_getters = ([__import__("operator").itemgetter(payload("item", i)) for i in range(N)] +
+            [__import__("operator").attrgetter("attr_%d" % i) for i in range(N)])
+_exc_subclasses = [e for i in range(N) for e in exception_subclasses(i)]
+_aliases = ([list[tuple(payload("alias", i))] for i in range(N)]  # types.GenericAlias: 3.9+
+            if sys.version_info >= (3, 9) else [])
 
 FIXTURE = ("_texts", "_blobs", "_pairs", "_reals", "_props", "_cms", "_sms", "_weakrefs",
            "_builtins", "_wrappers", "_descrs", "_proxies", "_excs", "_tbs", "_odicts",
-           "_defaultdicts", "_namespaces", "_points", "_abcs", "_files")
+           "_defaultdicts", "_namespaces", "_points", "_abcs", "_files", "_patterns", "_matches",
+           "_partials", "_iterators", "_views", "_slices", "_lrus", "_views_of_dicts",
+           "_dict_iterators", "_set_iterators", "_enumerates", "_counts", "_getters", "_aliases",
+           "_exc_subclasses")
 
 
 HEAPTYPE = 1 << 9

@@ -45,6 +45,8 @@ def _check_accounting(ctx, argv, what):
               % (what, g["reachable_bytes"], truth["reach_bytes"]))
         level0 = [h for h in snap["holders"] if h["parent"] is None]
         listed = sum(h["retained_bytes"] for h in level0)
+        print("    %s: %d level-0 holders listed hold %.1f%% of reachable_bytes; analysis %d us"
+              % (what, len(level0), 100.0 * listed / g["reachable_bytes"], g["analysis_us"]))
         check(listed <= g["reachable_bytes"], "%s: level-0 holders sum to %d, more than the %d "
               "reachable (not disjoint)" % (what, listed, g["reachable_bytes"]))
         check(listed >= 0.8 * g["reachable_bytes"], "%s: the %d listed level-0 holders sum to "

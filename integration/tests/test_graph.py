@@ -193,8 +193,8 @@ def test_builtin_referents_hold_their_payloads(ctx):
     """Issue 21: subclasses of str/bytes/tuple/float with a dict, property, classmethod,
     staticmethod, weakref callbacks, bound builtin methods, method-wrappers, descriptors,
     mappingproxy, exceptions and tracebacks (and their frames), OrderedDict, defaultdict,
-    SimpleNamespace, namedtuple fields, ABCs and _io objects refer to what their tp_traverse
-    visits: what each global retains equals the target's own gc.get_referents
+    SimpleNamespace, namedtuple fields, ABCs, _io objects, re.Pattern/Match, functools.partial,
+    list/tuple iterators, memoryview and slices refer to what their tp_traverse visits: what each global retains equals the target's own gc.get_referents
     walk, type by type, and none of those types is reported untraversed."""
     with ctx.start_target("referents_fixture.py") as t:
         truth = t.read_line()
@@ -213,12 +213,20 @@ def test_builtin_referents_hold_their_payloads(ctx):
             check_eq(got["retained_count"], want["count"], root + " retained objects")
         untraversed = {e["type"] for e in snap["graph"]["untraversed_types"]}
         for name in ("__main__.Text", "__main__.Blob", "__main__.Pair", "__main__.Real",
-                     "property", "classmethod", "staticmethod", "weakref.ReferenceType",
+                     "property", "classmethod", "staticmethod", "weakref.ReferenceType", "weakref.ProxyType", "weakref.CallableProxyType",
                      "builtin_function_or_method", "method-wrapper", "member_descriptor",
                      "mappingproxy", "RuntimeError", "ValueError", "KeyError", "traceback",
                      "frame", "collections.OrderedDict", "collections.defaultdict",
                      "types.SimpleNamespace", "_io.BufferedReader", "_io.FileIO",
-                     "_collections._tuplegetter", "collections._tuplegetter"):
+                     "_collections._tuplegetter", "collections._tuplegetter", "re.Pattern",
+                     "re.Match", "functools.partial", "list_iterator", "tuple_iterator",
+                     "memoryview", "managedbuffer", "slice", "functools._lru_cache_wrapper", "dict_keys", "dict_values",
+                     "dict_items", "dict_keyiterator", "dict_valueiterator", "dict_itemiterator",
+                     "set_iterator", "enumerate", "itertools.count", "operator.itemgetter",
+                     "operator.attrgetter", "types.GenericAlias", "OSError",
+                     "FileNotFoundError", "ImportError", "StopIteration", "SyntaxError",
+                     "NameError", "UnicodeDecodeError", "SystemExit", "AttributeError",
+                     "ExceptionGroup"):
             check(name not in untraversed, "%s is still untraversed" % name)
         t.release()
 

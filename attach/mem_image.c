@@ -26,10 +26,11 @@
 #define RED_ZONE 4096                      /* kept below a stack pointer (x86-64: 128 bytes) */
 
 enum span_kind {
-    SPAN_COPY, /* holds data: copied */
-    SPAN_ZERO, /* never touched (anonymous, not resident): reads as zeros */
-    SPAN_SKIP, /* below a thread's stack pointer, or payload: not copied, a read there is a
-                  miss */
+    SPAN_COPY,  /* holds data: copied (process_vm_readv) */
+    SPAN_PREAD, /* holds data shared with another process: copied through /proc/PID/mem */
+    SPAN_ZERO,  /* never touched (anonymous, not resident): reads as zeros */
+    SPAN_SKIP,  /* below a thread's stack pointer, or payload: not copied, a read there is a
+                   miss */
 };
 
 struct span {
@@ -90,16 +91,18 @@ static int add_span(struct plan *p, uint64_t start, uint64_t end, int kind)
             return -1;
         p->s[p->n++] = (struct span){start, end - start, 0, 0, kind};
     }
-    uint64_t *total = kind == SPAN_COPY   ? &p->copy_bytes
-                      : kind == SPAN_ZERO ? &p->zero_bytes
-                                          : &p->skip_bytes;
+    int copied = kind == SPAN_COPY || kind == SPAN_PREAD; /* takes room in the buffer */
+    uint64_t *total = copied ? &p->copy_bytes : kind == SPAN_ZERO ? &p->zero_bytes : &p->skip_bytes;
     *total += end - start;
     return 0;
 }
 
-static int on_run(void *ctx, uint64_t start, uint64_t end, int resident)
+static int on_run(void *ctx, uint64_t start, uint64_t end, int state)
 {
-    return add_span(ctx, start, end, resident ? SPAN_COPY : SPAN_ZERO) < 0;
+    int kind = state == PK_PAGE_EXCLUSIVE ? SPAN_COPY
+               : state == PK_PAGE_SHARED  ? SPAN_PREAD
+                                          : SPAN_ZERO;
+    return add_span(ctx, start, end, kind) < 0;
 }
 
 /* [start, end) of an anonymous mapping: the payload runs in it left out (pagemap is not read
@@ -295,6 +298,36 @@ static size_t next_copy(const struct plan *p, size_t i)
     return i;
 }
 
+/* The spans shared with another process, through /proc/PID/mem (no page pinned, so none is
+   unshared). 0, 1 (mem unreadable: read the streaming way), or -PK_E_*. */
+static int copy_shared(struct pk_image *img, int procfd, struct pk_err *e)
+{
+    struct plan *p = &img->p;
+    int fd = -1;
+    for (size_t i = 0; i < p->n; i++) {
+        struct span *s = &p->s[i];
+        if (s->kind != SPAN_PREAD) continue;
+        if (fd < 0 && (fd = openat(procfd, "mem", O_RDONLY | O_CLOEXEC)) < 0) return 1;
+        while (s->valid < s->len) {
+            uint64_t want = s->len - s->valid < PIECE_BYTES ? s->len - s->valid : PIECE_BYTES;
+            ssize_t got =
+                pread(fd, img->buf + s->off + s->valid, (size_t)want, (off_t)(s->start + s->valid));
+            img->calls++;
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0 && errno == ESRCH) {
+                close(fd);
+                return pk_fail(e, PK_E_NO_PROCESS, "process %d exited while pypeek was reading it",
+                               (int)img->pid);
+            }
+            if (got <= 0) break; /* unreadable from here: the rest of it is too */
+            s->valid += (uint64_t)got;
+            img->bytes += (uint64_t)got;
+        }
+    }
+    if (fd >= 0) close(fd);
+    return 0;
+}
+
 int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_maps *maps,
                   uint64_t deadline_us, const volatile sig_atomic_t *cancel, struct pk_err *e)
 {
@@ -316,7 +349,10 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     struct plan *p = &img->p;
     uint64_t off = 0;
     for (size_t i = 0; i < p->n; i++)
-        if (p->s[i].kind == SPAN_COPY) p->s[i].off = off, off += p->s[i].len;
+        if (p->s[i].kind == SPAN_COPY || p->s[i].kind == SPAN_PREAD)
+            p->s[i].off = off, off += p->s[i].len;
+    int r = copy_shared(img, procfd, e);
+    if (r != 0) return r;
     size_t ri = next_copy(p, 0);
     uint64_t pos = 0; /* next byte to copy: span ri, offset pos */
     while (ri < p->n) {
@@ -417,10 +453,11 @@ static long image_read(void *ctx, uint64_t addr, void *buf, size_t len)
             break;
         }
         if (s) {
-            uint64_t end = s->start + (s->kind == SPAN_COPY ? s->valid : s->len);
+            int copied = s->kind == SPAN_COPY || s->kind == SPAN_PREAD;
+            uint64_t end = s->start + (copied ? s->valid : s->len);
             if (a >= end) break;
             n = (size_t)(end - a < len - done ? end - a : len - done);
-            if (s->kind == SPAN_COPY)
+            if (copied)
                 memcpy((char *)buf + done, img->buf + s->off + (a - s->start), n);
             else
                 memset((char *)buf + done, 0, n);

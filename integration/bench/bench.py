@@ -161,6 +161,13 @@ def pypeek_runs(pypeek, t, runs, extra, rt=False):
             r["census"] = {x["type"]: x["count"] for x in snap["objects"]["types"]}
             r["total"] = snap["objects"]["total"]
             r["own_total"] = t.ask("count")["objects"]  # the target's own count, right after
+            own = t.ask("types")["types"]  # and by type: which objects make the difference
+            mine = {}
+            for x in snap["objects"]["types"]:
+                name = x["type"].rsplit(".", 1)[-1]
+                mine[name] = mine.get(name, 0) + x["count"]
+            r["type_diff"] = {k: mine.get(k, 0) - own.get(k, 0) for k in set(mine) | set(own)
+                              if mine.get(k, 0) != own.get(k, 0)}
             continue
         r["read"].append(a.get("read", "-"))
         r["copied"].append(a["image_bytes"] if a.get("read") == "image" else a["bytes_read"])
@@ -453,7 +460,9 @@ def targets(cols):
         out.append("- %s census total: pypeek %s, the target's own count %s: %s" % (
             s, "{:,}".format(c["pp"]["total"]), "{:,}".format(c["pp"]["own_total"]),
             "equal" if c["pp"]["total"] == c["pp"]["own_total"] else
-            "DIFFERENT by %+d" % (c["pp"]["total"] - c["pp"]["own_total"])))
+            "DIFFERENT by %+d (by type, pypeek minus the target's: %s)" % (
+                c["pp"]["total"] - c["pp"]["own_total"], ", ".join(
+                    "%s %+d" % kv for kv in sorted(c["pp"].get("type_diff", {}).items())))))
     return out
 
 

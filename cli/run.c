@@ -189,7 +189,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         pk_mem_invalidate(mem);
         pk_maps_free(&maps);
     }
+    uint64_t t_stop = mono_us();
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
+    if (o->verbose && fz)
+        fprintf(stderr, "pypeek: stopped %d threads in %.1f ms\n", pk_freeze_thread_count(fz),
+                (mono_us() - t_stop) / 1e3);
     utc_now(s->taken_at, sizeof s->taken_at);
     struct pk_proc_status status;
     if ((r = pk_proc_read_status(procfd, &status, e)) < 0) goto out;
@@ -218,8 +222,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         struct pk_fd_list fds;
         int have_fds = pk_fd_table_read(procfd, &fds, s) == 0;
         s->attach.threads = pk_freeze_thread_count(fz);
+        uint64_t t_resume = mono_us();
         s->attach.pause_us = pk_freeze_end(fz);
         fz = NULL;
+        if (o->verbose)
+            fprintf(stderr, "pypeek: resumed them in %.1f ms\n", (mono_us() - t_resume) / 1e3);
         s->attach.read = "image";
         s->attach.image_bytes = pk_image_bytes(img);
         if (o->verbose) {

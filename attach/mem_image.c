@@ -148,6 +148,7 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
     p->n = 0;
     p->copy_bytes = p->zero_bytes = p->skip_bytes = p->payload_bytes = 0;
     p->pagemap_ok = pagemap_fd >= 0;
+    uint64_t anon_data = 0; /* resident bytes pagemap found in anonymous mappings */
     for (size_t i = 0; i < maps->n; i++) {
         const struct pk_map *m = &maps->v[i];
         if (!in_image(m)) continue;
@@ -156,15 +157,25 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
             continue;
         }
         struct plan before = *p;
+        uint64_t last_len = p->n ? p->s[p->n - 1].len : 0; /* a span may grow into m */
+        uint64_t data_before = p->copy_bytes;
         uint64_t from = live_from(maps, i, sps, nsps);
         if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
-        if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) continue;
+        if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) {
+            anon_data += p->copy_bytes - data_before;
+            continue;
+        }
         /* pagemap failed part way (or a span could not be added): copy all of it */
         before.s = p->s, before.cap = p->cap;
         *p = before;
+        if (p->n) p->s[p->n - 1].len = last_len;
         p->pagemap_ok = 0;
         if (add_span(p, m->start, m->end, SPAN_COPY) < 0) return -1;
     }
+    /* A CPython process always has resident anonymous data (its heap): pagemap saying none
+       is a pagemap that hides its bits (a sandbox): trust none of it, copy everything. */
+    if (pagemap_fd >= 0 && anon_data == 0 && p->zero_bytes > 0)
+        return make_plan(p, -1, maps, sps, nsps);
     return 0;
 }
 

@@ -295,6 +295,10 @@ def main():
         try:
             c = {"objects": t.info["objects"], "threads": t.info.get("threads"),
                  "load_start": os.getloadavg()[0]}
+            # The target's own counts leave a trace on first use (caches of the code they
+            # run): taken once now, so that every census below sees the same heap.
+            t.ask("count")
+            t.ask("types")
             # the heartbeat's own jitter with no tool running: the resolution of "pause seen"
             c["idle_gap_us"] = [t.gap_us_during(lambda: time.sleep(0.25))[1]
                                 for _ in range(a.runs)]

@@ -285,3 +285,40 @@ Test(image, pages_shared_since_fork_stay_shared)
     waitpid(pid, NULL, 0);
     munmap(region, PAGES * page);
 }
+
+Test(image, live_reads_leave_pages_shared_since_fork_shared)
+{
+    /* The streaming reader (pk_mem_open_pid) on a child sharing 4 MiB with this process. */
+    size_t page = (size_t)pk_page_size(), len = (size_t)4 << 20;
+    unsigned char *big =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(big, MAP_FAILED);
+    for (size_t i = 0; i < len; i += page)
+        memset(big + i, (int)(i / page % 251), page);
+    unsigned char *region =
+        mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int hold;
+    pid_t pid = start_child(region, page, &hold);
+    uint64_t addr = (uint64_t)(uintptr_t)big;
+    cr_assert_eq(shared_pages(pid, addr, page, PAGES), PAGES);
+
+    struct pk_err e = {0};
+    int procfd = pk_proc_open(pid, &e);
+    struct pk_maps maps = {0};
+    cr_assert_eq(pk_maps_read(procfd, &maps, &e), 0);
+    struct pk_mem *mem = pk_mem_open_pid(pid, procfd, &maps);
+    cr_assert_not_null(mem);
+    static unsigned char got[PAGES * 65536];
+    cr_assert_eq(pk_mem_read(mem, addr, got, PAGES * page), 0);
+    for (int p = 0; p < PAGES; p++)
+        cr_assert_eq(got[(size_t)p * page], (unsigned char)(p % 251), "page %d", p);
+    cr_assert_eq(shared_pages(pid, addr, page, PAGES), PAGES,
+                 "reading the child gave it private copies of pages it shared");
+    pk_mem_free(mem);
+    pk_maps_free(&maps);
+    close(procfd);
+    close(hold);
+    waitpid(pid, NULL, 0);
+    munmap(region, PAGES * page);
+    munmap(big, len);
+}

@@ -105,6 +105,12 @@ static int on_run(void *ctx, uint64_t start, uint64_t end, int state)
     return add_span(ctx, start, end, kind) < 0;
 }
 
+/* A private file mapping: a page not present holds the file's bytes, not zeros. */
+static int on_file_run(void *ctx, uint64_t start, uint64_t end, int state)
+{
+    return add_span(ctx, start, end, state == PK_PAGE_SHARED ? SPAN_PREAD : SPAN_COPY) < 0;
+}
+
 /* [start, end) of an anonymous mapping: the payload runs in it left out (pagemap is not read
    for them), the rest resident or not. 0, or -1 when pagemap failed or a span could not be
    added. */
@@ -152,18 +158,24 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
     for (size_t i = 0; i < maps->n; i++) {
         const struct pk_map *m = &maps->v[i];
         if (!in_image(m)) continue;
-        if (!anonymous(m) || pagemap_fd < 0) {
+        if (pagemap_fd < 0) {
             if (add_span(p, m->start, m->end, SPAN_COPY) < 0) return -1;
             continue;
         }
         struct plan before = *p;
         uint64_t last_len = p->n ? p->s[p->n - 1].len : 0; /* a span may grow into m */
         uint64_t data_before = p->copy_bytes;
-        uint64_t from = live_from(maps, i, sps, nsps);
-        if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
-        if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) {
-            anon_data += p->copy_bytes - data_before;
-            continue;
+        if (!anonymous(m)) { /* copied whole; what it shares since fork, without a pin */
+            if (pk_pagemap_runs(pagemap_fd, m->start, m->end, on_file_run, p) == 0 && p->n &&
+                p->s[p->n - 1].start + p->s[p->n - 1].len == m->end)
+                continue;
+        } else {
+            uint64_t from = live_from(maps, i, sps, nsps);
+            if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
+            if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) {
+                anon_data += p->copy_bytes - data_before;
+                continue;
+            }
         }
         /* pagemap failed part way (or a span could not be added): copy all of it */
         before.s = p->s, before.cap = p->cap;

@@ -26,10 +26,11 @@
 #define RED_ZONE 4096                      /* kept below a stack pointer (x86-64: 128 bytes) */
 
 enum span_kind {
-    SPAN_COPY, /* holds data: copied */
-    SPAN_ZERO, /* never touched (anonymous, not resident): reads as zeros */
-    SPAN_SKIP, /* below a thread's stack pointer, or payload: not copied, a read there is a
-                  miss */
+    SPAN_COPY,  /* holds data: copied (process_vm_readv) */
+    SPAN_PREAD, /* holds data shared with another process: copied through /proc/PID/mem */
+    SPAN_ZERO,  /* never touched (anonymous, not resident): reads as zeros */
+    SPAN_SKIP,  /* below a thread's stack pointer, or payload: not copied, a read there is a
+                   miss */
 };
 
 struct span {
@@ -90,16 +91,24 @@ static int add_span(struct plan *p, uint64_t start, uint64_t end, int kind)
             return -1;
         p->s[p->n++] = (struct span){start, end - start, 0, 0, kind};
     }
-    uint64_t *total = kind == SPAN_COPY   ? &p->copy_bytes
-                      : kind == SPAN_ZERO ? &p->zero_bytes
-                                          : &p->skip_bytes;
+    int copied = kind == SPAN_COPY || kind == SPAN_PREAD; /* takes room in the buffer */
+    uint64_t *total = copied ? &p->copy_bytes : kind == SPAN_ZERO ? &p->zero_bytes : &p->skip_bytes;
     *total += end - start;
     return 0;
 }
 
-static int on_run(void *ctx, uint64_t start, uint64_t end, int resident)
+static int on_run(void *ctx, uint64_t start, uint64_t end, int state)
 {
-    return add_span(ctx, start, end, resident ? SPAN_COPY : SPAN_ZERO) < 0;
+    int kind = state == PK_PAGE_EXCLUSIVE ? SPAN_COPY
+               : state == PK_PAGE_SHARED  ? SPAN_PREAD
+                                          : SPAN_ZERO;
+    return add_span(ctx, start, end, kind) < 0;
+}
+
+/* A private file mapping: a page not present holds the file's bytes, not zeros. */
+static int on_file_run(void *ctx, uint64_t start, uint64_t end, int state)
+{
+    return add_span(ctx, start, end, state == PK_PAGE_SHARED ? SPAN_PREAD : SPAN_COPY) < 0;
 }
 
 /* [start, end) of an anonymous mapping: the payload runs in it left out (pagemap is not read
@@ -145,23 +154,40 @@ static int make_plan(struct plan *p, int pagemap_fd, const struct pk_maps *maps,
     p->n = 0;
     p->copy_bytes = p->zero_bytes = p->skip_bytes = p->payload_bytes = 0;
     p->pagemap_ok = pagemap_fd >= 0;
+    uint64_t anon_data = 0; /* resident bytes pagemap found in anonymous mappings */
     for (size_t i = 0; i < maps->n; i++) {
         const struct pk_map *m = &maps->v[i];
         if (!in_image(m)) continue;
-        if (!anonymous(m) || pagemap_fd < 0) {
+        if (pagemap_fd < 0) {
             if (add_span(p, m->start, m->end, SPAN_COPY) < 0) return -1;
             continue;
         }
         struct plan before = *p;
-        uint64_t from = live_from(maps, i, sps, nsps);
-        if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
-        if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) continue;
+        uint64_t last_len = p->n ? p->s[p->n - 1].len : 0; /* a span may grow into m */
+        uint64_t data_before = p->copy_bytes;
+        if (!anonymous(m)) { /* copied whole; what it shares since fork, without a pin */
+            if (pk_pagemap_runs(pagemap_fd, m->start, m->end, on_file_run, p) == 0 && p->n &&
+                p->s[p->n - 1].start + p->s[p->n - 1].len == m->end)
+                continue;
+        } else {
+            uint64_t from = live_from(maps, i, sps, nsps);
+            if (add_span(p, m->start, from, SPAN_SKIP) < 0) return -1;
+            if (plan_anonymous(p, pagemap_fd, from, m->end) == 0) {
+                anon_data += p->copy_bytes - data_before;
+                continue;
+            }
+        }
         /* pagemap failed part way (or a span could not be added): copy all of it */
         before.s = p->s, before.cap = p->cap;
         *p = before;
+        if (p->n) p->s[p->n - 1].len = last_len;
         p->pagemap_ok = 0;
         if (add_span(p, m->start, m->end, SPAN_COPY) < 0) return -1;
     }
+    /* A CPython process always has resident anonymous data (its heap): pagemap saying none
+       is a pagemap that hides its bits (a sandbox): trust none of it, copy everything. */
+    if (pagemap_fd >= 0 && anon_data == 0 && p->zero_bytes > 0)
+        return make_plan(p, -1, maps, sps, nsps);
     return 0;
 }
 
@@ -295,6 +321,36 @@ static size_t next_copy(const struct plan *p, size_t i)
     return i;
 }
 
+/* The spans shared with another process, through /proc/PID/mem (no page pinned, so none is
+   unshared). 0, 1 (mem unreadable: read the streaming way), or -PK_E_*. */
+static int copy_shared(struct pk_image *img, int procfd, struct pk_err *e)
+{
+    struct plan *p = &img->p;
+    int fd = -1;
+    for (size_t i = 0; i < p->n; i++) {
+        struct span *s = &p->s[i];
+        if (s->kind != SPAN_PREAD) continue;
+        if (fd < 0 && (fd = openat(procfd, "mem", O_RDONLY | O_CLOEXEC)) < 0) return 1;
+        while (s->valid < s->len) {
+            uint64_t want = s->len - s->valid < PIECE_BYTES ? s->len - s->valid : PIECE_BYTES;
+            ssize_t got =
+                pread(fd, img->buf + s->off + s->valid, (size_t)want, (off_t)(s->start + s->valid));
+            img->calls++;
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0 && errno == ESRCH) {
+                close(fd);
+                return pk_fail(e, PK_E_NO_PROCESS, "process %d exited while pypeek was reading it",
+                               (int)img->pid);
+            }
+            if (got <= 0) break; /* unreadable from here: the rest of it is too */
+            s->valid += (uint64_t)got;
+            img->bytes += (uint64_t)got;
+        }
+    }
+    if (fd >= 0) close(fd);
+    return 0;
+}
+
 int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_maps *maps,
                   uint64_t deadline_us, const volatile sig_atomic_t *cancel, struct pk_err *e)
 {
@@ -316,7 +372,10 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     struct plan *p = &img->p;
     uint64_t off = 0;
     for (size_t i = 0; i < p->n; i++)
-        if (p->s[i].kind == SPAN_COPY) p->s[i].off = off, off += p->s[i].len;
+        if (p->s[i].kind == SPAN_COPY || p->s[i].kind == SPAN_PREAD)
+            p->s[i].off = off, off += p->s[i].len;
+    int r = copy_shared(img, procfd, e);
+    if (r != 0) return r;
     size_t ri = next_copy(p, 0);
     uint64_t pos = 0; /* next byte to copy: span ri, offset pos */
     while (ri < p->n) {
@@ -417,10 +476,11 @@ static long image_read(void *ctx, uint64_t addr, void *buf, size_t len)
             break;
         }
         if (s) {
-            uint64_t end = s->start + (s->kind == SPAN_COPY ? s->valid : s->len);
+            int copied = s->kind == SPAN_COPY || s->kind == SPAN_PREAD;
+            uint64_t end = s->start + (copied ? s->valid : s->len);
             if (a >= end) break;
             n = (size_t)(end - a < len - done ? end - a : len - done);
-            if (s->kind == SPAN_COPY)
+            if (copied)
                 memcpy((char *)buf + done, img->buf + s->off + (a - s->start), n);
             else
                 memset((char *)buf + done, 0, n);

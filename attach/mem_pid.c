@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "attach/mem.h"
+#include "attach/proc.h"
 
 /* A walk of a live heap runs forward through pools in a few streams at once: a few MiB hold
    what it comes back to, and stay in the CPU's cache. A cache sized for the heap's working set
@@ -102,6 +105,34 @@ static void pid_source_free(void *ctx)
     free(s);
 }
 
+/* A "Name:   N kB" field of text, in kB, or -1. */
+static long long kb_field(const char *text, const char *name)
+{
+    const char *p = strstr(text, name);
+    long long v;
+    return p && sscanf(p + strlen(name), " %lld kB", &v) == 1 ? v : -1;
+}
+
+/* True when some of the target's anonymous pages are also mapped by another process (a
+   pre-fork worker and its master): its proportional anonymous size is below its anonymous
+   RSS. process_vm_readv pins what it reads, and pinning such a page read-only makes the
+   kernel give the target a private copy of it (Linux 5.19+): read through /proc/PID/mem,
+   which does not pin. */
+static int shares_anonymous_pages(int procfd)
+{
+    struct pk_err ignored = {0};
+    char *rollup = NULL, *status = NULL;
+    int shared = 0;
+    if (pk_proc_read_file(procfd, "smaps_rollup", 16384, &rollup, NULL, &ignored) == 0 &&
+        pk_proc_read_file(procfd, "status", 16384, &status, NULL, &ignored) == 0) {
+        long long pss = kb_field(rollup, "\nPss_Anon:"), rss = kb_field(status, "\nRssAnon:");
+        shared = pss >= 0 && rss >= 0 && pss + 1024 < rss; /* more than 1 MiB of it shared */
+    }
+    free(rollup);
+    free(status);
+    return shared;
+}
+
 struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps)
 {
     struct pid_source *s = calloc(1, sizeof *s);
@@ -109,12 +140,13 @@ struct pk_mem *pk_mem_open_pid(pid_t pid, int procfd, const struct pk_maps *maps
     s->pid = pid;
     s->procfd = procfd;
     s->memfd = -1;
+    s->use_procmem = shares_anonymous_pages(procfd);
     struct pk_mem *m = pk_mem_new(pid_source_read, s, pid_source_free, maps, LIVE_CACHE_BYTES);
     if (!m)
         free(s);
     else {
         pk_mem_set_vsource(m, pid_source_readv);
-        pk_mem_set_fetch(m, pid_source_fetch);
+        if (!s->use_procmem) pk_mem_set_fetch(m, pid_source_fetch); /* it would pin */
     }
     return m;
 }

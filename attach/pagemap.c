@@ -11,7 +11,9 @@
 #include "attach/proc.h"
 
 #define ENTRIES 8192 /* pagemap entries per read: 64 KiB, 32 MiB of address space */
-#define RESIDENT_BITS ((uint64_t)3 << 62)
+#define PRESENT ((uint64_t)1 << 63)
+#define SWAPPED ((uint64_t)1 << 62)
+#define EXCLUSIVE ((uint64_t)1 << 56) /* "page exclusively mapped", Linux 4.2+ */
 
 uint64_t pk_page_size(void)
 {
@@ -51,7 +53,10 @@ int pk_pagemap_runs(int fd, uint64_t start, uint64_t end, pk_page_run_fn fn, voi
         if (got < 8) return -1;
         n = (uint64_t)got / 8;
         for (uint64_t i = 0; i < n; i++, page += page_size) {
-            int state = (entries[i] & RESIDENT_BITS) != 0;
+            uint64_t v = entries[i];
+            int state = !(v & (PRESENT | SWAPPED))         ? PK_PAGE_NONE
+                        : (v & PRESENT) && (v & EXCLUSIVE) ? PK_PAGE_EXCLUSIVE
+                                                           : PK_PAGE_SHARED;
             if (state == run_state) continue;
             if (run_state >= 0 && fn(ctx, run_start, page, run_state)) return 0;
             run_start = page;
@@ -62,9 +67,9 @@ int pk_pagemap_runs(int fd, uint64_t start, uint64_t end, pk_page_run_fn fn, voi
     return 0;
 }
 
-static int add_resident(void *ctx, uint64_t start, uint64_t end, int resident)
+static int add_resident(void *ctx, uint64_t start, uint64_t end, int state)
 {
-    if (resident) *(uint64_t *)ctx += end - start;
+    if (state != PK_PAGE_NONE) *(uint64_t *)ctx += end - start;
     return 0;
 }
 

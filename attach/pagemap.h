@@ -10,10 +10,19 @@
 uint64_t pk_page_size(void);
 /* Opens /proc/PID/pagemap through procfd: an fd, or -1 when it cannot be read. */
 int pk_pagemap_open(int procfd);
-/* Calls fn for each run of pages of [start, end) (page-aligned) that all hold data (present or
-   swapped: resident = 1) or all hold none (never touched: resident = 0). fn returning non-zero
-   stops the walk. 0, or -1 when pagemap could not be read (nothing is known then). */
-typedef int (*pk_page_run_fn)(void *ctx, uint64_t start, uint64_t end, int resident);
+/* What a page holds. A present anonymous page mapped by more than this process (shared with a
+   parent or child since fork) must not be read with process_vm_readv: its read-only pin makes
+   the kernel unshare it (Linux 5.19+), copying it into the target for good (a pre-fork
+   worker's inherited heap would double); /proc/PID/mem reads it without a pin. */
+enum pk_page_state {
+    PK_PAGE_NONE = 0,      /* never touched: reads as zeros in private anonymous memory */
+    PK_PAGE_EXCLUSIVE = 1, /* present, mapped by this process only */
+    PK_PAGE_SHARED = 2,    /* present and mapped elsewhere too, or swapped out */
+};
+/* Calls fn for each run of pages of [start, end) (page-aligned) in the same state. fn
+   returning non-zero stops the walk. 0, or -1 when pagemap could not be read (nothing is known
+   then). */
+typedef int (*pk_page_run_fn)(void *ctx, uint64_t start, uint64_t end, int state);
 int pk_pagemap_runs(int fd, uint64_t start, uint64_t end, pk_page_run_fn fn, void *ctx);
 /* Bytes of [start, end) that hold data, or UINT64_MAX when pagemap could not be read. */
 uint64_t pk_pagemap_resident_bytes(int fd, uint64_t start, uint64_t end);

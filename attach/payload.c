@@ -3,6 +3,7 @@
 #include "attach/payload.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -24,6 +25,7 @@ struct scan {
     struct pk_payload *out;
     const volatile sig_atomic_t *cancel;
     int failed;
+    int memfd; /* /proc/PID/mem: pages shared with another process are read there */
 };
 
 static int holds_pointer(const struct scan *s, const unsigned char *page)
@@ -61,15 +63,18 @@ static int on_page(struct scan *s, uint64_t addr, int payload)
     return 0;
 }
 
-static int on_run(void *ctx, uint64_t start, uint64_t end, int resident)
+static int on_run(void *ctx, uint64_t start, uint64_t end, int state)
 {
     struct scan *s = ctx;
-    if (!resident) return 0;
+    if (state == PK_PAGE_NONE) return 0;
+    if (state == PK_PAGE_SHARED && s->memfd < 0) return 0; /* not read: not payload either */
     for (uint64_t a = start; a < end;) {
         if (s->cancel && *s->cancel) return s->failed = 1;
         size_t len = end - a < PIECE ? (size_t)(end - a) : PIECE;
         struct iovec l = {s->buf, len}, r = {(void *)(uintptr_t)a, len};
-        ssize_t got = process_vm_readv(s->pid, &l, 1, &r, 1, 0);
+        ssize_t got = state == PK_PAGE_SHARED
+                          ? pread(s->memfd, s->buf, len, (off_t)a) /* no pin: no unshare */
+                          : process_vm_readv(s->pid, &l, 1, &r, 1, 0);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return s->failed = 1;
         uint64_t whole = (uint64_t)got / s->page * s->page;
@@ -93,14 +98,16 @@ int pk_payload_scan(pid_t pid, int procfd, const struct pk_maps *maps,
                     const volatile sig_atomic_t *cancel, struct pk_payload *out)
 {
     memset(out, 0, sizeof *out);
-    struct scan s = {pid, maps, UINT64_MAX, 0, NULL, pk_page_size(), 0, 0, out, cancel, 0};
+    struct scan s = {pid, maps, UINT64_MAX, 0, NULL, pk_page_size(), 0, 0, out, cancel, 0, -1};
     for (size_t i = 0; i < maps->n; i++) {
         if (!(maps->v[i].perms & PK_MAP_R)) continue;
         if (maps->v[i].start < s.lo) s.lo = maps->v[i].start;
         if (maps->v[i].end > s.hi) s.hi = maps->v[i].end;
     }
     int fd = pk_pagemap_open(procfd);
+    s.memfd = openat(procfd, "mem", O_RDONLY | O_CLOEXEC);
     if (fd < 0 || !(s.buf = malloc(PIECE))) {
+        if (s.memfd >= 0) close(s.memfd);
         if (fd >= 0) close(fd);
         return -1;
     }
@@ -111,6 +118,7 @@ int pk_payload_scan(pid_t pid, int procfd, const struct pk_maps *maps,
         if (!s.failed && close_run(&s) < 0) s.failed = 1;
     }
     close(fd);
+    if (s.memfd >= 0) close(s.memfd);
     free(s.buf);
     if (s.failed) pk_payload_free(out);
     return s.failed ? -1 : 0;

@@ -230,7 +230,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
     }
     struct pk_threads threads = {0}; /* names and states now, registers frozen */
     if (!o->no_stacks) pk_threads_list(procfd, &threads, &ignored);
+    uint64_t t_stop = mono_us();
     if (!o->nonblocking && (r = pk_freeze_begin(t->pid, procfd, cancel, &fz, e)) < 0) goto out;
+    if (o->verbose && fz)
+        fprintf(stderr, "pypeek: stopped %d threads in %.1f ms\n", pk_freeze_thread_count(fz),
+                (mono_us() - t_stop) / 1e3);
     if (fz && !o->no_stacks && pk_threads_capture_regs(&threads, fz) < 0) {
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
         goto out;
@@ -263,8 +267,11 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         struct pk_fd_list fds;
         int have_fds = pk_fd_table_read(procfd, &fds, s) == 0;
         s->attach.threads = pk_freeze_thread_count(fz);
+        uint64_t t_resume = mono_us();
         s->attach.pause_us = pk_freeze_end(fz);
         fz = NULL;
+        if (o->verbose)
+            fprintf(stderr, "pypeek: resumed them in %.1f ms\n", (mono_us() - t_resume) / 1e3);
         s->attach.read = "image";
         s->attach.image_bytes = pk_image_bytes(img);
         if (o->verbose) {

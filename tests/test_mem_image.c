@@ -228,3 +228,97 @@ Test(image, payload_pages_are_left_out_and_reads_there_are_misses)
     waitpid(pid, NULL, 0);
     munmap(words, PAGES * page);
 }
+
+/* Pages of the child's that it shares with this process (written before fork, untouched
+   since), from its pagemap: present and not exclusively mapped (bit 56 clear). */
+static int shared_pages(pid_t pid, uint64_t addr, size_t page, int npages)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/pagemap", (int)pid);
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    uint64_t e[PAGES];
+    cr_assert_eq(pread(fd, e, sizeof e, (off_t)(addr / page * 8)), (ssize_t)sizeof e);
+    close(fd);
+    int n = 0;
+    for (int i = 0; i < npages; i++)
+        n += (e[i] >> 63) && !((e[i] >> 56) & 1);
+    return n;
+}
+
+Test(image, pages_shared_since_fork_stay_shared)
+{
+    size_t page = (size_t)pk_page_size();
+    unsigned char *region =
+        mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(region, MAP_FAILED);
+    for (int p = 0; p < 8; p++) /* written before the fork: shared with the child */
+        memset(region + (size_t)p * page, 0x50 + p, page);
+    int hold;
+    pid_t pid = start_child(region, page, &hold); /* touches pages 0, 5, 6, 63 */
+    uint64_t addr = (uint64_t)(uintptr_t)region;
+    int shared = shared_pages(pid, addr, page, PAGES);
+    cr_assert_eq(shared, 5, "pages 1-4 and 7 shared with the child: %d", shared);
+
+    struct pk_err e = {0};
+    int procfd = pk_proc_open(pid, &e);
+    struct pk_maps maps = {0};
+    cr_assert_eq(pk_maps_read(procfd, &maps, &e), 0);
+    struct pk_image_estimate est;
+    cr_assert_eq(pk_image_estimate(procfd, &maps, NULL, &est), 0);
+    struct pk_image *img = pk_image_new(est.copy_bytes + ((uint64_t)1 << 20));
+    cr_assert_eq(pk_image_copy(img, pid, procfd, &maps, 0, NULL, &e), 0, "%s", e.msg);
+    struct pk_mem *mem = pk_mem_open_image(img, pid, &maps);
+    static unsigned char got[PAGES * 65536];
+    cr_assert_eq(pk_mem_read(mem, addr, got, 8 * page), 0);
+    for (int p = 0; p < 8; p++) {
+        unsigned char want = is_touched(p) ? (unsigned char)(0xA0 + p) : (unsigned char)(0x50 + p);
+        cr_assert_eq(got[(size_t)p * page], want, "page %d", p);
+        cr_assert_eq(got[(size_t)p * page + page - 1], want, "page %d", p);
+    }
+    /* Copying them unshared nothing: the child holds no copy of its own. */
+    cr_assert_eq(shared_pages(pid, addr, page, PAGES), 5);
+    pk_mem_free(mem);
+    pk_maps_free(&maps);
+    close(procfd);
+    close(hold);
+    waitpid(pid, NULL, 0);
+    munmap(region, PAGES * page);
+}
+
+Test(image, live_reads_leave_pages_shared_since_fork_shared)
+{
+    /* The streaming reader (pk_mem_open_pid) on a child sharing 4 MiB with this process. */
+    size_t page = (size_t)pk_page_size(), len = (size_t)4 << 20;
+    unsigned char *big =
+        mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(big, MAP_FAILED);
+    for (size_t i = 0; i < len; i += page)
+        memset(big + i, (int)(i / page % 251), page);
+    unsigned char *region =
+        mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int hold;
+    pid_t pid = start_child(region, page, &hold);
+    uint64_t addr = (uint64_t)(uintptr_t)big;
+    cr_assert_eq(shared_pages(pid, addr, page, PAGES), PAGES);
+
+    struct pk_err e = {0};
+    int procfd = pk_proc_open(pid, &e);
+    struct pk_maps maps = {0};
+    cr_assert_eq(pk_maps_read(procfd, &maps, &e), 0);
+    struct pk_mem *mem = pk_mem_open_pid(pid, procfd, &maps);
+    cr_assert_not_null(mem);
+    static unsigned char got[PAGES * 65536];
+    cr_assert_eq(pk_mem_read(mem, addr, got, PAGES * page), 0);
+    for (int p = 0; p < PAGES; p++)
+        cr_assert_eq(got[(size_t)p * page], (unsigned char)(p % 251), "page %d", p);
+    cr_assert_eq(shared_pages(pid, addr, page, PAGES), PAGES,
+                 "reading the child gave it private copies of pages it shared");
+    pk_mem_free(mem);
+    pk_maps_free(&maps);
+    close(procfd);
+    close(hold);
+    waitpid(pid, NULL, 0);
+    munmap(region, PAGES * page);
+    munmap(big, len);
+}

@@ -13,6 +13,7 @@ Commands on stdin, one JSON answer line each on stdout:
   census   -> {"census_us": N, "objects": N}   Counter(type(o) for o in gc.get_objects()),
                                   timed in-process
   count    -> {"objects": N}      len(gc.get_objects())
+  types    -> {"types": {name: N}}  the same census by type name
   quit
 The heartbeat thread allocates no GC-tracked object: it sleeps 100 us, reads
 time.monotonic_ns() and keeps the largest gap in a preallocated array."""
@@ -105,6 +106,8 @@ def main():
             answer({"census_us": us, "objects": total})
         elif cmd == "count":  # the census total alone, the same way, untimed
             answer({"objects": len(gc.get_objects())})
+        elif cmd == "types":  # the census by type name, untimed
+            answer({"types": collections.Counter(type(o).__name__ for o in gc.get_objects())})
         elif cmd == "quit":
             break
     stop[0] = True

@@ -28,7 +28,13 @@ ANSWER_TIMEOUT = 10  # seconds: a handler that ran answers in milliseconds
 
 
 def progress(t):
-    os.kill(t.pid, signal.SIGUSR1)
+    """The target's counters, asked for with a SIGUSR1 to its main thread (tgkill): the main
+    thread waits in Event.wait(), which only a signal to that thread itself interrupts, and a
+    process-directed signal may go to a worker (the kernel's choice, pypeek or not)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    check(libc.tgkill(t.pid, t.pid, signal.SIGUSR1) == 0,
+          "tgkill(%d): %s" % (t.pid, os.strerror(ctypes.get_errno())))
     return t.read_line(timeout=ANSWER_TIMEOUT)["counters"]
 
 

@@ -20,19 +20,6 @@ static uint64_t mono_us(void)
     return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
 }
 
-static void describe_target(const struct pk_target *t, struct pk_snapshot *s)
-{
-    s->target.pid = t->pid;
-    s->target.source = "core";
-    snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
-    snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
-    snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
-    snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
-    snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
-    for (int i = 0; i < t->nwarnings; i++)
-        pk_snapshot_warn(s, "%s", t->warnings[i]);
-}
-
 /* The core's threads as the stack walker wants them: registers from NT_PRSTATUS, sorted by
    tid; a core has no thread names or states. */
 static int core_threads(const struct pk_core *core, struct pk_threads *out)
@@ -140,7 +127,7 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
                     o->core_path, (unsigned long long)t->runtime_addr, t->module);
         goto out;
     }
-    describe_target(t, s);
+    pk_snapshot_describe_target(s, t, "core");
     snprintf(s->core.path, sizeof s->core.path, "%s", o->core_path);
     s->core.size = pk_core_file_size(core);
     s->core.signal = pk_core_signal(core);

@@ -404,15 +404,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
     l->t_open = 0;
     int r = 0;
     memset(s, 0, sizeof *s);
-    s->target.pid = o->pid;
-    s->target.source = "process";
-    snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
-    snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
-    snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
-    snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
-    snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
-    for (int i = 0; i < t->nwarnings; i++)
-        pk_snapshot_warn(s, "%s", t->warnings[i]);
+    pk_snapshot_describe_target(s, t, "process");
     s->attach.mode = o->nonblocking ? "nonblocking" : "frozen";
     struct pk_opts once = *o; /* streaming from the next attempt when the image fell short */
     for (int attempt = 0;; attempt++) {

@@ -1,6 +1,8 @@
 /* Reading every interpreter of the runtime and its object census, while frozen. */
 #include "cpython/collect.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,4 +130,18 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
     pk_types_free(types);
     free(interps);
     return r;
+}
+
+void pk_snapshot_describe_target(struct pk_snapshot *s, const struct pk_target *t,
+                                 const char *source)
+{
+    s->target.pid = t->pid;
+    s->target.source = source;
+    snprintf(s->target.exe, sizeof s->target.exe, "%s", t->exe);
+    snprintf(s->target.module, sizeof s->target.module, "%s", t->module);
+    snprintf(s->target.python_version, sizeof s->target.python_version, "%s", t->py_version);
+    snprintf(s->target.build_id, sizeof s->target.build_id, "%s", t->build_id);
+    snprintf(s->target.layout_source, sizeof s->target.layout_source, "%s", t->layout_source);
+    for (int i = 0; i < t->nwarnings; i++)
+        pk_snapshot_warn(s, "%s", t->warnings[i]);
 }

@@ -15,6 +15,11 @@
    afterwards (the target was running). */
 void pk_collect_hints(struct pk_mem *m, const struct pk_target *t);
 
+/* The snapshot's target section from the resolved target (source: "process" or "core"), and
+   the target's warnings. */
+void pk_snapshot_describe_target(struct pk_snapshot *s, const struct pk_target *t,
+                                 const char *source);
+
 /* Fills s->interps (main interpreter first). The caller frees s. */
 int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
                             const struct pk_walk_limits *lim, struct pk_snapshot *s,

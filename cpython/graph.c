@@ -795,6 +795,21 @@ const char *pk_graph_type_name(const struct pk_graph *g, uint32_t node)
     return g->type_names[t];
 }
 
+int64_t pk_graph_container_len(const struct pk_graph *g, uint32_t v)
+{
+    const char *t = pk_graph_type_name(g, v);
+    int seq = !strcmp(t, "list") || !strcmp(t, "tuple") || !strcmp(t, "collections.deque");
+    int map = !strcmp(t, "dict");
+    int set = !strcmp(t, "set") || !strcmp(t, "frozenset");
+    if (!seq && !map && !set) return -1;
+    int64_t n = 0;
+    for (uint64_t e = g->edge_first[v]; e < g->edge_first[v + 1]; e++) {
+        unsigned k = PK_EDGE_KIND(g->edge_label[e]);
+        n += (seq && k == PK_EK_INDEX) || (map && k == PK_EK_VALUE) || (set && k == PK_EK_ITEM);
+    }
+    return n;
+}
+
 void pk_graph_edge_label(const struct pk_graph *g, uint32_t label, char *buf, size_t cap)
 {
     uint32_t arg = PK_EDGE_ARG(label);

@@ -90,6 +90,9 @@ const char *pk_graph_str(const struct pk_graph *g, uint32_t off);
 /* A human label for an edge into dst, like "[3]", ".data", "['key']" (buf: at least 96). */
 void pk_graph_edge_label(const struct pk_graph *g, uint32_t label, char *buf, size_t cap);
 const char *pk_graph_type_name(const struct pk_graph *g, uint32_t node);
+/* The items of a list/tuple/deque/dict/set/frozenset node, counted on its edges; -1 for any
+   other type. */
+int64_t pk_graph_container_len(const struct pk_graph *g, uint32_t v);
 
 /* Predecessors in CSR form: node v's referrers are src[first[v] .. first[v+1]). */
 int pk_graph_predecessors(const struct pk_graph *g, uint64_t **first, uint32_t **src);

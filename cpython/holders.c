@@ -33,21 +33,6 @@ static int cmp_ranked(const void *x, const void *y)
     return (a->node > b->node) - (a->node < b->node);
 }
 
-static int64_t items_of(const struct pk_graph *g, uint32_t v)
-{
-    const char *t = pk_graph_type_name(g, v);
-    int seq = !strcmp(t, "list") || !strcmp(t, "tuple") || !strcmp(t, "collections.deque");
-    int map = !strcmp(t, "dict");
-    int set = !strcmp(t, "set") || !strcmp(t, "frozenset");
-    if (!seq && !map && !set) return -1;
-    int64_t n = 0;
-    for (uint64_t e = g->edge_first[v]; e < g->edge_first[v + 1]; e++) {
-        unsigned k = PK_EDGE_KIND(g->edge_label[e]);
-        n += (seq && k == PK_EK_INDEX) || (map && k == PK_EK_VALUE) || (set && k == PK_EK_ITEM);
-    }
-    return n;
-}
-
 /* The object a node stands for: a slot's value, else itself. */
 static uint32_t object_of(const struct pk_graph *g, uint32_t v)
 {
@@ -143,7 +128,7 @@ static struct pk_holder *add_holder(struct holders_ctx *c, uint32_t v, const cha
     hd->kind = kind;
     hd->parent = parent;
     hd->depth = depth;
-    hd->len = obj < c->g->n ? items_of(c->g, obj) : -1;
+    hd->len = obj < c->g->n ? pk_graph_container_len(c->g, obj) : -1;
     hd->retained_bytes = c->ret[v];
     hd->retained_count = c->rcnt[v];
     h->nholders++;

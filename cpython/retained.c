@@ -281,21 +281,6 @@ static int cmp_stat_count(const void *x, const void *y)
     return c ? c : strcmp(a->name, b->name);
 }
 
-static int64_t container_len(const struct pk_graph *g, uint32_t v)
-{
-    const char *t = pk_graph_type_name(g, v);
-    int seq = !strcmp(t, "list") || !strcmp(t, "tuple") || !strcmp(t, "collections.deque");
-    int map = !strcmp(t, "dict");
-    int set = !strcmp(t, "set") || !strcmp(t, "frozenset");
-    if (!seq && !map && !set) return -1;
-    int64_t n = 0;
-    for (uint64_t e = g->edge_first[v]; e < g->edge_first[v + 1]; e++) {
-        unsigned k = PK_EDGE_KIND(g->edge_label[e]);
-        n += (seq && k == PK_EK_INDEX) || (map && k == PK_EK_VALUE) || (set && k == PK_EK_ITEM);
-    }
-    return n;
-}
-
 /* What the dominator subtree of v holds, by type (children lists built once). */
 int pk_graph_subtree_types(const struct pk_graph *g, const uint64_t *cfirst, const uint32_t *child,
                            uint32_t v, struct pk_retainer *rt)
@@ -498,7 +483,7 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         struct pk_retainer *rt = &h->retainers[h->nretainers++];
         rt->root = strdup(pk_graph_str(g, g->text[slot]));
         rt->type = strdup(pk_graph_type_name(g, val));
-        rt->len = container_len(g, val);
+        rt->len = pk_graph_container_len(g, val);
         rt->retained_bytes = ret[slot];
         rt->retained_count = rcnt[slot];
         rt->is_frame_local = (g->flags[slot] & PK_GN_FRAME) != 0;
@@ -527,7 +512,7 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
         struct pk_retainer *rt = &h->retainers[h->nretainers++];
         rt->root = strdup(name);
         rt->type = strdup(pk_graph_type_name(g, v));
-        rt->len = container_len(g, v);
+        rt->len = pk_graph_container_len(g, v);
         rt->retained_bytes = ret[v];
         rt->retained_count = rcnt[v];
         if (pk_graph_subtree_types(g, cfirst, child, v, rt) < 0) goto out;

@@ -429,6 +429,7 @@ int pk_live_snapshot(struct pk_live *l, const volatile sig_atomic_t *cancel, str
         s->interps = NULL;
         s->ninterps = 0;
         pk_threads_snap_free(s);
+        pk_fds_snap_free(&s->fds); /* the fd owners the census found (pk_fd_owners_resolve) */
         s->attach.retries++;
         struct timespec ts = {0, 5000000L * (attempt + 1)};
         nanosleep(&ts, NULL);

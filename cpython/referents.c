@@ -200,7 +200,8 @@ struct pk_referents {
     const struct pk_target *t;
     const struct pk_layout *l;
     struct pk_types *types;
-    struct type_ref *tr;
+    struct type_ref **tr; /* by type index; each allocated once: callbacks that meet a new
+                             type grow this array, a type_ref held meanwhile stays put */
     size_t ntr;
     uint64_t interp;        /* for 3.12+ static types' dicts; 0: unknown */
     uint64_t set_dummy_obj; /* the dummy key itself: _PySet_Dummy is a pointer to it */
@@ -262,10 +263,12 @@ void pk_referents_free(struct pk_referents *r)
 {
     if (!r) return;
     for (size_t i = 0; i < r->ntr; i++) {
-        for (size_t k = 0; k < r->tr[i].nmembers; k++)
-            free(r->tr[i].members[k].name);
-        free(r->tr[i].members);
-        clear_attrs(&r->tr[i]);
+        if (!r->tr[i]) continue;
+        for (size_t k = 0; k < r->tr[i]->nmembers; k++)
+            free(r->tr[i]->members[k].name);
+        free(r->tr[i]->members);
+        clear_attrs(r->tr[i]);
+        free(r->tr[i]);
     }
     free(r->tr);
     free(r);
@@ -517,13 +520,14 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
         size_t nn = r->ntr ? r->ntr : 256;
         while (nn <= ti->index)
             nn *= 2;
-        struct type_ref *n = realloc(r->tr, nn * sizeof *n);
+        struct type_ref **n = realloc(r->tr, nn * sizeof *n);
         if (!n) return NULL;
         memset(n + r->ntr, 0, (nn - r->ntr) * sizeof *n);
         r->tr = n;
         r->ntr = nn;
     }
-    struct type_ref *tr = &r->tr[ti->index];
+    if (!r->tr[ti->index] && !(r->tr[ti->index] = calloc(1, sizeof *r->tr[ti->index]))) return NULL;
+    struct type_ref *tr = r->tr[ti->index];
     if (tr->ready) return tr;
     tr->ready = 1;
     const struct pk_layout *l = r->l;

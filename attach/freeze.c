@@ -94,7 +94,14 @@ static int stop_thread(pid_t tid, int procfd, const volatile sig_atomic_t *cance
     *seized = 1;
     for (;;) {
         int st;
-        pid_t r = waitpid(tid, &st, __WALL);
+        /* Any traced thread, not only tid: the main thread is stopped last, and if the target
+           is killed meanwhile the kernel reports the leader's death only after the other
+           threads' (delay_group_leader), which are traced by pypeek: waiting for the leader
+           alone would never return. Those are the only other reports (every other seized
+           thread has stopped already), and they are reaped here. See
+           test_attach_errors.py::test_target_killed_mid_read. */
+        pid_t r = waitpid(-1, &st, __WALL);
+        if (r > 0 && r != tid) continue;
         if (r < 0) {
             /* A thread in uninterruptible sleep (D) reports its stop only when it wakes:
                a signal to pypeek (no SA_RESTART) ends the wait here. Such a thread cannot be

@@ -232,6 +232,7 @@ static int finish(struct pk_pymalloc_scan *s, struct pk_err *e)
         size_t first = (size_t)s->arenas[a].first;
         size_t end = a + 1 < s->narenas ? (size_t)s->arenas[a + 1].first : (size_t)s->npools;
         if (s->notes) pk_mem_note_chunk_run(s->m, s->arenas[a].base, s->l->arena_size_bytes);
+        if (end <= first) continue; /* an arena with no pools carved yet: s->pools may be NULL */
         if (add_pools(s, s->pools + first, s->hdr + first * s->hlen, end - first) < 0)
             return read_failed(-PK_E_INCONSISTENT, e);
     }

@@ -295,6 +295,14 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         }
         r = collect_image(o, t, cancel, mem, owned, &maps, &threads, &fds, have_fds, s, e);
         if (pk_image_misses(owned) > 0) *stream_next = 1;
+        /* What crossed from the target: the copy and the live reads of read-only memory. */
+        s->attach.bytes_read = pk_image_bytes(owned);
+        s->attach.read_calls = pk_image_calls(owned);
+        /* The analysis reads only the graph: the image goes first, so pypeek's peak is the
+           larger of image + graph and graph + analysis, not their sum. */
+        pk_mem_free(mem);
+        mem = NULL;
+        owned = NULL;
         if (r == 0 && s->graph) graph_progress(o, "analysing");
         /* Prometheus and watch show no retainers: no dominator tree (but watch --holders) */
         if (r == 0 && (o->prometheus || (o->cmd == PK_CMD_WATCH && !o->watch_holders)))
@@ -302,9 +310,6 @@ static int collect_once(const struct pk_opts *o, int procfd, const struct pk_tar
         else if (r == 0)
             pk_heap_finish(s, o->top, o->cmd == PK_CMD_WHY);
         graph_progress(o, NULL);
-        /* What crossed from the target: the copy and the live reads of read-only memory. */
-        s->attach.bytes_read = pk_image_bytes(owned);
-        s->attach.read_calls = pk_image_calls(owned);
         goto resumed;
     }
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel,

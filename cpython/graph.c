@@ -86,6 +86,77 @@ static void map_free(struct addr_map *m)
     memset(m, 0, sizeof *m);
 }
 
+/* Object address -> node: open addressing over node ids alone, the key read back from
+   g->addr, so a slot costs 4 bytes instead of 12 (the index is the largest part of the graph's
+   memory while it is read, next to the image). A slot holds id + 1 in its low 28 bits (0:
+   empty; PK_GRAPH_MAX_NODES is 2^27) and 4 more bits of the address's hash, which spare the
+   read of g->addr for 15 in 16 of the other keys met while probing; filled up to 3/4. */
+#define SLOT_ID_BITS 28
+#define SLOT_ID_MASK ((1u << SLOT_ID_BITS) - 1)
+struct node_index {
+    uint32_t *slots;
+    size_t cap, n;
+};
+
+static uint64_t addr_mix(uint64_t a)
+{
+    a ^= a >> 33;
+    a *= 0xff51afd7ed558ccdull;
+    a ^= a >> 33;
+    return a;
+}
+
+static uint32_t slot_tag(uint64_t mix)
+{
+    return (uint32_t)(mix >> 60) << SLOT_ID_BITS;
+}
+
+static uint32_t index_get(const struct node_index *x, const uint64_t *addr, uint64_t k)
+{
+    uint64_t mix = addr_mix(k);
+    uint32_t tag = slot_tag(mix);
+    size_t mask = x->cap - 1, h = (size_t)mix & mask;
+    for (uint32_t s; (s = x->slots[h]) != 0; h = (h + 1) & mask)
+        if ((s & ~SLOT_ID_MASK) == tag && addr[(s & SLOT_ID_MASK) - 1] == k)
+            return (s & SLOT_ID_MASK) - 1;
+    return NONE32;
+}
+
+static void index_place(uint32_t *slots, size_t mask, uint64_t addr, uint32_t id)
+{
+    uint64_t mix = addr_mix(addr);
+    size_t h = (size_t)mix & mask;
+    while (slots[h])
+        h = (h + 1) & mask;
+    slots[h] = slot_tag(mix) | (id + 1);
+}
+
+static int index_grow(struct node_index *x, const uint64_t *addr)
+{
+    size_t nc = x->cap ? x->cap * 2 : 1 << 16;
+    uint32_t *ns = calloc(nc, sizeof *ns);
+    if (!ns) return -1;
+    for (size_t i = 0; i < x->cap; i++) {
+        uint32_t s = x->slots[i];
+        if (s) index_place(ns, nc - 1, addr[(s & SLOT_ID_MASK) - 1], (s & SLOT_ID_MASK) - 1);
+    }
+    free(x->slots);
+    x->slots = ns;
+    x->cap = nc;
+    return 0;
+}
+
+/* Indexes node id (below PK_GRAPH_MAX_NODES), whose address is already in addr[id]. */
+static int index_put(struct node_index *x, const uint64_t *addr, uint32_t id)
+{
+    if ((x->n + 1) * 4 > x->cap * 3 && index_grow(x, addr) < 0) return -1;
+    index_place(x->slots, x->cap - 1, addr[id], id);
+    x->n++;
+    return 0;
+}
+
+_Static_assert(PK_GRAPH_MAX_NODES < (1u << SLOT_ID_BITS), "node ids fit a slot");
+
 struct builder {
     struct pk_graph *g;
     struct pk_mem *m;
@@ -93,9 +164,9 @@ struct builder {
     const struct pk_layout *l;
     struct pk_types *types;
     struct pk_referents *refs;
-    struct addr_map nodes;  /* object address -> node */
-    struct addr_map names;  /* name key -> pool offset + 1 */
-    struct addr_map modict; /* module dict node -> index into mods */
+    struct node_index nodes; /* object address -> node */
+    struct addr_map names;   /* name key -> pool offset + 1 */
+    struct addr_map modict;  /* module dict node -> index into mods */
     /* virtual nodes' references, made before their turn in the CSR */
     uint32_t *root_dst, *root_name;
     size_t nroot, root_cap;
@@ -212,7 +283,7 @@ static uint32_t new_node(struct builder *b, uint64_t addr, uint32_t type, uint8_
     g->flags[id] = flags;
     g->text[id] = NONE32;
     g->refcnt[id] = addr ? read_refcnt(b, addr) : 0;
-    if (addr && map_put(&b->nodes, addr, id) < 0) return NONE32 - 1;
+    if (addr && index_put(&b->nodes, g->addr, id) < 0) return NONE32 - 1;
     return id;
 }
 
@@ -220,7 +291,7 @@ static uint32_t new_node(struct builder *b, uint64_t addr, uint32_t type, uint8_
 static uint32_t node_of(struct builder *b, uint64_t addr)
 {
     if (!addr || (addr & 7)) return NONE32;
-    uint32_t id = map_get(&b->nodes, addr);
+    uint32_t id = index_get(&b->nodes, b->g->addr, addr);
     if (id != NONE32) return id;
     uint64_t type;
     if (!pk_mem_is_mapped(b->m, addr, 16) ||
@@ -313,7 +384,7 @@ static int on_ref(const struct pk_ref *r, void *arg)
         label = PK_EDGE(PK_EK_INDEX, r->arg < PK_EDGE_ARG_NONE ? r->arg : PK_EDGE_ARG_NONE);
         break;
     case PK_EK_VALUE: {
-        uint32_t k = map_get(&b->nodes, r->arg);
+        uint32_t k = index_get(&b->nodes, b->g->addr, r->arg);
         if (k != NONE32) keep_key_text(b, k);
         label = PK_EDGE(PK_EK_VALUE, k == NONE32 || k >= PK_EDGE_ARG_NONE ? PK_EDGE_ARG_NONE : k);
         break;
@@ -439,7 +510,7 @@ static int on_tracked(uint64_t obj, uint64_t type, void *arg)
     int rc = 0;
     const struct pk_type_info *ti = pk_types_get(b->types, type, &rc);
     if (!ti) return rc == -PK_E_INTERNAL ? rc : -PK_E_INCONSISTENT;
-    if (map_get(&b->nodes, obj) != NONE32) return 0;
+    if (index_get(&b->nodes, b->g->addr, obj) != NONE32) return 0;
     uint32_t id = new_node(b, obj, ti->index, PK_GN_TRACKED | b->tracked_flags);
     if (id == NONE32 - 1) return -PK_E_INTERNAL;
     return 0;
@@ -684,7 +755,7 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     b.refs = b.types ? pk_referents_new(m, t, b.types) : NULL;
     if (b.refs) pk_referents_set_interp(b.refs, interp);
     int r = 0;
-    if (!g || !b.types || !b.refs || map_grow(&b.nodes) < 0 || map_grow(&b.names) < 0 ||
+    if (!g || !b.types || !b.refs || index_grow(&b.nodes, NULL) < 0 || map_grow(&b.names) < 0 ||
         map_grow(&b.modict) < 0) {
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
         goto out;
@@ -748,7 +819,7 @@ out:
     pk_graph_free(g);
     pk_referents_free(b.refs);
     pk_types_free(b.types);
-    map_free(&b.nodes);
+    free(b.nodes.slots);
     map_free(&b.names);
     map_free(&b.modict);
     free(b.root_dst);

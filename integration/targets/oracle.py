@@ -154,15 +154,23 @@ def reach(starts, main_dict=None, skip_key=None):
 def _untracked_refs(o, opaque, module_type):
     """The references untracked_census follows from o (see there)."""
     heaptype = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+    immutable = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+; unused before)
     if type(o) is module_type:
         return [o.__dict__]
     if type_name(type(o)) in opaque:
         refs = []
         if not isinstance(o, type):
-            # a heap type's instance dict (tp_dictoffset); a static C type's (_io.TextIOWrapper)
-            # is one of the C fields pypeek does not read
-            d = getattr(o, "__dict__", None) if type(o).__flags__ & heaptype else None
-            return [d] if type(d) is dict else []
+            # the instance dict of a class made in Python (a heap type, not immutable: its
+            # subtype_traverse visits the dict); a C type's (static, or a heap type made from
+            # a spec, immutable: _io.TextIOWrapper from 3.12) is one of the C fields pypeek
+            # does not read
+            flags = type(o).__flags__
+            python_class = flags & heaptype and not flags & immutable
+            d = getattr(o, "__dict__", None) if python_class else None
+            refs = [d] if type(d) is dict else []
+            if isinstance(o, tuple):  # a struct sequence: its visible items (Py_SIZE)
+                refs.extend(tuple.__iter__(o))
+            return refs
     else:
         refs = gc.get_referents(o)
         if isinstance(o, dict):
@@ -181,7 +189,7 @@ def _untracked_refs(o, opaque, module_type):
 def untracked_census(skip_code=None, opaque=()):
     """Every object the collector does not track that a tracked object refers to, directly or
     through other untracked objects: {type name: [count, sys.getsizeof sum]}, each object
-    counted once (by id), and the names in opaque that have tracked instances. The edges are gc.get_referents(), plus
+    counted once (by id), and the names in opaque that have instances (tracked or counted). The edges are gc.get_referents(), plus
       - the keys of every dict (dict_traverse skips str keys: they cannot form cycles, but they
         are held all the same, and pypeek counts them);
       - what a static (non-heap) type holds: its __dict__, __mro__, __bases__ and __base__.
@@ -194,8 +202,8 @@ def untracked_census(skip_code=None, opaque=()):
         __dict__ only;
       - the C fields of the instances of the types named in opaque (pypeek lists them in
         graph.untraversed_types): only their generic parts are followed, as pypeek reads
-        them: a class's type fields (above) and, if its type is a heap type, an instance's
-        __dict__.
+        them: a class's type fields (above), a tuple's items (a struct sequence's hidden fields
+        are not) and, if its type is a class made in Python, an instance's __dict__.
     The tracked objects are gc.get_objects(): frozen ones are first moved back to the oldest
     generation with gc.unfreeze() (the caller's census of tracked objects is unchanged, only
     their list), so gc.get_objects() lists them.
@@ -233,6 +241,8 @@ def untracked_census(skip_code=None, opaque=()):
                 stack.append(r)
     out = {}
     for o in seen.values():
+        if type_name(type(o)) in opaque:
+            present.add(type_name(type(o)))
         e = out.setdefault(type_name(type(o)), [0, 0])
         e[0] += 1
         try:
@@ -244,16 +254,17 @@ def untracked_census(skip_code=None, opaque=()):
 
 
 def untracked_report_and_block(facts, opaque=()):
-    """facts plus the untracked census ("untracked", "opaque": untracked_census) as one JSON line, then block holding the
-    GIL until released (a byte on stdin). Nothing the census counts is made or freed between
-    the walk and the pause: the JSON line is written and freed first, and this frame's locals
-    (up to 3.10 a tracked frame; from 3.11 roots pypeek reads) hold no value while blocked."""
+    """facts plus the untracked census ("untracked", "opaque": untracked_census) as one JSON
+    line, then block holding the GIL until released (a byte on stdin). Nothing the census
+    counts is made or freed between the walk and the pause: the JSON line is written and freed
+    first, and this frame's locals (up to 3.10 a tracked frame the walk skips; from 3.11 roots
+    pypeek reads) hold no value while blocked: the arguments are deleted too."""
     gc.disable()
     facts = dict(facts)
     facts["untracked"], facts["opaque"] = untracked_census(untracked_report_and_block.__code__,
                                                            opaque)
     data = (json.dumps(facts) + "\n").encode()
-    del facts
+    del facts, opaque
     os.write(1, data)
     del data
     _getchar()

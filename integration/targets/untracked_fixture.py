@@ -59,7 +59,11 @@ def main():
     gc.collect()
     gc.disable()  # no collection may untrack or free anything from here on
     os.write(1, b'{"ready": true}\n')
-    oracle.untracked_report_and_block({}, opaque_types())
+    # a global, so the names are held by the same (tracked) module dict during the walk and
+    # while blocked, not by a frame local that is gone by then
+    global _opaque
+    _opaque = opaque_types()
+    oracle.untracked_report_and_block({}, _opaque)
 
 
 main()

@@ -149,7 +149,7 @@ def main():
     ap.add_argument("--heap", type=int, default=20000, help="tracked objects in the target")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds pypeek has to exit")
     ap.add_argument("--pypeek-args", default="--json",
-                    help="pypeek options before the PID (space-separated)")
+                    help="pypeek options before the PID, space-separated (--pypeek-args=--json)")
     args = ap.parse_args()
     args.pypeek_args = args.pypeek_args.split()
     codes = exit_codes()

@@ -35,8 +35,8 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         uint64_t flags, keys = 0;
         if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, type_flags), &flags)) < 0) return r;
         if (!(flags & l->tpflags_heaptype)) {
-            s = PK_F(l, type_struct_size).size;
-            break;
+            *size = PK_F(l, type_struct_size).size + ti->static_type_header_bytes;
+            return 0;
         }
         s = PK_F(l, heaptype_struct_size).size;
         if (PK_HAS(l, heaptype_cached_keys) &&

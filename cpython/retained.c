@@ -369,6 +369,9 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
             ucnt[t]++, ubyt[t] += g->size[v];
             h->untracked_count++;
             h->untracked_bytes += g->size[v];
+            /* an untracked object of a GC type pypeek cannot read (3.14's ContextVar without
+               a tracked name or default): listed, not in the tracked coverage */
+            if (f & (PK_GN_UNTRAVERSED | PK_GN_UNREADABLE)) xcnt[t]++;
         } else if (f & (PK_GN_UNTRAVERSED | PK_GN_UNREADABLE)) {
             xcnt[t]++;
             h->tracked_untraversed++;

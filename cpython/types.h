@@ -38,6 +38,10 @@ struct pk_type_info {
        __sizeof__ starts from int's own basic size, not counting a subclass's __dict__) */
     int64_t sizeof_basicsize;
     uint32_t header_bytes; /* GC header and pre-header, added by sys.getsizeof */
+    /* the same for an instance that is a static (non-heap) type object: <= 3.10 none for any
+       metatype (type_is_gc() is false for it); 3.11 and 3.12 header_bytes; from 3.13 none
+       when the metatype is type itself (sys.getsizeof skips a static type's pre-header) */
+    uint32_t static_type_header_bytes;
     enum pk_size_kind size_kind;
     int size_exact;  /* 1 when size_kind reproduces the type's own __sizeof__ */
     uint8_t fd_role; /* enum pk_fd_role (cpython/fd_owners.h): instances may hold an fd */

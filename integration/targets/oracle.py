@@ -151,6 +151,125 @@ def reach(starts, main_dict=None, skip_key=None):
     return seen
 
 
+def _untracked_refs(o, opaque, module_type):
+    """The references untracked_census follows from o (see there)."""
+    heaptype = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+    immutable = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE (3.10+; unused before)
+    if type(o) is module_type:
+        return [o.__dict__]
+    if type_name(type(o)) in opaque:
+        refs = []
+        if not isinstance(o, type):
+            # the instance dict of a class made in Python (a heap type, not immutable: its
+            # subtype_traverse visits the dict); a C type's (static, or a heap type made from
+            # a spec, immutable: _io.TextIOWrapper from 3.12) is one of the C fields pypeek
+            # does not read
+            flags = type(o).__flags__
+            python_class = flags & heaptype and not flags & immutable
+            d = getattr(o, "__dict__", None) if python_class else None
+            refs = [d] if type(d) is dict else []
+            if isinstance(o, tuple):  # a struct sequence: its visible items (Py_SIZE)
+                refs.extend(tuple.__iter__(o))
+            return refs
+    else:
+        refs = gc.get_referents(o)
+        if isinstance(o, dict):
+            refs.extend(o.keys())
+        if not isinstance(o, type) or o.__flags__ & heaptype:
+            return refs
+    # a static type (never traversed by the collector), or a class whose metatype is opaque:
+    # type_traverse's tp_dict, tp_mro, tp_bases and tp_base
+    refs.extend(gc.get_referents(type.__dict__["__dict__"].__get__(o)))
+    refs.extend((o.__mro__, o.__bases__))
+    if o.__base__ is not None:  # None for object: no tp_base
+        refs.append(o.__base__)
+    return refs
+
+
+def untracked_census(skip_code=None, opaque=()):
+    """Every object the collector does not track that a tracked object refers to, directly or
+    through other untracked objects: {type name: [count, sys.getsizeof sum]}, each object
+    counted once (by id), and the names in opaque that have instances (tracked or counted). The edges are gc.get_referents(), plus
+      - the keys of every dict (dict_traverse skips str keys: they cannot form cycles, but they
+        are held all the same, and pypeek counts them);
+      - what a static (non-heap) type holds: its __dict__, __mro__, __bases__ and __base__.
+        The collector never traverses a static type (type_is_gc() is false for it, so
+        gc.get_referents() returns nothing), but it holds them, and pypeek reads them as it
+        reads a heap type's (type_traverse: the same four).
+    Two kinds of reference pypeek cannot read, so what only they hold is not counted:
+      - a module's C state (md_state, visited by its definition's m_traverse: the extension's
+        private struct, e.g. posix's 10**9 and 'struct_rusage'): a module is followed to its
+        __dict__ only;
+      - the C fields of the instances of the types named in opaque (pypeek lists them in
+        graph.untraversed_types): only their generic parts are followed, as pypeek reads
+        them: a class's type fields (above), a tuple's items (a struct sequence's hidden fields
+        are not) and, if its type is a class made in Python, an instance's __dict__.
+    The tracked objects are gc.get_objects(): frozen ones are first moved back to the oldest
+    generation with gc.unfreeze() (the caller's census of tracked objects is unchanged, only
+    their list), so gc.get_objects() lists them.
+
+    The walk's own objects are never reached: the list of tracked objects is taken first, and
+    everything made after it (the seen dict, the stack, the referent lists, ids) is not in it
+    and is not untracked-and-referred-to by anything in it. Up to 3.10 a running function's
+    frame is a tracked object: this function's own frame (and that of skip_code, its caller,
+    if given) is skipped, its locals are the walk's own and are gone when it returns.
+    The collector must be disabled."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+    objs = gc.get_objects()
+    own = (untracked_census.__code__, skip_code)
+    frame_type = type(sys._getframe(0))
+    seen = {}
+    stack = []
+    module_type = type(gc)
+    present = set()
+    for o in objs:
+        if type(o) is frame_type and o.f_code in own:
+            continue
+        if type_name(type(o)) in opaque:
+            present.add(type_name(type(o)))
+        for r in _untracked_refs(o, opaque, module_type):
+            if not gc.is_tracked(r):
+                stack.append(r)
+    while stack:
+        o = stack.pop()
+        if id(o) in seen:
+            continue
+        seen[id(o)] = o
+        for r in _untracked_refs(o, opaque, module_type):
+            if not gc.is_tracked(r):
+                stack.append(r)
+    out = {}
+    for o in seen.values():
+        if type_name(type(o)) in opaque:
+            present.add(type_name(type(o)))
+        e = out.setdefault(type_name(type(o)), [0, 0])
+        e[0] += 1
+        try:
+            e[1] += sys.getsizeof(o)
+        except Exception:  # a __sizeof__ that raises: no size for that type
+            e[1] = None if e[1] is None else e[1]
+    del objs, seen, stack
+    return out, sorted(present)
+
+
+def untracked_report_and_block(facts, opaque=()):
+    """facts plus the untracked census ("untracked", "opaque": untracked_census) as one JSON
+    line, then block holding the GIL until released (a byte on stdin). Nothing the census
+    counts is made or freed between the walk and the pause: the JSON line is written and freed
+    first, and this frame's locals (up to 3.10 a tracked frame the walk skips; from 3.11 roots
+    pypeek reads) hold no value while blocked: the arguments are deleted too."""
+    gc.disable()
+    facts = dict(facts)
+    facts["untracked"], facts["opaque"] = untracked_census(untracked_report_and_block.__code__,
+                                                           opaque)
+    data = (json.dumps(facts) + "\n").encode()
+    del facts, opaque
+    os.write(1, data)
+    del data
+    _getchar()
+
+
 def malloc_stats_to(fd):
     """sys._debugmallocstats() (printed by C on stderr) into the open file fd, from its start:
     pymalloc's own walk of its arenas and pools. Allocates nothing (ints below 256 only)."""

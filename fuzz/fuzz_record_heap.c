@@ -323,6 +323,8 @@ static void gc_state(struct build *b, uint64_t gcs, const uint64_t *lists[4], co
         PUT(b, gcs, gc_generation0, gens[0] + PK_OFF(l, gen_head));
         for (int i = 0; i < 3; i++)
             link(b, gens[i] + PK_OFF(l, gen_head), lists[i], n[i], 0);
+        for (int i = 0; i < 3; i++)
+            b->v->expect_gen[i] = n[i];
     } else {
         /* visited_space 1: get_count() is (young, old[1], old[0]); old[i] members carry i,
            young ones !visited */
@@ -333,6 +335,9 @@ static void gc_state(struct build *b, uint64_t gcs, const uint64_t *lists[4], co
         link(b, gens[0] + PK_OFF(l, gen_head), lists[0], n[0], 0);
         link(b, gens[1] + PK_OFF(l, gen_head), lists[1], n[1], 1);
         link(b, gens[2] + PK_OFF(l, gen_head), lists[2], n[2], 0);
+        /* gc.get_objects(1) is always empty; (2) is both old spaces */
+        b->v->expect_gen[0] = n[0];
+        b->v->expect_gen[2] = n[1] + n[2];
     }
     static const int thresholds[3] = {2000, 10, 10};
     for (int i = 0; i < 3; i++) {

@@ -23,6 +23,7 @@ struct fuzz_variant {
     /* What the unpatched template must collect to (checked before fuzzing starts), so a
        template that silently stopped exercising its path fails the run. */
     uint64_t expect_objects; /* GC objects counted, permanent generation included */
+    uint64_t expect_gen[3];  /* of them in gc.get_objects(0), (1) and (2) */
     size_t expect_owners;    /* fd owners reported */
 };
 

@@ -316,6 +316,7 @@ static void build_template(struct fuzz_variant *v)
 
     v->name = "3.11 mini";
     v->expect_objects = 5 + 3 + 6 + 1;
+    v->expect_gen[0] = 5, v->expect_gen[1] = 3, v->expect_gen[2] = 6;
     fuzz_template_keep(&v->tmpl, im);
 }
 
@@ -330,20 +331,25 @@ static void check_template(const struct fuzz_variant *v)
     struct pk_err e = {0};
     struct pk_walk_limits lim = {pk_gc_max_nodes(&im->maps, &v->layout), NULL, 0};
     int r = pk_collect_interpreters(im->mem, &v->target, &lim, s, &e);
-    uint64_t objects = 0;
+    uint64_t objects = 0, gens[3] = {0};
     for (size_t i = 0; r == 0 && i < s->ninterps; i++) {
         for (int g = 0; g < 3; g++)
-            objects += s->interps[i].generations[g].objects;
-        objects += s->interps[i].permanent_objects;
+            gens[g] += s->interps[i].generations[g].objects;
+        objects += s->interps[i].total_objects;
     }
     int pymalloc = r == 0 && s->ninterps == 1 && s->interps[0].pymalloc.available &&
                    s->interps[0].pymalloc.arenas == 1;
-    if (r != 0 || objects != v->expect_objects || s->fds.nowners != v->expect_owners || !pymalloc) {
+    if (r != 0 || objects != v->expect_objects || memcmp(gens, v->expect_gen, sizeof gens) ||
+        s->fds.nowners != v->expect_owners || !pymalloc) {
         fprintf(stderr,
-                "fuzz_walkers: template %s collects to %d (%s): %llu objects (want %llu), %zu fd "
-                "owners (want %zu), pymalloc %s\n",
+                "fuzz_walkers: template %s collects to %d (%s): %llu objects (want %llu), "
+                "generations %llu/%llu/%llu (want %llu/%llu/%llu), %zu fd owners (want %zu), "
+                "pymalloc %s\n",
                 v->name, r, e.msg, (unsigned long long)objects,
-                (unsigned long long)v->expect_objects, s->fds.nowners, v->expect_owners,
+                (unsigned long long)v->expect_objects, (unsigned long long)gens[0],
+                (unsigned long long)gens[1], (unsigned long long)gens[2],
+                (unsigned long long)v->expect_gen[0], (unsigned long long)v->expect_gen[1],
+                (unsigned long long)v->expect_gen[2], s->fds.nowners, v->expect_owners,
                 pymalloc ? "read" : "not read");
         abort();
     }

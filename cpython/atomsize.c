@@ -81,7 +81,8 @@ int pk_atom_sizeof(struct pk_mem *m, const struct pk_layout *l, int size_kind, u
         } else {
             int64_t n;
             if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
-            digits = (uint64_t)(n < 0 ? -n : n);
+            /* |ob_size| in unsigned arithmetic: -INT64_MIN does not exist (hostile memory) */
+            digits = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
         }
         if (digits < l->long_min_digits) digits = l->long_min_digits;
         if (digits > (UINT64_C(1) << 36)) return -PK_E_INCONSISTENT;

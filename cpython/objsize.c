@@ -1,10 +1,14 @@
 /* sys.getsizeof for objects in target memory: the inherited builtin __sizeof__ plus the GC
    header and pre-header that sys.getsizeof adds. */
-#include <stdlib.h>
 
 #include "cpython/census.h"
 #include "cpython/frames.h"
 #include "cpython/pydict.h"
+
+static uint64_t magnitude(int64_t v)
+{
+    return v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+}
 
 int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct pk_type_info *ti,
                      uint64_t obj, uint64_t *size)
@@ -109,9 +113,12 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         if (ti->itemsize != 0) {
             int64_t n;
             if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
-            if (n < 0) n = -n;
-            if (n > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
-            s += (uint64_t)n * (uint64_t)llabs(ti->itemsize);
+            /* magnitudes in unsigned arithmetic: ob_size and tp_itemsize come from the target,
+               and -INT64_MIN does not exist */
+            uint64_t items = magnitude(n), itemsize = magnitude(ti->itemsize);
+            if (items > (UINT64_C(1) << 40) || itemsize > (UINT64_C(1) << 24))
+                return -PK_E_INCONSISTENT;
+            s += items * itemsize;
         }
         break;
     }

@@ -2,7 +2,8 @@
 # CMakeLists.txt). Run them with fuzz/run-fuzz or `make fuzz`.
 set(PK_FUZZ_FLAGS -fsanitize=fuzzer,address,undefined)
 # tests/support_* build against a stand-in for Criterion's assertions.
-add_library(pk_fuzz_support STATIC tests/support_image.c tests/support_heap.c fuzz/fuzz_patch.c)
+add_library(pk_fuzz_support STATIC tests/support_image.c tests/support_heap.c fuzz/fuzz_patch.c
+                                   fuzz/fuzz_record_heap.c)
 target_include_directories(pk_fuzz_support BEFORE PUBLIC ${CMAKE_SOURCE_DIR}/fuzz/shim)
 target_compile_options(pk_fuzz_support PRIVATE -g)
 target_link_libraries(pk_fuzz_support PUBLIC pk_cpython)

@@ -1,7 +1,10 @@
 /* libFuzzer harness for the cpython/ walkers: hostile target memory through the reader interface.
-   A well-formed synthetic interpreter (tests/support_*) is patched by the fuzz input, then read
-   by pk_collect_interpreters (GC state, census, gc.garbage, pymalloc), the str/dict/type readers
-   and the text and JSON reports. Crashes, hangs and leaks found here are walker bugs. */
+   A well-formed synthetic interpreter is patched by the fuzz input, then read by
+   pk_collect_interpreters (GC state, census, gc.garbage, pymalloc, fd owners), the str/dict/type
+   readers and the text and JSON reports. Crashes, hangs and leaks found here are walker bugs.
+   The input's first byte chooses the interpreter (fuzz_variant.h): 0 the mini 3.11 one built
+   here from tests/support_*, 1-6 the 3.9, 3.12, 3.13, 3.14.0-3.14.4 (incremental GC), 3.14.5+
+   and 3.15 shapes of fuzz_record_heap.c; the rest are patches (fuzz_patch.h). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 #include "cpython/pystr.h"
 #include "cpython/types.h"
 #include "fuzz/fuzz_patch.h"
+#include "fuzz/fuzz_variant.h"
 #include "report/report.h"
 #include "tests/support_heap.h"
 #include "tests/support_image.h"
@@ -44,10 +48,8 @@ __attribute__((used)) struct arena_object fz_arena;
 #define FX_TPFLAGS_MANAGED_DICT (1ul << 4)
 #define FX_DICT_KEYS_UNICODE 1
 
-static struct pk_layout layout;
-static struct pk_target target;   /* runtime_addr, builtin types, obmalloc symbols */
-static struct fuzz_template tmpl; /* the well-formed image every input patches */
-static uint64_t str_addrs[4], dict_addrs[3], type_addrs[8];
+#define NVARIANTS (1 + FZ_SHAPE_COUNT)
+static struct fuzz_variant variants[NVARIANTS]; /* the well-formed images inputs patch */
 static FILE *devnull;
 
 /* A compact str object: kind 1 (ASCII or latin-1), 2 or 4. */
@@ -173,8 +175,8 @@ static uint64_t new_heap_type_gc(struct img *im, uint64_t meta, uint64_t str_typ
     return gc;
 }
 
-/* The well-formed interpreter every input starts from. */
-static void build_template(void)
+/* The mini 3.11 interpreter (template 0). */
+static void build_template(struct fuzz_variant *v)
 {
     struct img *im = img_new(IMAGE_SIZE);
     const unsigned long gcf = FX_TPFLAGS_HAVE_GC;
@@ -196,15 +198,15 @@ static void build_template(void)
     bt[PK_BT_FROZENSET] = set;
     bt[PK_BT_TYPE] = meta;
     bt[PK_BT_GENERATOR] = gen;
-    memcpy(target.builtin_types, bt, sizeof bt);
+    memcpy(v->target.builtin_types, bt, sizeof bt);
 
     /* Strings of every representation. */
     uint32_t wide2[] = {'n', 0xe9, 0x263a, 0x1b, '[', '2', 'J'};
     uint32_t wide4[] = {0x1f600, 0xdcff, 0x110000, 'x'};
-    str_addrs[0] = new_ascii(im, str, "plain");
-    str_addrs[1] = new_str(im, str, wide2, 7, 2);
-    str_addrs[2] = new_str(im, str, wide4, 4, 4);
-    str_addrs[3] = new_legacy_str(im, str, "legacy\nstring");
+    v->str_addrs[0] = new_ascii(im, str, "plain");
+    v->str_addrs[1] = new_str(im, str, wide2, 7, 2);
+    v->str_addrs[2] = new_str(im, str, wide4, 4, 4);
+    v->str_addrs[3] = new_legacy_str(im, str, "legacy\nstring");
 
     /* Heap types: one a subclass of list (sized as a list), one of dict, one plain. */
     uint64_t user_gc = new_heap_type_gc(im, meta, str, dict, object, "app", "User", 0, 32);
@@ -213,27 +215,27 @@ static void build_template(void)
     uint64_t managed_gc = new_heap_type_gc(im, meta, str, dict, object, "builtins", "Managed",
                                            FX_TPFLAGS_MANAGED_DICT, 24);
     uint64_t user = heap_obj(user_gc), ulist = heap_obj(ulist_gc), managed = heap_obj(managed_gc);
-    type_addrs[0] = meta;
-    type_addrs[1] = user;
-    type_addrs[2] = ulist;
-    type_addrs[3] = managed;
-    type_addrs[4] = list;
-    type_addrs[5] = dict;
-    type_addrs[6] = set;
-    type_addrs[7] = gen;
+    v->type_addrs[0] = meta;
+    v->type_addrs[1] = user;
+    v->type_addrs[2] = ulist;
+    v->type_addrs[3] = managed;
+    v->type_addrs[4] = list;
+    v->type_addrs[5] = dict;
+    v->type_addrs[6] = set;
+    v->type_addrs[7] = gen;
 
     /* Containers. */
-    uint64_t k3[3] = {str_addrs[0], str_addrs[1], str_addrs[2]};
-    uint64_t v3[3] = {str_addrs[3], str_addrs[0], str_addrs[1]};
+    uint64_t k3[3] = {v->str_addrs[0], v->str_addrs[1], v->str_addrs[2]};
+    uint64_t v3[3] = {v->str_addrs[3], v->str_addrs[0], v->str_addrs[1]};
     uint64_t d_combined = new_dict_gc(im, dict, new_keys(im, k3, v3, 3), 0);
     uint64_t split_vals = img_alloc(im, 5 * 8);
     for (int i = 0; i < 3; i++)
         img_put_u64(im, split_vals + (uint64_t)i * 8, v3[i]);
     uint64_t d_split = new_dict_gc(im, dict, new_keys(im, k3, NULL, 3), split_vals);
-    dict_addrs[0] = heap_obj(d_combined);
-    dict_addrs[1] = heap_obj(d_split);
-    dict_addrs[2] = user + offsetof(PyTypeObject, tp_dict); /* patched into a dict pointer */
-    uint64_t items[3] = {str_addrs[0], heap_obj(d_combined), str_addrs[2]};
+    v->dict_addrs[0] = heap_obj(d_combined);
+    v->dict_addrs[1] = heap_obj(d_split);
+    v->dict_addrs[2] = user + offsetof(PyTypeObject, tp_dict); /* patched into a dict pointer */
+    uint64_t items[3] = {v->str_addrs[0], heap_obj(d_combined), v->str_addrs[2]};
     uint64_t l1 = new_list_gc(im, list, items, 3);
     uint64_t l2 = new_list_gc(im, ulist, items, 2);
     uint64_t s_small = heap_new_gc_object(im, sizeof(PySetObject), set);
@@ -255,7 +257,7 @@ static void build_template(void)
     uint64_t interp = img_alloc(im, sizeof(PyInterpreterState));
     img_put_u64(im, runtime + offsetof(_PyRuntimeState, interpreters.head), interp);
     img_put_u64(im, runtime + offsetof(_PyRuntimeState, interpreters.main), interp);
-    target.runtime_addr = runtime;
+    v->target.runtime_addr = runtime;
     uint64_t gcs = interp + offsetof(PyInterpreterState, gc);
     struct _gc_runtime_state st;
     memset(&st, 0, sizeof st);
@@ -307,48 +309,100 @@ static void build_template(void)
         ph.szidx = (unsigned)p;
         img_put(im, pool_base + (uint64_t)p * POOL, &ph, sizeof ph);
     }
-    target.obmalloc_syms.arenas = arenas_var;
-    target.obmalloc_syms.maxarenas = max_var;
-    target.obmalloc_syms.narenas = nar_var;
-    target.obmalloc_syms.raw_allocated_blocks = raw_var;
+    v->target.obmalloc_syms.arenas = arenas_var;
+    v->target.obmalloc_syms.maxarenas = max_var;
+    v->target.obmalloc_syms.narenas = nar_var;
+    v->target.obmalloc_syms.raw_allocated_blocks = raw_var;
 
-    fuzz_template_keep(&tmpl, im);
+    v->name = "3.11 mini";
+    v->expect_objects = 5 + 3 + 6 + 1;
+    v->expect_gen[0] = 5, v->expect_gen[1] = 3, v->expect_gen[2] = 6;
+    fuzz_template_keep(&v->tmpl, im);
+}
+
+/* The unpatched template must collect cleanly to what it was built with: a template that no
+   longer reaches its path (a walker change, a record change) stops the run here. */
+static void check_template(const struct fuzz_variant *v)
+{
+    static const uint8_t no_patches[1];
+    struct img *im = fuzz_image_patched(&v->tmpl, no_patches, 0);
+    struct pk_snapshot *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    struct pk_err e = {0};
+    struct pk_walk_limits lim = {pk_gc_max_nodes(&im->maps, &v->layout), NULL, 0};
+    int r = pk_collect_interpreters(im->mem, &v->target, &lim, s, &e);
+    uint64_t objects = 0, gens[3] = {0};
+    for (size_t i = 0; r == 0 && i < s->ninterps; i++) {
+        for (int g = 0; g < 3; g++)
+            gens[g] += s->interps[i].generations[g].objects;
+        objects += s->interps[i].total_objects;
+    }
+    int pymalloc = r == 0 && s->ninterps == 1 && s->interps[0].pymalloc.available &&
+                   s->interps[0].pymalloc.arenas == 1;
+    if (r != 0 || objects != v->expect_objects || memcmp(gens, v->expect_gen, sizeof gens) ||
+        s->fds.nowners != v->expect_owners || !pymalloc) {
+        fprintf(stderr,
+                "fuzz_walkers: template %s collects to %d (%s): %llu objects (want %llu), "
+                "generations %llu/%llu/%llu (want %llu/%llu/%llu), %zu fd owners (want %zu), "
+                "pymalloc %s\n",
+                v->name, r, e.msg, (unsigned long long)objects,
+                (unsigned long long)v->expect_objects, (unsigned long long)gens[0],
+                (unsigned long long)gens[1], (unsigned long long)gens[2],
+                (unsigned long long)v->expect_gen[0], (unsigned long long)v->expect_gen[1],
+                (unsigned long long)v->expect_gen[2], s->fds.nowners, v->expect_owners,
+                pymalloc ? "read" : "not read");
+        abort();
+    }
+    fprintf(
+        stderr,
+        "fuzz_walkers: template %s (%zu of %zu bytes): %llu objects, %zu fd owners, %zu warnings\n",
+        v->name, v->tmpl.used, v->tmpl.size, (unsigned long long)objects, s->fds.nowners,
+        s->nwarnings);
+    pk_snapshot_free(s);
+    free(s);
+    img_free(im);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    support_layout(&layout);
-    target.layout = layout;
-    target.py_version_hex = 0x030b02f0;
-    build_template();
+    struct fuzz_variant *v0 = &variants[0];
+    support_layout(&v0->layout);
+    v0->target.layout = v0->layout;
+    v0->target.py_version_hex = 0x030b02f0;
+    build_template(v0);
+    for (int i = 0; i < FZ_SHAPE_COUNT; i++)
+        fuzz_record_variant((enum fuzz_shape)i, &variants[1 + i]);
+    for (int i = 0; i < NVARIANTS; i++)
+        check_template(&variants[i]);
     devnull = fopen("/dev/null", "w");
     if (!devnull) abort();
     return 0;
 }
 
-static void read_strings_and_dicts(struct img *im)
+static void read_strings_and_dicts(const struct fuzz_variant *v, struct img *im)
 {
+    const struct pk_layout *l = &v->layout;
     char buf[PK_STR_MAX_CHARS * 4 + 8];
-    for (size_t i = 0; i < sizeof str_addrs / sizeof *str_addrs; i++) {
-        long n = pk_pystr_read(im->mem, &layout, str_addrs[i], buf, sizeof buf);
-        if (n >= 0 && (size_t)n >= sizeof buf) abort();        /* must stay within out */
-        pk_pystr_read(im->mem, &layout, str_addrs[i], buf, 8); /* the smallest buffer */
+    for (size_t i = 0; i < sizeof v->str_addrs / sizeof *v->str_addrs; i++) {
+        long n = pk_pystr_read(im->mem, l, v->str_addrs[i], buf, sizeof buf);
+        if (n >= 0 && (size_t)n >= sizeof buf) abort();     /* must stay within out */
+        pk_pystr_read(im->mem, l, v->str_addrs[i], buf, 8); /* the smallest buffer */
     }
     uint64_t dict_from_type = 0;
-    pk_mem_read_u64(im->mem, dict_addrs[2], &dict_from_type);
-    uint64_t dicts[] = {dict_addrs[0], dict_addrs[1], dict_from_type};
+    pk_mem_read_u64(im->mem, v->dict_addrs[2], &dict_from_type);
+    uint64_t dicts[] = {v->dict_addrs[0], v->dict_addrs[1], dict_from_type};
     for (size_t i = 0; i < 3; i++) {
-        uint64_t v, sz;
-        pk_pydict_get_str(im->mem, &layout, dicts[i], "__module__", &v);
-        pk_pydict_sizeof(im->mem, &layout, dicts[i], 48, &sz);
+        uint64_t val, sz;
+        pk_pydict_get_str(im->mem, l, dicts[i], "__module__", &val);
+        pk_pydict_sizeof(im->mem, l, dicts[i], 48, &sz);
     }
-    struct pk_types *types = pk_types_new(im->mem, &layout, target.builtin_types);
+    struct pk_types *types = pk_types_new(im->mem, l, v->target.builtin_types);
     if (!types) abort();
-    for (size_t i = 0; i < sizeof type_addrs / sizeof *type_addrs; i++) {
+    for (size_t i = 0; i < sizeof v->type_addrs / sizeof *v->type_addrs; i++) {
         int rc = 0;
-        const struct pk_type_info *ti = pk_types_get(types, type_addrs[i], &rc);
+        const struct pk_type_info *ti = pk_types_get(types, v->type_addrs[i], &rc);
         if (ti && (!ti->name || strlen(ti->name) > 2 * 4096 * 4 + 16)) abort();
     }
     pk_types_free(types);
@@ -356,13 +410,15 @@ static void read_strings_and_dicts(struct img *im)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct img *im = fuzz_image_patched(&tmpl, data, size);
+    /* byte 0: the template; the rest: patches */
+    const struct fuzz_variant *v = &variants[size ? data[0] % NVARIANTS : 0];
+    struct img *im = fuzz_image_patched(&v->tmpl, size ? data + 1 : data, size ? size - 1 : 0);
 
     struct pk_snapshot *s = calloc(1, sizeof *s);
     if (!s) abort();
     struct pk_err e = {0};
-    struct pk_walk_limits lim = {pk_gc_max_nodes(&im->maps, &layout), NULL, 0};
-    int r = pk_collect_interpreters(im->mem, &target, &lim, s, &e);
+    struct pk_walk_limits lim = {pk_gc_max_nodes(&im->maps, &v->layout), NULL, 0};
+    int r = pk_collect_interpreters(im->mem, &v->target, &lim, s, &e);
     if (r > 0) abort();                      /* 0 or -PK_E_* only */
     if (r < 0 && e.code == PK_E_OK) abort(); /* every failure says why */
     if (r == 0) {
@@ -375,7 +431,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pk_snapshot_free(s);
     free(s);
 
-    read_strings_and_dicts(im);
+    read_strings_and_dicts(v, im);
     img_free(im);
     return 0;
 }

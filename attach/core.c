@@ -33,10 +33,13 @@ struct mapped_file {
 };
 
 struct file_state {
-    char *path;     /* as the process saw it */
-    char *host;     /* where pypeek opens it: --exe, or under the sysroot; NULL: nowhere */
-    int verdict;    /* 0 unchecked, 1 same build as the core's header, -1 unusable */
-    uint64_t inode; /* synthetic, distinct per path (maps want one) */
+    char *path;  /* as the process saw it */
+    char *host;  /* where pypeek opens it: --exe, under the sysroot, found by build-id; NULL:
+                    nowhere */
+    int verdict; /* 0 unchecked, 1 same build as the core's header, -1 unusable */
+    int missing; /* an ELF file with a build-id in the core, not here as that build */
+    char build_id[2 * BUILD_ID_MAX + 1]; /* hex, from the core's copy of its header, or "" */
+    uint64_t inode;                      /* synthetic, distinct per path (maps want one) */
 };
 
 struct pk_core {
@@ -61,10 +64,14 @@ struct pk_core {
     uint64_t at_entry;
     char *warnings[MAX_WARNINGS];
     size_t nwarnings;
+    char **found; /* files found by build-id, one line each */
+    size_t nfound;
 };
 
 static int file_verdict(struct pk_core *c, struct file_state *fs);
 static int place_files(struct pk_core *c, const char *exe_override);
+static int find_files(struct pk_core *c, const char *exe_override,
+                      const struct pk_core_finder *finder);
 
 __attribute__((format(printf, 2, 3))) static void core_warn(struct pk_core *c, const char *fmt, ...)
 {
@@ -97,7 +104,7 @@ static size_t path_index(struct pk_core *c, const char *name, size_t *cap)
     if (pk_grow((void **)&c->paths, cap, c->npaths + 1, sizeof *c->paths) < 0) return SIZE_MAX;
     char *p = strdup(name);
     if (!p) return SIZE_MAX;
-    c->paths[c->npaths] = (struct file_state){p, NULL, 0, (uint64_t)c->npaths + 1};
+    c->paths[c->npaths] = (struct file_state){p, NULL, 0, 0, "", (uint64_t)c->npaths + 1};
     return c->npaths++;
 }
 
@@ -285,8 +292,8 @@ static int check_exe(struct pk_core *c, const char *exe, struct pk_err *e)
                    c->nwarnings > before ? c->warnings[before] : "not the process's executable");
 }
 
-int pk_core_open(const char *path, const char *sysroot, const char *exe, struct pk_core **out,
-                 struct pk_err *e)
+int pk_core_open(const char *path, const char *sysroot, const char *exe,
+                 const struct pk_core_finder *finder, struct pk_core **out, struct pk_err *e)
 {
     *out = NULL;
     struct pk_core *c = calloc(1, sizeof *c);
@@ -330,7 +337,8 @@ int pk_core_open(const char *path, const char *sysroot, const char *exe, struct 
     int r =
         c->elf ? read_headers(c, e)
                : pk_fail(e, PK_E_BAD_FILE, "%s is not an ELF core file (%s)", path, elf_errmsg(-1));
-    if (r == 0 && place_files(c, exe) < 0) r = pk_fail(e, PK_E_INTERNAL, "out of memory");
+    if (r == 0 && (place_files(c, exe) < 0 || find_files(c, exe, finder) < 0))
+        r = pk_fail(e, PK_E_INTERNAL, "out of memory");
     if (r == 0 && exe) r = check_exe(c, exe, e);
     if (r < 0) {
         pk_core_close(c);
@@ -351,6 +359,9 @@ void pk_core_close(struct pk_core *c)
     }
     for (size_t i = 0; i < c->nwarnings; i++)
         free(c->warnings[i]);
+    for (size_t i = 0; i < c->nfound; i++)
+        free(c->found[i]);
+    free(c->found);
     free(c->paths);
     free(c->files);
     free(c->segs);
@@ -413,6 +424,35 @@ size_t pk_core_nwarnings(const struct pk_core *c)
 const char *pk_core_warning(const struct pk_core *c, size_t i)
 {
     return i < c->nwarnings ? c->warnings[i] : "";
+}
+
+size_t pk_core_nfound(const struct pk_core *c)
+{
+    return c->nfound;
+}
+
+const char *pk_core_found(const struct pk_core *c, size_t i)
+{
+    return i < c->nfound ? c->found[i] : "";
+}
+
+size_t pk_core_nmissing(const struct pk_core *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->npaths; i++)
+        n += c->paths[i].missing != 0;
+    return n;
+}
+
+const char *pk_core_missing(const struct pk_core *c, size_t i, const char **build_id)
+{
+    for (size_t k = 0; k < c->npaths; k++) {
+        if (!c->paths[k].missing || i-- > 0) continue;
+        *build_id = c->paths[k].build_id;
+        return c->paths[k].path;
+    }
+    *build_id = "";
+    return "";
 }
 
 static const struct mapped_file *file_at(const struct pk_core *c, uint64_t addr)
@@ -652,6 +692,71 @@ static int file_verdict(struct pk_core *c, struct file_state *fs)
     else
         fs->verdict = 1;
     return fs->verdict;
+}
+
+/* The build-id in the core's copy of fs's ELF header (its mapping at file offset 0): length,
+   0 when the core holds none. */
+static size_t core_build_id(struct pk_core *c, const struct file_state *fs, unsigned char *id)
+{
+    for (size_t k = 0; k < c->nfiles; k++)
+        if (&c->paths[c->files[k].path_index] == fs && c->files[k].file_ofs == 0)
+            return build_id_at(core_rd, c, c->files[k].start, id);
+    return 0;
+}
+
+/* Whether the file at path has this build-id. */
+static int file_has_build_id(const char *path, const unsigned char *id, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0) return 0;
+    unsigned char got[BUILD_ID_MAX];
+    struct file_rd fr = {fd};
+    size_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? build_id_at(file_rd, &fr, 0, got) : 0;
+    close(fd);
+    return n == len && memcmp(got, id, len) == 0;
+}
+
+/* Every mapped ELF file the core knows the build-id of and that is not here as that build (but
+   the executable given with --exe, which must match): looked up by build-id with the finder;
+   what it gives replaces the file (checked to carry that build-id), the rest stays missing. */
+static int find_files(struct pk_core *c, const char *exe_override,
+                      const struct pk_core_finder *finder)
+{
+    const char *exe = pk_core_exe(c);
+    size_t cap = 0;
+    for (size_t i = 0; i < c->npaths; i++) {
+        struct file_state *fs = &c->paths[i];
+        unsigned char id[BUILD_ID_MAX];
+        size_t len = core_build_id(c, fs, id);
+        if (!len) continue;
+        for (size_t k = 0; k < len; k++)
+            snprintf(fs->build_id + 2 * k, 3, "%02x", id[k]);
+        if (exe_override && strcmp(fs->path, exe) == 0) continue;
+        if (fs->host && file_has_build_id(fs->host, id, len)) continue;
+        char found[4096], how[256] = "", line[8192];
+        if (!finder ||
+            finder->find(finder->ctx, fs->path, id, len, found, sizeof found, how, sizeof how) <
+                0 ||
+            !file_has_build_id(found, id, len)) {
+            fs->missing = 1;
+            continue;
+        }
+        snprintf(line, sizeof line, "%s (%s here) is read from %s, found by build-id %s (%s)",
+                 fs->path, fs->host && access(fs->host, F_OK) == 0 ? "another build" : "missing",
+                 found, fs->build_id, how);
+        char *dup = strdup(found), *l = strdup(line);
+        if (!dup || !l || pk_grow((void **)&c->found, &cap, c->nfound + 1, sizeof *c->found) < 0) {
+            free(dup);
+            free(l);
+            return -1;
+        }
+        free(fs->host);
+        fs->host = dup;
+        fs->verdict = 0;
+        c->found[c->nfound++] = l;
+    }
+    return 0;
 }
 
 /* Bytes at addr from the mapped file, for pages the core does not hold. */

@@ -16,6 +16,7 @@ struct pk_capture_core_opts {
     const char *debug_dir;     /* --debug-dir */
     const char *layout_record; /* --layout-record */
     int quiet;
+    int verbose;    /* -v: say on stderr which mapped files were found by build-id */
     int graph;      /* read the object graph (retained sizes, untracked census) */
     int stacks;     /* every thread's Python stack (threads[]) */
     int native;     /* and its native frames (libdwfl, from the core's registers) */

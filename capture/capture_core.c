@@ -11,6 +11,7 @@
 #include "cpython/collect.h"
 #include "cpython/heap.h"
 #include "cpython/stacks.h"
+#include "symbols/module_by_id.h"
 #include "symbols/target.h"
 
 static uint64_t mono_us(void)
@@ -88,6 +89,29 @@ static void capture_stacks(const struct pk_capture_core_opts *o, const struct pk
     pk_threads_free(&th);
 }
 
+static int find_module(void *ctx, const char *mapped, const unsigned char *id, size_t len,
+                       char *out, size_t cap, char *how, size_t howcap)
+{
+    (void)mapped;
+    return pk_module_by_build_id(ctx, id, len, out, cap, how, howcap);
+}
+
+/* The interpreter's file (the executable, or a mapped file named like python or libpython) when
+   it is not here as the process had it; NULL when every such file is. Without it pypeek cannot
+   tell whether the process ran CPython: exit 4, as for a core that is not of CPython, but
+   naming the file to provide. */
+static const char *missing_interpreter(const struct pk_core *core, const char **build_id)
+{
+    const char *exe = pk_core_exe(core);
+    for (size_t i = 0; i < pk_core_nmissing(core); i++) {
+        const char *path = pk_core_missing(core, i, build_id);
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        if (!strcmp(path, exe) || strstr(base, "python")) return path;
+    }
+    return NULL;
+}
+
 int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_atomic_t *cancel,
                     struct pk_snapshot *s, struct pk_err *e)
 {
@@ -98,7 +122,11 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     struct pk_mem *mem = NULL;
     struct pk_target *t = calloc(1, sizeof *t); /* large: keep it off the stack */
     if (!t) return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    int r = pk_core_open(o->core_path, o->sysroot, o->exe, &core, e);
+    struct pk_module_finder mf = {o->sysroot, o->debug_dir, o->quiet, 0, ""};
+    struct pk_core_finder finder = {find_module, &mf};
+    int r = pk_core_open(o->core_path, o->sysroot, o->exe, &finder, &core, e);
+    for (size_t i = 0; r == 0 && o->verbose && i < pk_core_nfound(core); i++)
+        fprintf(stderr, "pypeek: %s\n", pk_core_found(core, i));
     if (r == 0) r = pk_core_maps(core, &maps, e);
     if (r == 0 && !(mem = pk_mem_open_core(core, &maps)))
         r = pk_fail(e, PK_E_INTERNAL, "out of memory");
@@ -108,7 +136,17 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     struct pk_target_where w = {pk_core_pid(core), 0, "", exe, mem};
     struct pk_target_opts topts = {o->debug_dir, o->layout_record, o->quiet};
     if ((r = pk_target_resolve_at(&w, &maps, &topts, t, e)) < 0) {
-        if (e->code == PK_E_NOT_PYTHON)
+        const char *id, *missing = missing_interpreter(core, &id);
+        if (e->code == PK_E_NOT_PYTHON && missing)
+            pk_refail(e, PK_E_NOT_PYTHON,
+                      "the core %s needs the file %.1000s the process mapped (build-id %s), and "
+                      "it is not on this machine as that build, nor under a build-id directory%s"
+                      "%.500s%s: give it with --exe PATH, the process's root with --sysroot DIR, "
+                      "or a debuginfod server that has it in DEBUGINFOD_URLS",
+                      o->core_path, missing, id, mf.why[0] ? "; " : "", mf.why,
+                      mf.why[0] || getenv("DEBUGINFOD_URLS") ? ""
+                                                             : ", and DEBUGINFOD_URLS is unset");
+        else if (e->code == PK_E_NOT_PYTHON)
             pk_refail(
                 e, PK_E_NOT_PYTHON,
                 "the core %s is not of a CPython process: none of its mapped files "

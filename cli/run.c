@@ -455,6 +455,7 @@ int pk_take_snapshot(const struct pk_opts *o, const volatile sig_atomic_t *cance
             .debug_dir = o->debug_dir,
             .layout_record = o->layout_record,
             .quiet = o->quiet,
+            .verbose = o->verbose,
             .graph = !o->no_graph,
             .stacks = !o->no_stacks,
             .native = o->native || o->cmd == PK_CMD_SNAPSHOT,

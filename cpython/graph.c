@@ -191,6 +191,9 @@ struct builder {
     char func[MAX_LABEL_CHARS * 4 + 8];
     uint32_t cur;          /* node being read */
     uint8_t tracked_flags; /* flags of the GC list being walked (PK_GN_PERMANENT) */
+    /* the node table could not grow: it never can again (its budget counts capacities, which
+       only grow, and the node limit stays) */
+    int nodes_full;
     const struct pk_walk_limits *lim;
     struct pk_err *e;
 };
@@ -221,6 +224,7 @@ static int grow_nodes(struct builder *b)
     if (g->n < g->cap) return 0;
     uint32_t nc = g->cap ? g->cap * 2 : 1 << 16;
     if (nc > PK_GRAPH_MAX_NODES || over_budget(b, (uint64_t)(nc - g->cap) * node_bytes())) {
+        b->nodes_full = 1;
         if (!g->partial) {
             g->partial = 1;
             snprintf(g->partial_reason, sizeof g->partial_reason, "more than %u objects",
@@ -510,6 +514,10 @@ static int on_tracked(uint64_t obj, uint64_t type, void *arg)
     int rc = 0;
     const struct pk_type_info *ti = pk_types_get(b->types, type, &rc);
     if (!ti) return rc == -PK_E_INTERNAL ? rc : -PK_E_INCONSISTENT;
+    /* Once the node table could not grow (budget or node limit), a node
+       could not be added whether or not obj has one: no lookup, a cache miss in a table of
+       millions, for each of the objects beyond it. */
+    if (b->nodes_full) return 0;
     if (index_get(&b->nodes, b->g->addr, obj) != NONE32) return 0;
     uint32_t id = new_node(b, obj, ti->index, PK_GN_TRACKED | b->tracked_flags);
     if (id == NONE32 - 1) return -PK_E_INTERNAL;

@@ -10,6 +10,15 @@
 
 #include "attach/core.h"
 
+/* A finder that finds nothing: every mapped file with a build-id is looked up and stays
+   missing. */
+static int find_nothing(void *ctx, const char *mapped, const unsigned char *id, size_t len,
+                        char *out, size_t cap, char *how, size_t howcap)
+{
+    (void)ctx, (void)mapped, (void)id, (void)len, (void)out, (void)cap, (void)how, (void)howcap;
+    return -1;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int fd = memfd_create("core", MFD_CLOEXEC);
@@ -19,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     struct pk_core *c = NULL;
     struct pk_err e = {0};
-    int r = pk_core_open(path, "/nonexistent-sysroot", NULL, &c, &e);
+    struct pk_core_finder none = {find_nothing, NULL};
+    int r = pk_core_open(path, "/nonexistent-sysroot", NULL, &none, &c, &e);
     if (r < 0) {
         if (c || (e.code != PK_E_BAD_FILE && e.code != PK_E_INTERNAL)) abort();
         close(fd);
@@ -27,6 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     (void)pk_core_exe(c);
     (void)pk_core_pid(c);
+    for (size_t i = 0; i < pk_core_nmissing(c); i++) {
+        const char *id;
+        if (!pk_core_missing(c, i, &id)[0] && !id) abort();
+    }
     for (size_t i = 0; i < pk_core_nthreads(c); i++)
         if (!pk_core_thread(c, i)) abort();
     struct pk_maps maps;

@@ -175,6 +175,25 @@ int pk_elf_has_dwarf(struct pk_elf *f)
     return scn && sh.sh_type != SHT_NOBITS && sh.sh_size > 0;
 }
 
+int pk_elf_has_contents(struct pk_elf *f)
+{
+    if (f->ehdr.e_type != ET_EXEC && f->ehdr.e_type != ET_DYN) return 0;
+    struct stat st;
+    size_t n;
+    if (fstat(f->fd, &st) < 0 || elf_getphdrnum(f->elf, &n) != 0) return 0;
+    int loads = 0;
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(f->elf, (int)i, &ph) || ph.p_type != PT_LOAD) continue;
+        if (ph.p_offset > (uint64_t)st.st_size || ph.p_filesz > (uint64_t)st.st_size - ph.p_offset)
+            return 0; /* a debug file keeps the headers, not the bytes they describe */
+        if ((ph.p_flags & PF_X) && ph.p_filesz > 0) loads++;
+    }
+    GElf_Shdr sh;
+    Elf_Scn *text = find_section(f, ".text", &sh);
+    return loads > 0 && text && sh.sh_type == SHT_PROGBITS && sh.sh_size > 0;
+}
+
 int pk_elf_load_base(struct pk_elf *f, uint64_t *vaddr)
 {
     size_t n;

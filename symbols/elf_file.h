@@ -31,6 +31,9 @@ size_t pk_elf_build_id(struct pk_elf *f, unsigned char *buf, size_t cap);
 int pk_elf_debuglink(struct pk_elf *f, char *name, size_t cap);
 /* Whether the file carries DWARF (.debug_info, possibly compressed). */
 int pk_elf_has_dwarf(struct pk_elf *f);
+/* Whether the file is a whole executable or shared object, not a separate debug file: its
+   executable PT_LOAD bytes are in the file and .text is PROGBITS (a debug file has NOBITS). */
+int pk_elf_has_contents(struct pk_elf *f);
 /* Lowest PT_LOAD p_vaddr rounded down to its alignment: subtract from the mapping start of file
    offset 0 to get the load bias. */
 int pk_elf_load_base(struct pk_elf *f, uint64_t *vaddr);

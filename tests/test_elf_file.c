@@ -248,3 +248,56 @@ Test(elf, refuses_non_elf_and_special_files)
     cr_assert_null(f);
     pk_elf_close(NULL);
 }
+
+/* A copy of this test program with .text made NOBITS, as in a separate debug file. */
+static void write_debug_only_copy(const char *out)
+{
+    FILE *in = fopen("/proc/self/exe", "rb");
+    cr_assert(in);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    cr_assert_gt(size, (long)sizeof(Elf64_Ehdr));
+    unsigned char *buf = malloc((size_t)size);
+    cr_assert(buf);
+    fseek(in, 0, SEEK_SET);
+    cr_assert_eq(fread(buf, 1, (size_t)size, in), (size_t)size);
+    fclose(in);
+    Elf64_Ehdr eh;
+    memcpy(&eh, buf, sizeof eh);
+    cr_assert(eh.e_shoff + (uint64_t)eh.e_shnum * sizeof(Elf64_Shdr) <= (uint64_t)size);
+    Elf64_Shdr strtab;
+    memcpy(&strtab, buf + eh.e_shoff + eh.e_shstrndx * sizeof strtab, sizeof strtab);
+    int patched = 0;
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        unsigned char *at = buf + eh.e_shoff + i * sizeof(Elf64_Shdr);
+        Elf64_Shdr sh;
+        memcpy(&sh, at, sizeof sh);
+        if (strcmp((const char *)buf + strtab.sh_offset + sh.sh_name, ".text") != 0) continue;
+        sh.sh_type = SHT_NOBITS;
+        memcpy(at, &sh, sizeof sh);
+        patched = 1;
+    }
+    cr_assert(patched, "no .text in the test program");
+    FILE *o = fopen(out, "wb");
+    cr_assert(o);
+    cr_assert_eq(fwrite(buf, 1, (size_t)size, o), (size_t)size);
+    fclose(o);
+    free(buf);
+}
+
+Test(elf, whole_file_has_contents_and_a_debug_only_one_has_not)
+{
+    struct pk_elf *f = elf_open_self();
+    cr_assert_eq(pk_elf_has_contents(f), 1, "this program is a whole executable");
+    pk_elf_close(f);
+    char path[] = "/tmp/pypeek-debug-only-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    write_debug_only_copy(path);
+    struct pk_err e = {0};
+    cr_assert_eq(pk_elf_open(path, &f, &e), 0, "%s", e.msg);
+    cr_assert_eq(pk_elf_has_contents(f), 0, ".text NOBITS: a debug-only file");
+    pk_elf_close(f);
+    unlink(path);
+}

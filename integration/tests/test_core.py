@@ -191,3 +191,97 @@ def test_core_stacks_match_target_and_eu_stack(ctx):
             check(th["native"] is not None, "thread %d: no native frames" % th["tid"])
             check_eq([f["function"] for f in th["native"]], [n for _, n in native[th["tid"]]],
                      "thread %d native function names vs eu-stack --core" % th["tid"])
+
+
+class _ExecutableServer:
+    """debuginfod's HTTP protocol for one file: GET /buildid/ID/executable gives it, anything
+    else 404; every path asked for is kept in `asked`. Runs in a thread of this process."""
+
+    def __init__(self, build_id, path):
+        import http.server
+        import threading
+        with open(path, "rb") as f:
+            data = f.read()
+        asked = self.asked = []
+        want = "/buildid/%s/executable" % build_id
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                asked.append(self.path)
+                if self.path != want:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def _build_id(path):
+    """The GNU build-id note of an ELF file, as binutils' readelf reads it."""
+    p = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True)
+    for line in p.stdout.splitlines():
+        if "Build ID:" in line:
+            return line.split("Build ID:")[1].strip()
+    raise AssertionError("no build-id in %s" % path)
+
+
+def test_core_executable_found_by_build_id(ctx):
+    """The target runs from a copy of the interpreter that is deleted once gcore has dumped it:
+    with nothing to find it by, pypeek core exits 4 (it cannot tell the process ran CPython)
+    naming the file, its build-id and
+    DEBUGINFOD_URLS; with a local debuginfod server that has the executable by build-id (and
+    empty pypeek and debuginfod caches), pypeek fetches it, says so with -v, and the answers
+    from the core equal the target's own."""
+    from harness import DEBIAN_PYTHON, expect
+    from stripped import CleanCache
+    if ctx.interpreter is not None:
+        raise Skip("checked once, with the host's interpreter (a copy of %s)" % DEBIAN_PYTHON)
+    if not os.path.exists(DEBIAN_PYTHON):
+        raise Skip("%s is not installed" % DEBIAN_PYTHON)
+    real = os.path.realpath(DEBIAN_PYTHON)
+    build_id = _build_id(real)
+    with tempfile.TemporaryDirectory() as d:
+        copy = os.path.join(d, "bin", os.path.basename(real))
+        os.makedirs(os.path.dirname(copy))
+        shutil.copy2(real, copy)
+        with ctx.start_target("core_fixture.py", d, python=copy) as t:
+            truth = t.read_line()
+            core = _gcore(t.pid, os.path.join(d, "core"))
+            t.stop()
+        os.remove(copy)
+        with CleanCache():
+            rc, out, err = ctx.run_pypeek("core", core, "--json")
+        expect(rc, out, err, 4, [copy, build_id, "DEBUGINFOD_URLS", "--exe"],
+               "pypeek core with the executable deleted and no debuginfod")
+        server = _ExecutableServer(build_id, real)
+        try:
+            client_cache = os.path.join(d, "debuginfod-client")
+            with CleanCache(DEBUGINFOD_URLS=server.url, DEBUGINFOD_CACHE_PATH=client_cache):
+                rc, out, err = ctx.run_pypeek("core", core, "--json", "-v")
+        finally:
+            server.stop()
+        check(rc == 0, "pypeek core with a debuginfod server exited %d: %s" % (rc, err.strip()))
+        check_eq([p for p in server.asked if p.endswith("/executable")],
+                 ["/buildid/%s/executable" % build_id], "executables the server was asked for")
+        fetched = os.path.join(client_cache, build_id, "executable")
+        check("%s (missing here) is read from %s" % (copy, fetched) in err and server.url in err,
+              "-v names the executable fetched: %r" % err)
+        snap = snapshot_schema.validate(json.loads(out), "pypeek core --json (fetched exe)")
+        check_eq(snap["target"]["source"], "core", "target.source")
+        _check_truth(snap, truth, "core with the executable from debuginfod")

@@ -672,6 +672,8 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
 {
     uint64_t t0 = pk_monotonic_us();
     *out = NULL;
+    int need = pk_layout_need(&t->layout, PK_FEAT_GRAPH, e);
+    if (need < 0) return need;
     struct pk_graph *g = calloc(1, sizeof *g);
     struct builder b = {0};
     b.g = g;

@@ -2,6 +2,8 @@
    header and pre-header that sys.getsizeof adds. */
 #include <stdlib.h>
 
+#include "cpython/caps.h"
+
 #include "cpython/census.h"
 #include "cpython/frames.h"
 #include "cpython/pydict.h"
@@ -14,8 +16,9 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
     switch (ti->size_kind) {
     case PK_SIZE_LIST: {
         int64_t allocated;
-        if ((r = pk_mem_read(m, obj + PK_OFF(l, list_allocated), &allocated, 8)) < 0) return r;
-        if (allocated < 0 || allocated > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+        if ((r = pk_mem_read(m, obj + PK_OFF(l, list_allocated), &allocated, sizeof allocated)) < 0)
+            return r;
+        if (allocated < 0 || allocated > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
         s += (uint64_t)allocated * PK_F(l, list_item).size;
         break;
     }
@@ -27,7 +30,7 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, set_mask), &mask)) < 0 ||
             (r = pk_mem_read_u64(m, obj + PK_OFF(l, set_table), &table)) < 0)
             return r;
-        if (mask > (UINT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+        if (mask > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
         if (table != obj + PK_OFF(l, set_smalltable)) s += (mask + 1) * PK_F(l, setentry_size).size;
         break;
     }
@@ -60,20 +63,20 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
         /* 3.11+: _PyObject_VAR_SIZE rounds to the pointer size; <= 3.10: not var-sized */
         if (ti->itemsize > 0) {
             int64_t n;
-            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
-            if (n < 0 || n > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return r;
+            if (n < 0 || n > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
             s = (s + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
         }
         break;
     case PK_SIZE_DEQUE: {
         /* deque___sizeof__: (leftindex + len + BLOCKLEN - 1) / BLOCKLEN blocks */
         int64_t n, left;
-        uint64_t blocklen = PK_F(l, block_data).size / 8;
+        uint64_t blocklen = PK_F(l, block_data).size / PK_PTR_SIZE;
         uint64_t blocksize = PK_OFF(l, block_rightlink) + PK_F(l, block_rightlink).size;
-        if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
-            (r = pk_mem_read(m, obj + PK_OFF(l, deque_leftindex), &left, 8)) < 0)
+        if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0 ||
+            (r = pk_mem_read(m, obj + PK_OFF(l, deque_leftindex), &left, sizeof left)) < 0)
             return r;
-        if (n < 0 || left < 0 || !blocklen || (uint64_t)left >= blocklen || n > (INT64_C(1) << 40))
+        if (n < 0 || left < 0 || !blocklen || (uint64_t)left >= blocklen || n > PK_MAX_COUNT)
             return -PK_E_INCONSISTENT;
         s += ((uint64_t)left + (uint64_t)n + blocklen - 1) / blocklen * blocksize;
         break;
@@ -92,7 +95,8 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
             if ((r = pk_mem_read_u64(m, base + (uint64_t)cf.off, &code)) < 0) return r;
             code &= ~l->stackref_tag_bits;
             if ((r = pk_code_frame_slots(m, l, code, &nl, &ss)) < 0) return r;
-            s = PK_OFF(l, gen_iframe) + PK_OFF(l, iframe_localsplus) + (uint64_t)(nl + ss) * 8;
+            s = PK_OFF(l, gen_iframe) + PK_OFF(l, iframe_localsplus) +
+                (uint64_t)(nl + ss) * PK_PTR_SIZE;
         }
         break;
     case PK_SIZE_FRAME:
@@ -102,15 +106,15 @@ int pk_object_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct p
             int64_t nl, ss;
             if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, frame_code), &code)) < 0) return r;
             if ((r = pk_code_frame_slots(m, l, code, &nl, &ss)) < 0) return r;
-            s = PK_F(l, frame_struct_size).size + (uint64_t)(nl + ss - 1) * 8;
+            s = PK_F(l, frame_struct_size).size + (uint64_t)(nl + ss - 1) * PK_PTR_SIZE;
         }
         break;
     case PK_SIZE_GENERIC:
         if (ti->itemsize != 0) {
             int64_t n;
-            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return r;
+            if ((r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return r;
             if (n < 0) n = -n;
-            if (n > (INT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            if (n > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
             s += (uint64_t)n * (uint64_t)llabs(ti->itemsize);
         }
         break;

@@ -373,7 +373,7 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
     if (!ti) return RK_UNKNOWN;
     if (!strcmp(ti->name, "BaseException")) return RK_EXCEPTION;
     if (!strcmp(ti->name, "method-wrapper") && PK_HAS(r->l, wrapper_self) &&
-        (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + 8)
+        (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + PK_PTR_SIZE)
         return RK_METHOD_WRAPPER;
     static const struct {
         const char *name;
@@ -534,7 +534,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->heap = (ti->flags & l->tpflags_heaptype) != 0;
     tr->basicsize = (uint64_t)ti->basicsize;
     if (PK_HAS(l, type_dictoffset))
-        pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
+        pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset,
+                    sizeof tr->dictoffset);
     /* Walk tp_base to a builtin pypeek knows. The references are complete when every type
        on the way is a heap type (a Python class: subtype_traverse visits its slots and dict,
        then the base's) or a C type with the builtin's own tp_traverse (ValueError's is
@@ -629,7 +630,7 @@ static int pointers(struct pk_referents *r, uint64_t items, uint64_t n, pk_ref_f
     uint64_t buf[CHUNK];
     for (uint64_t i = 0; i < n; i += CHUNK) {
         uint64_t k = n - i < CHUNK ? n - i : CHUNK;
-        int rc = pk_mem_read(r->m, items + i * 8, buf, k * 8);
+        int rc = pk_mem_read(r->m, items + i * PK_PTR_SIZE, buf, k * sizeof *buf);
         if (rc < 0) return rc;
         for (uint64_t j = 0; j < k; j++)
             if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
@@ -715,7 +716,7 @@ static int managed_values(struct pk_referents *r, const struct pk_type_info *ti,
     }
     uint64_t buf[MAX_ATTRS];
     int rc;
-    if (n && (rc = pk_mem_read(r->m, vals, buf, n * 8)) < 0) return rc;
+    if (n && (rc = pk_mem_read(r->m, vals, buf, n * sizeof *buf)) < 0) return rc;
     for (uint64_t i = 0; i < n; i++) {
         const char *name = tr->attrs[i].name ? tr->attrs[i].name : "?";
         if ((rc = emit(fn, arg, buf[i], PK_EK_ATTR, 0, name, tr->attrs[i].key)) != 0) return rc;
@@ -756,7 +757,7 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
            to 3.11): dictoffset + _PyObject_VAR_SIZE(type, |ob_size|) */
         int64_t n;
         uint64_t d;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return rc;
         if (n < 0) n = -n;
         if ((uint64_t)n > MAX_SEQ_ITEMS || ti->basicsize < 0 || ti->basicsize > (1 << 20))
             return -PK_E_INCONSISTENT;
@@ -931,11 +932,11 @@ static int lru_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *ar
 static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
 {
     const struct pk_layout *l = r->l;
-    uint64_t blocklen = PK_F(l, block_data).size / 8, block;
+    uint64_t blocklen = PK_F(l, block_data).size / PK_PTR_SIZE, block;
     int64_t n, index;
     int rc;
-    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
-        (rc = pk_mem_read(r->m, obj + PK_OFF(l, deque_leftindex), &index, 8)) < 0 ||
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0 ||
+        (rc = pk_mem_read(r->m, obj + PK_OFF(l, deque_leftindex), &index, sizeof index)) < 0 ||
         (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, deque_leftblock), &block)) < 0)
         return rc;
     if (!blocklen || blocklen > CHUNK || n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || index < 0 ||
@@ -955,8 +956,8 @@ static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void 
         }
         uint64_t k = blocklen - (uint64_t)index;
         if (k > (uint64_t)n - i) k = (uint64_t)n - i;
-        if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * 8, buf,
-                              k * 8)) < 0)
+        if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * PK_PTR_SIZE,
+                              buf, k * sizeof *buf)) < 0)
             return rc;
         for (uint64_t j = 0; j < k; j++)
             if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
@@ -983,8 +984,8 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
     case RK_LIST: {
         int64_t n, alloc;
         uint64_t items;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
-            (rc = pk_mem_read(r->m, obj + PK_OFF(l, list_allocated), &alloc, 8)) < 0 ||
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0 ||
+            (rc = pk_mem_read(r->m, obj + PK_OFF(l, list_allocated), &alloc, sizeof alloc)) < 0 ||
             (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, list_item), &items)) < 0)
             return rc;
         if (n < 0 || n > alloc || (uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
@@ -993,7 +994,7 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
     }
     case RK_TUPLE: {
         int64_t n;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return rc;
         if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item))
             return -PK_E_INCONSISTENT;
         if (n && (rc = pointers(r, obj + PK_OFF(l, tuple_item), (uint64_t)n, fn, arg)) != 0)
@@ -1021,14 +1022,16 @@ int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_i
             (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_table), &table)) < 0)
             return rc;
         if (mask >= MAX_SET_SLOTS || ((mask + 1) & mask)) return -PK_E_INCONSISTENT;
+        /* setentry from DWARF; its key is the first member (Objects/setobject.h) */
         uint64_t esz = PK_F(l, setentry_size).size;
-        if (esz != 16) return -PK_E_INCONSISTENT;
+        if (esz < PK_PTR_SIZE || esz > 64 || esz % PK_PTR_SIZE) return -PK_E_INCONSISTENT;
         uint64_t buf[CHUNK];
-        for (uint64_t i = 0; i <= mask; i += CHUNK / 2) {
-            uint64_t k = mask + 1 - i < CHUNK / 2 ? mask + 1 - i : CHUNK / 2;
-            if ((rc = pk_mem_read(r->m, table + i * 16, buf, k * 16)) < 0) return rc;
+        const uint64_t per_read = sizeof buf / esz;
+        for (uint64_t i = 0; i <= mask; i += per_read) {
+            uint64_t k = mask + 1 - i < per_read ? mask + 1 - i : per_read;
+            if ((rc = pk_mem_read(r->m, table + i * esz, buf, k * esz)) < 0) return rc;
             for (uint64_t j = 0; j < k; j++) {
-                uint64_t key = buf[2 * j];
+                uint64_t key = buf[j * (esz / PK_PTR_SIZE)];
                 if (!key || key == r->t->set_dummy || key == r->set_dummy_obj) continue;
                 if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
             }

@@ -69,6 +69,9 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     }
     enum pk_layout_field absent = pk_layout_feature_missing(l, PK_FEAT_CENSUS);
     if (absent < PK_L_COUNT) return missing(v, field_names[absent], e);
+    if (l->f[PK_L_object_type].size != PK_PTR_SIZE)
+        return pk_fail(e, PK_E_NOT_PYTHON, "layout: %u-byte pointers; pypeek reads 64-bit targets",
+                       l->f[PK_L_object_type].size);
     if (pk_field_ok(l->f[PK_L_gc_generations]))
         l->gc_kind = PK_GC_GENERATIONAL;
     else if (pk_field_ok(l->f[PK_L_gc_young]) && pk_field_ok(l->f[PK_L_gc_old]) &&

@@ -439,6 +439,10 @@ struct pk_layout {
     uint32_t features;
 };
 
+/* pypeek reads 64-bit targets: pointers and Py_ssize_t are read into 64-bit variables, and
+   pk_layout_finish refuses a layout whose pointers (sizeof ob_type, from DWARF) differ. */
+#define PK_PTR_SIZE 8u
+
 #define PK_F(l, name) ((l)->f[PK_L_##name])
 #define PK_HAS(l, name) pk_field_ok(PK_F(l, name))
 #define PK_OFF(l, name) pk_layout_off((l), PK_L_##name)

@@ -11,6 +11,7 @@
 
 #include "attach/eperm.h"
 #include "attach/proc.h"
+#include "util/clock.h"
 
 #define MAX_ATTACH_ROUNDS 16     /* rounds of re-listing /proc/PID/task for new threads */
 #define SIGNAL_HANDOVER_US 50000 /* how long the other threads wait for the main thread */
@@ -26,15 +27,13 @@ struct pk_freeze {
     int procfd;
     struct stopped_thread *t;
     size_t n, cap;
-    struct timespec t0;
+    uint64_t t0_us; /* pk_monotonic_us() when the freeze began */
 };
 
-static uint64_t now_us_since(const struct timespec *t0)
+static uint64_t now_us_since(uint64_t t0_us)
 {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int64_t us = (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
-    return us > 0 ? (uint64_t)us : 0;
+    uint64_t now = pk_monotonic_us();
+    return now > t0_us ? now - t0_us : 0;
 }
 
 static int have_thread(const struct pk_freeze *f, pid_t tid)
@@ -153,14 +152,13 @@ static void main_thread_last(pid_t *tids, size_t n, pid_t pid)
    process that it does not block, or SIGNAL_HANDOVER_US passed, or it stopped again. */
 static void let_main_take_signals(const struct pk_freeze *f)
 {
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0_us = pk_monotonic_us();
     for (;;) {
         struct pk_proc_status st;
         if (pk_proc_read_status(f->procfd, &st, NULL) < 0) return;
         if (!(st.shared_pending & ~st.main_blocked)) return;
         if (st.state == 'T' || st.state == 't') return; /* group-stopped: it takes nothing */
-        if (now_us_since(&t0) >= SIGNAL_HANDOVER_US) return;
+        if (now_us_since(t0_us) >= SIGNAL_HANDOVER_US) return;
         struct timespec nap = {0, 20000};
         nanosleep(&nap, NULL);
     }
@@ -188,7 +186,7 @@ int pk_freeze_begin(pid_t pid, int procfd, const volatile sig_atomic_t *cancel,
     if (!f) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     f->pid = pid;
     f->procfd = procfd;
-    clock_gettime(CLOCK_MONOTONIC, &f->t0);
+    f->t0_us = pk_monotonic_us();
     int rc = 0;
     for (int round = 0; round < MAX_ATTACH_ROUNDS; round++) {
         pid_t *tids;
@@ -246,7 +244,7 @@ uint64_t pk_freeze_end(struct pk_freeze *f)
 {
     if (!f) return 0;
     release_all(f);
-    uint64_t us = now_us_since(&f->t0);
+    uint64_t us = now_us_since(f->t0_us);
     free(f->t);
     free(f);
     return us;

@@ -11,11 +11,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "attach/pagemap.h"
 #include "attach/payload.h"
+#include "util/clock.h"
 #include "util/grow.h"
 
 #define MAX_SPANS ((size_t)1 << 20)        /* more fragments: read the streaming way */
@@ -59,13 +59,6 @@ struct pk_image {
     pid_t pid;
     const struct pk_maps *maps;
 };
-
-static uint64_t now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 static int in_image(const struct pk_map *m)
 {
@@ -359,7 +352,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     img->pid = pid;
     img->maps = maps;
     img->bytes = 0;
-    uint64_t t0 = now_us();
+    uint64_t t0 = pk_monotonic_us();
     /* Planned now, frozen: which pages hold data, where each thread's stack ends. */
     uint64_t sps[MAX_THREADS];
     int nsps = pk_thread_stack_pointers(procfd, sps, MAX_THREADS);
@@ -367,7 +360,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     img->p.payload = &img->payload;
     int planned = make_plan(&img->p, fd, maps, sps, nsps > 0 ? (size_t)nsps : 0);
     if (fd >= 0) close(fd);
-    img->plan_us = now_us() - t0;
+    img->plan_us = pk_monotonic_us() - t0;
     if (planned < 0 || img->p.copy_bytes > img->cap) return 1;
     struct plan *p = &img->p;
     uint64_t off = 0;
@@ -381,7 +374,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
     while (ri < p->n) {
         if (cancel && *cancel)
             return pk_fail(e, PK_E_INTERRUPTED, "interrupted while copying the heap");
-        if (deadline_us && now_us() > deadline_us)
+        if (deadline_us && pk_monotonic_us() > deadline_us)
             return pk_fail(e, PK_E_PAUSE_EXCEEDED,
                            "gave up: copying the heap would exceed --max-pause; the target was "
                            "resumed");
@@ -425,7 +418,7 @@ int pk_image_copy(struct pk_image *img, pid_t pid, int procfd, const struct pk_m
         }
         if (!short_read) ri = rj, pos = q;
     }
-    img->copy_us = now_us() - t0 - img->plan_us;
+    img->copy_us = pk_monotonic_us() - t0 - img->plan_us;
     return 0;
 }
 

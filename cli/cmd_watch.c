@@ -17,14 +17,8 @@
 #include "report/html_out.h"
 #include "report/report.h"
 #include "report/snapdoc.h"
+#include "util/clock.h"
 #include "util/text.h"
-
-static uint64_t mono_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 /* Sleeps until the monotonic time at_us; returns early (non-zero) when a signal set cancel. */
 static int sleep_until(uint64_t at_us, const volatile sig_atomic_t *cancel)
@@ -115,13 +109,13 @@ int pk_cmd_watch(const struct pk_opts *o)
     struct pk_live *l = NULL;
     int r = g ? pk_live_open(o, &l, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
     int progress = !o->quiet && isatty(STDERR_FILENO);
-    uint64_t start = mono_us();
+    uint64_t start = pk_monotonic_us();
     unsigned skipped = 0;
     json_int_t first_total = 0;
     for (unsigned i = 0; r == 0 && (o->count == 0 || i < o->count); i++) {
         if (i > 0 && sleep_until(start + (uint64_t)i * o->interval_ms * 1000u, cancel)) break;
         if (*cancel) break;
-        double t = (double)(mono_us() - start) / 1e6;
+        double t = (double)(pk_monotonic_us() - start) / 1e6;
         struct pk_snapshot s;
         struct pk_err se = {0};
         int sr = pk_live_snapshot(l, cancel, &s, &se);

@@ -181,42 +181,326 @@ static unsigned parse_interval(const char *s)
     return (unsigned)(v * 1000 + 0.5);
 }
 
+static const struct option longopts[] = {
+    {"json", no_argument, NULL, OPT_JSON},
+    {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"nonblocking", no_argument, NULL, OPT_NONBLOCKING},
+    {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
+    {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
+    {"allow-inconsistent", no_argument, NULL, OPT_ALLOW_INCONSISTENT},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
+    {"holders", no_argument, NULL, OPT_HOLDERS},
+    {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
+    {"streaming", no_argument, NULL, OPT_STREAMING},
+    {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
+    {"dot", no_argument, NULL, OPT_DOT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"no-color", no_argument, NULL, OPT_NO_COLOR},
+    {"native", no_argument, NULL, OPT_NATIVE},
+    {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
+    {"locals", no_argument, NULL, OPT_LOCALS},
+    {"core", required_argument, NULL, OPT_CORE},
+    {"exe", required_argument, NULL, OPT_EXE},
+    {"sysroot", required_argument, NULL, OPT_SYSROOT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+#define KEEP_GOING (-1)     /* a phase of pk_cli_parse found nothing to stop for */
+#define UNKNOWN_OPTION (-2) /* getopt_long's '?' or ':' */
+
+static void set_defaults(struct pk_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->interval_ms = 5000;
+    o->min_growth = 20;
+    o->limit = 10;
+    o->graph_pause_ms = PK_DEFAULT_GRAPH_PAUSE_MS;
+}
+
+/* The options that take a number. */
+static int numeric_option(int c, const char *arg, struct pk_opts *o)
+{
+    long n;
+    switch (c) {
+    case OPT_TOP:
+        if ((n = pk_parse_id(arg, 1000000)) < 0)
+            return usage_error("--top needs a number from 1 to 1000000");
+        o->top = (size_t)n;
+        return KEEP_GOING;
+    case OPT_MAX_PAUSE:
+        if ((n = pk_parse_id(arg, 3600 * 1000)) < 0)
+            return usage_error("--max-pause needs milliseconds from 1 to 3600000");
+        o->max_pause_ms = (unsigned)n;
+        return KEEP_GOING;
+    case OPT_INTERVAL:
+        if (!(o->interval_ms = parse_interval(arg)))
+            return usage_error("--interval needs seconds from 0.1 to 86400, not '%s'", arg);
+        return KEEP_GOING;
+    case OPT_COUNT:
+        if ((n = pk_parse_id(arg, 10000000)) < 1)
+            return usage_error("--count needs a number from 1 to 10000000");
+        o->count = (unsigned)n;
+        return KEEP_GOING;
+    case OPT_MIN_GROWTH:
+        if ((n = pk_parse_id(arg, 0x3fffffff)) < 1)
+            return usage_error("--min-growth needs a number from 1 to 1073741823");
+        o->min_growth = (uint64_t)n;
+        return KEEP_GOING;
+    case OPT_LIMIT:
+        if ((n = pk_parse_id(arg, 100000)) < 1)
+            return usage_error("--limit needs a number from 1 to 100000");
+        o->limit = (unsigned)n;
+        return KEEP_GOING;
+    case OPT_GRAPH_PAUSE:
+        if ((n = pk_parse_decimal(arg, 3600 * 1000)) < 0)
+            return usage_error("--graph-pause needs milliseconds from 0 to 3600000");
+        o->graph_pause_ms = (unsigned)n;
+        return KEEP_GOING;
+    }
+    return usage_error("unknown option"); /* not reached: the caller lists these */
+}
+
+/* The options that take a file name or a word. */
+static int text_option(int c, const char *arg, struct pk_opts *o)
+{
+    switch (c) {
+    case OPT_DEBUG_DIR:
+        o->debug_dir = arg;
+        return KEEP_GOING;
+    case OPT_OUTPUT:
+        if (!*arg) return usage_error("-o needs a file name");
+        o->output = arg;
+        return KEEP_GOING;
+    case OPT_LAYOUT_RECORD:
+        if (!*arg) return usage_error("--layout-record needs a file name");
+        o->layout_record = arg;
+        return KEEP_GOING;
+    case OPT_FORMAT:
+        if (!strcmp(arg, "json"))
+            o->json = 1;
+        else if (!strcmp(arg, "prometheus"))
+            o->prometheus = 1;
+        else if (!strcmp(arg, "folded"))
+            o->folded = 1;
+        else if (strcmp(arg, "text"))
+            return usage_error("--format takes text, json, prometheus or folded, not '%s'", arg);
+        return KEEP_GOING;
+    case OPT_HTML:
+        if (!*arg) return usage_error("--html needs a file name");
+        o->html_path = arg;
+        return KEEP_GOING;
+    case OPT_CORE:
+        if (!*arg) return usage_error("--core needs a core file");
+        o->core_path = arg;
+        return KEEP_GOING;
+    case OPT_EXE:
+        if (!*arg) return usage_error("--exe needs a file name");
+        o->exe_path = arg;
+        return KEEP_GOING;
+    case OPT_SYSROOT:
+        if (!*arg) return usage_error("--sysroot needs a directory");
+        o->sysroot = arg;
+        return KEEP_GOING;
+    }
+    return usage_error("unknown option"); /* not reached: the caller lists these */
+}
+
+/* The options that set a flag, or do their job at once (--help, --version). */
+static int flag_option(int c, struct pk_opts *o)
+{
+    switch (c) {
+    case OPT_JSON:
+        o->json = 1;
+        break;
+    case OPT_PROMETHEUS:
+        o->prometheus = 1;
+        break;
+    case OPT_NONBLOCKING:
+        o->nonblocking = 1;
+        break;
+    case OPT_ALLOW_INCONSISTENT:
+        o->allow_inconsistent = 1;
+        break;
+    case OPT_NO_COLOR:
+        o->no_color = 1;
+        break;
+    case OPT_DOT:
+        o->dot = 1;
+        break;
+    case OPT_NO_GRAPH:
+        o->no_graph = 1;
+        break;
+    case OPT_HOLDERS:
+        o->watch_holders = 1;
+        break;
+    case OPT_NATIVE:
+        o->native = 1;
+        break;
+    case OPT_LOCALS:
+        o->locals = 1;
+        break;
+    case OPT_NO_STACKS:
+        o->no_stacks = 1;
+        break;
+    case OPT_STREAMING:
+        o->streaming = 1;
+        break;
+    case 'q':
+        o->quiet = 1;
+        break;
+    case 'v':
+        o->verbose = 1;
+        break;
+    case 'h':
+        fputs(usage_text, stdout);
+        return PK_CLI_EXIT_OK;
+    case 'V':
+        printf("pypeek %s\n", PYPEEK_VERSION);
+        return PK_CLI_EXIT_OK;
+    default:
+        return UNKNOWN_OPTION; /* the caller names it */
+    }
+    return KEEP_GOING;
+}
+
+static int apply_option(int c, const char *arg, struct pk_opts *o)
+{
+    switch (c) {
+    case OPT_TOP:
+    case OPT_MAX_PAUSE:
+    case OPT_INTERVAL:
+    case OPT_COUNT:
+    case OPT_MIN_GROWTH:
+    case OPT_LIMIT:
+    case OPT_GRAPH_PAUSE:
+        return numeric_option(c, arg, o);
+    case OPT_DEBUG_DIR:
+    case OPT_OUTPUT:
+    case OPT_LAYOUT_RECORD:
+    case OPT_FORMAT:
+    case OPT_HTML:
+    case OPT_CORE:
+    case OPT_EXE:
+    case OPT_SYSROOT:
+        return text_option(c, arg, o);
+    default:
+        return flag_option(c, o);
+    }
+}
+
+/* `pypeek core CORE`, or the command word; the operands left are *args, *nargs. */
+static int choose_command(char ***args, int *nargs, struct pk_opts *o)
+{
+    if (*nargs > 0 && strcmp((*args)[0], "core") == 0) { /* pypeek core CORE: the report */
+        if (*nargs != 2) return usage_error("core needs one core file: pypeek core CORE");
+        if (o->core_path) return usage_error("core takes the core file once");
+        o->core_path = (*args)[1];
+        *nargs = 0;
+    }
+    if (*nargs > 0) {
+        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_STACKS; k++)
+            if (strcmp((*args)[0], cmd_names[k]) == 0) {
+                o->cmd = (enum pk_command)k;
+                (*args)++, (*nargs)--;
+                break; /* args[0] may now be the NULL after the last operand */
+            }
+    }
+    return KEEP_GOING;
+}
+
+/* Every option given applies to the command, and none excludes another. */
+static int check_combination(const struct opt_rule *rules, const int *seen, size_t nrules,
+                             const struct pk_opts *o)
+{
+    for (size_t i = 0; i < nrules; i++)
+        if (seen[i] && !(rules[i].cmds & (1u << o->cmd))) {
+            return usage_error("%s does not apply to %s", rules[i].name,
+                               o->cmd == PK_CMD_REPORT ? "the report (pypeek PID)"
+                                                       : cmd_names[o->cmd]);
+        }
+    if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
+    if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
+    if (o->folded && (o->json || o->prometheus))
+        return usage_error("--format folded excludes --json and --prometheus");
+    if (!o->core_path && (o->exe_path || o->sysroot))
+        return usage_error("--exe and --sysroot apply to a core file (pypeek core CORE)");
+    if (o->core_path &&
+        (o->nonblocking || o->max_pause_ms || o->streaming || o->allow_inconsistent))
+        return usage_error("--nonblocking, --max-pause, --streaming and --allow-inconsistent "
+                           "apply to a running process, not to a core file");
+    return KEEP_GOING;
+}
+
+/* The operands of the commands that take no PID: diff, layout, html, ps. */
+static int file_command_operands(char **args, int nargs, struct pk_opts *o)
+{
+    switch (o->cmd) {
+    case PK_CMD_DIFF:
+        if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
+        o->old_path = args[0];
+        o->new_path = args[1];
+        return PK_CLI_RUN;
+    case PK_CMD_LAYOUT:
+        if (nargs != 2 || strcmp(args[0], "dump") != 0)
+            return usage_error("layout needs: pypeek layout dump PATH");
+        o->layout_path = args[1];
+        return PK_CLI_RUN;
+    case PK_CMD_HTML:
+        if (nargs < 1) return usage_error("html needs snapshot files: pypeek html SNAP... -o FILE");
+        if (!o->output) return usage_error("html needs -o FILE (the page to write)");
+        o->html_inputs = args;
+        o->nhtml_inputs = (size_t)nargs;
+        return PK_CLI_RUN;
+    case PK_CMD_PS:
+        if (nargs != 0) return usage_error("ps takes no operand: pypeek ps [--json]");
+        return PK_CLI_RUN;
+    default:
+        return KEEP_GOING;
+    }
+}
+
+/* The operands of the commands on a process or core: why's type, then the PID (or none for
+   a core, or a saved snapshot for --format folded). */
+static int target_operands(char **args, int nargs, struct pk_opts *o)
+{
+    if (o->cmd == PK_CMD_WHY) {
+        int want = o->core_path ? 1 : 2;
+        if (nargs != want)
+            return usage_error("why needs a PID (or --core CORE) and a type: pypeek why PID TYPE");
+        if (!*args[want - 1]) return usage_error("why needs a type name");
+        o->why_type = args[want - 1];
+        nargs = want - 1;
+    }
+    if (o->cmd == PK_CMD_SNAPSHOT && !o->output)
+        return usage_error("snapshot needs -o FILE (the file to write)");
+    if (o->core_path) {
+        if (nargs != 0) return usage_error("a core file takes no PID");
+        return PK_CLI_RUN;
+    }
+    if (nargs != 1) return usage_error("expected one PID");
+    long pid = pk_parse_id(args[0], 0x3fffffff);
+    if (pid < 0 && o->folded && *args[0]) { /* a saved snapshot to fold */
+        o->snapshot_path = args[0];
+        return PK_CLI_RUN;
+    }
+    if (pid < 0) return usage_error("'%s' is not a process id", args[0]);
+    o->pid = (pid_t)pid;
+    return PK_CLI_RUN;
+}
+
 enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"prometheus", no_argument, NULL, OPT_PROMETHEUS},
-        {"top", required_argument, NULL, OPT_TOP},
-        {"nonblocking", no_argument, NULL, OPT_NONBLOCKING},
-        {"debug-dir", required_argument, NULL, OPT_DEBUG_DIR},
-        {"max-pause", required_argument, NULL, OPT_MAX_PAUSE},
-        {"allow-inconsistent", no_argument, NULL, OPT_ALLOW_INCONSISTENT},
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"min-growth", required_argument, NULL, OPT_MIN_GROWTH},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"no-graph", no_argument, NULL, OPT_NO_GRAPH},
-        {"holders", no_argument, NULL, OPT_HOLDERS},
-        {"graph-pause", required_argument, NULL, OPT_GRAPH_PAUSE},
-        {"streaming", no_argument, NULL, OPT_STREAMING},
-        {"layout-record", required_argument, NULL, OPT_LAYOUT_RECORD},
-        {"dot", no_argument, NULL, OPT_DOT},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"html", required_argument, NULL, OPT_HTML},
-        {"no-color", no_argument, NULL, OPT_NO_COLOR},
-        {"native", no_argument, NULL, OPT_NATIVE},
-        {"no-stacks", no_argument, NULL, OPT_NO_STACKS},
-        {"locals", no_argument, NULL, OPT_LOCALS},
-        {"core", required_argument, NULL, OPT_CORE},
-        {"exe", required_argument, NULL, OPT_EXE},
-        {"sysroot", required_argument, NULL, OPT_SYSROOT},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     const unsigned live =
         CMDS(PK_CMD_REPORT, PK_CMD_SNAPSHOT, PK_CMD_WATCH, PK_CMD_WHY, PK_CMD_STACKS);
     const struct opt_rule rules[] = {
@@ -250,224 +534,23 @@ enum pk_cli_action pk_cli_parse(int argc, char **argv, struct pk_opts *o)
     };
     const size_t nrules = sizeof rules / sizeof *rules;
     int seen[sizeof rules / sizeof *rules] = {0};
-    memset(o, 0, sizeof *o);
-    o->interval_ms = 5000;
-    o->min_growth = 20;
-    o->limit = 10;
-    o->graph_pause_ms = PK_DEFAULT_GRAPH_PAUSE_MS;
+    set_defaults(o);
     optind = 1;
     opterr = 0;
-    int c;
+    int c, st;
     while ((c = getopt_long(argc, argv, "qvhVo:", longopts, NULL)) != -1) {
         for (size_t i = 0; i < nrules; i++)
             seen[i] |= rules[i].opt == c;
-        switch (c) {
-        case OPT_JSON:
-            o->json = 1;
-            break;
-        case OPT_PROMETHEUS:
-            o->prometheus = 1;
-            break;
-        case OPT_TOP: {
-            long n = pk_parse_id(optarg, 1000000);
-            if (n < 0) return usage_error("--top needs a number from 1 to 1000000");
-            o->top = (size_t)n;
-            break;
-        }
-        case OPT_NONBLOCKING:
-            o->nonblocking = 1;
-            break;
-        case OPT_MAX_PAUSE: {
-            long n = pk_parse_id(optarg, 3600 * 1000);
-            if (n < 0) return usage_error("--max-pause needs milliseconds from 1 to 3600000");
-            o->max_pause_ms = (unsigned)n;
-            break;
-        }
-        case OPT_ALLOW_INCONSISTENT:
-            o->allow_inconsistent = 1;
-            break;
-        case OPT_DEBUG_DIR:
-            o->debug_dir = optarg;
-            break;
-        case OPT_OUTPUT:
-            if (!*optarg) return usage_error("-o needs a file name");
-            o->output = optarg;
-            break;
-        case OPT_INTERVAL:
-            if (!(o->interval_ms = parse_interval(optarg)))
-                return usage_error("--interval needs seconds from 0.1 to 86400, not '%s'", optarg);
-            break;
-        case OPT_COUNT: {
-            long n = pk_parse_id(optarg, 10000000);
-            if (n < 1) return usage_error("--count needs a number from 1 to 10000000");
-            o->count = (unsigned)n;
-            break;
-        }
-        case OPT_MIN_GROWTH: {
-            long n = pk_parse_id(optarg, 0x3fffffff);
-            if (n < 1) return usage_error("--min-growth needs a number from 1 to 1073741823");
-            o->min_growth = (uint64_t)n;
-            break;
-        }
-        case OPT_LIMIT: {
-            long n = pk_parse_id(optarg, 100000);
-            if (n < 1) return usage_error("--limit needs a number from 1 to 100000");
-            o->limit = (unsigned)n;
-            break;
-        }
-        case OPT_LAYOUT_RECORD:
-            if (!*optarg) return usage_error("--layout-record needs a file name");
-            o->layout_record = optarg;
-            break;
-        case OPT_FORMAT:
-            if (!strcmp(optarg, "json"))
-                o->json = 1;
-            else if (!strcmp(optarg, "prometheus"))
-                o->prometheus = 1;
-            else if (!strcmp(optarg, "folded"))
-                o->folded = 1;
-            else if (strcmp(optarg, "text"))
-                return usage_error("--format takes text, json, prometheus or folded, not '%s'",
-                                   optarg);
-            break;
-        case OPT_NO_COLOR:
-            o->no_color = 1;
-            break;
-        case OPT_HTML:
-            if (!*optarg) return usage_error("--html needs a file name");
-            o->html_path = optarg;
-            break;
-        case OPT_DOT:
-            o->dot = 1;
-            break;
-        case OPT_NO_GRAPH:
-            o->no_graph = 1;
-            break;
-        case OPT_HOLDERS:
-            o->watch_holders = 1;
-            break;
-        case OPT_NATIVE:
-            o->native = 1;
-            break;
-        case OPT_LOCALS:
-            o->locals = 1;
-            break;
-        case OPT_NO_STACKS:
-            o->no_stacks = 1;
-            break;
-        case OPT_CORE:
-            if (!*optarg) return usage_error("--core needs a core file");
-            o->core_path = optarg;
-            break;
-        case OPT_EXE:
-            if (!*optarg) return usage_error("--exe needs a file name");
-            o->exe_path = optarg;
-            break;
-        case OPT_SYSROOT:
-            if (!*optarg) return usage_error("--sysroot needs a directory");
-            o->sysroot = optarg;
-            break;
-        case OPT_STREAMING:
-            o->streaming = 1;
-            break;
-        case OPT_GRAPH_PAUSE: {
-            long n = pk_parse_decimal(optarg, 3600 * 1000);
-            if (n < 0) return usage_error("--graph-pause needs milliseconds from 0 to 3600000");
-            o->graph_pause_ms = (unsigned)n;
-            break;
-        }
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'v':
-            o->verbose = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            return PK_CLI_EXIT_OK;
-        case 'V':
-            printf("pypeek %s\n", PYPEEK_VERSION);
-            return PK_CLI_EXIT_OK;
-        default:
+        st = apply_option(c, optarg, o);
+        if (st == UNKNOWN_OPTION)
             return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
-        }
+        if (st != KEEP_GOING) return (enum pk_cli_action)st;
     }
     char **args = argv + optind;
     int nargs = argc - optind;
-    if (nargs > 0 && strcmp(args[0], "core") == 0) { /* pypeek core CORE: the report */
-        if (nargs != 2) return usage_error("core needs one core file: pypeek core CORE");
-        if (o->core_path) return usage_error("core takes the core file once");
-        o->core_path = args[1];
-        nargs = 0;
-    }
-    if (nargs > 0) {
-        for (int k = PK_CMD_SNAPSHOT; k <= PK_CMD_STACKS; k++)
-            if (strcmp(args[0], cmd_names[k]) == 0) {
-                o->cmd = (enum pk_command)k;
-                args++, nargs--;
-                break; /* args[0] may now be the NULL after the last operand */
-            }
-    }
-    for (size_t i = 0; i < nrules; i++)
-        if (seen[i] && !(rules[i].cmds & (1u << o->cmd))) {
-            return usage_error("%s does not apply to %s", rules[i].name,
-                               o->cmd == PK_CMD_REPORT ? "the report (pypeek PID)"
-                                                       : cmd_names[o->cmd]);
-        }
-    if (o->json && o->prometheus) return usage_error("--json and --prometheus exclude each other");
-    if (o->json && o->dot) return usage_error("--json and --dot exclude each other");
-    if (o->folded && (o->json || o->prometheus))
-        return usage_error("--format folded excludes --json and --prometheus");
-    if (!o->core_path && (o->exe_path || o->sysroot))
-        return usage_error("--exe and --sysroot apply to a core file (pypeek core CORE)");
-    if (o->core_path &&
-        (o->nonblocking || o->max_pause_ms || o->streaming || o->allow_inconsistent))
-        return usage_error("--nonblocking, --max-pause, --streaming and --allow-inconsistent "
-                           "apply to a running process, not to a core file");
-    if (o->cmd == PK_CMD_DIFF) {
-        if (nargs != 2) return usage_error("diff needs two snapshot files: pypeek diff OLD NEW");
-        o->old_path = args[0];
-        o->new_path = args[1];
-        return PK_CLI_RUN;
-    }
-    if (o->cmd == PK_CMD_LAYOUT) {
-        if (nargs != 2 || strcmp(args[0], "dump") != 0)
-            return usage_error("layout needs: pypeek layout dump PATH");
-        o->layout_path = args[1];
-        return PK_CLI_RUN;
-    }
-    if (o->cmd == PK_CMD_HTML) {
-        if (nargs < 1) return usage_error("html needs snapshot files: pypeek html SNAP... -o FILE");
-        if (!o->output) return usage_error("html needs -o FILE (the page to write)");
-        o->html_inputs = args;
-        o->nhtml_inputs = (size_t)nargs;
-        return PK_CLI_RUN;
-    }
-    if (o->cmd == PK_CMD_PS) {
-        if (nargs != 0) return usage_error("ps takes no operand: pypeek ps [--json]");
-        return PK_CLI_RUN;
-    }
-    if (o->cmd == PK_CMD_WHY) {
-        int want = o->core_path ? 1 : 2;
-        if (nargs != want)
-            return usage_error("why needs a PID (or --core CORE) and a type: pypeek why PID TYPE");
-        if (!*args[want - 1]) return usage_error("why needs a type name");
-        o->why_type = args[want - 1];
-        nargs = want - 1;
-    }
-    if (o->cmd == PK_CMD_SNAPSHOT && !o->output)
-        return usage_error("snapshot needs -o FILE (the file to write)");
-    if (o->core_path) {
-        if (nargs != 0) return usage_error("a core file takes no PID");
-        return PK_CLI_RUN;
-    }
-    if (nargs != 1) return usage_error("expected one PID");
-    long pid = pk_parse_id(args[0], 0x3fffffff);
-    if (pid < 0 && o->folded && *args[0]) { /* a saved snapshot to fold */
-        o->snapshot_path = args[0];
-        return PK_CLI_RUN;
-    }
-    if (pid < 0) return usage_error("'%s' is not a process id", args[0]);
-    o->pid = (pid_t)pid;
-    return PK_CLI_RUN;
+    if ((st = choose_command(&args, &nargs, o)) != KEEP_GOING ||
+        (st = check_combination(rules, seen, nrules, o)) != KEEP_GOING ||
+        (st = file_command_operands(args, nargs, o)) != KEEP_GOING)
+        return (enum pk_cli_action)st;
+    return (enum pk_cli_action)target_operands(args, nargs, o);
 }

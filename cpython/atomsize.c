@@ -1,6 +1,8 @@
 /* sys.getsizeof of the atoms the full census sizes exactly: str, int and bytearray. */
 #include <stdlib.h>
 
+#include "cpython/caps.h"
+
 #include "cpython/census.h"
 #include "cpython/types.h"
 
@@ -20,7 +22,7 @@ static int str_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj,
     uint32_t kind = bits(state, PK_F(l, ascii_state_kind));
     int compact = (int)bits(state, PK_F(l, ascii_state_compact));
     int ascii = (int)bits(state, PK_F(l, ascii_state_ascii));
-    if (length < 0 || length > (INT64_C(1) << 40) || kind > 4) return -PK_E_INCONSISTENT;
+    if (length < 0 || length > PK_MAX_COUNT || kind > 4) return -PK_E_INCONSISTENT;
     uint64_t s, data = 0;
     if (compact && ascii) {
         s = PK_F(l, ascii_size).size + (uint64_t)length + 1;
@@ -47,7 +49,7 @@ static int str_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj,
             if (!(compact && ascii) && PK_HAS(l, compact_wstr_length) &&
                 (r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_wstr_length), &wlen)) < 0)
                 return r;
-            if (wlen > (UINT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            if (wlen > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
             s += (wlen + 1) * 4; /* sizeof(wchar_t) */
         }
     }
@@ -57,7 +59,7 @@ static int str_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj,
         if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_utf8), &utf8)) < 0) return r;
         if (utf8 && utf8 != data) {
             if ((r = pk_mem_read_u64(m, obj + PK_OFF(l, compact_utf8_length), &ulen)) < 0) return r;
-            if (ulen > (UINT64_C(1) << 40)) return -PK_E_INCONSISTENT;
+            if (ulen > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
             s += ulen + 1;
         }
     }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpython/fd_owners.h"
+#include "cpython/gc_state.h"
 
 static int grow(struct pk_tally *a, size_t need)
 {
@@ -125,70 +126,43 @@ int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *
     return 0;
 }
 
-/* Heads of the lists behind gc.get_objects(0..2), per GC kind. */
-static int generation_heads(struct pk_mem *m, const struct pk_layout *l, uint64_t gc,
-                            uint64_t heads[3][2], int nheads[3])
-{
-    uint64_t gsz = PK_F(l, gen_size).size, ghead = PK_OFF(l, gen_head);
-    if (l->gc_kind == PK_GC_GENERATIONAL) {
-        for (int i = 0; i < 3; i++) {
-            heads[i][0] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz + ghead;
-            nheads[i] = 1;
-        }
-        return 0;
-    }
-    /* 3.14.0-3.14.4: get_objects(0) is young, (1) is always empty, (2) is both old spaces. */
-    heads[0][0] = gc + PK_OFF(l, gc_young) + ghead;
-    nheads[0] = 1;
-    nheads[1] = 0;
-    heads[2][0] = gc + PK_OFF(l, gc_old) + ghead;
-    heads[2][1] = gc + PK_OFF(l, gc_old) + gsz + ghead;
-    nheads[2] = 2;
-    (void)m;
-    return 0;
-}
-
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                      uint64_t interp, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
+                      uint64_t gc, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
                       struct pk_err *e)
 {
-    return pk_census_collect_owners(m, l, types, interp, lim, NULL, out, e);
+    return pk_census_collect_owners(m, l, types, gc, lim, NULL, out, e);
 }
 
 int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                             uint64_t interp, const struct pk_walk_limits *lim,
+                             uint64_t gc, const struct pk_walk_limits *lim,
                              struct pk_fd_owners *owners, struct pk_interp_snap *out,
                              struct pk_err *e)
 {
-    uint64_t gc = interp + PK_OFF(l, interp_gc);
     int32_t collecting;
     int r = pk_mem_read(m, gc + PK_OFF(l, gc_collecting), &collecting, 4);
     if (r < 0)
         return pk_fail(e, r == -PK_E_NO_PROCESS ? PK_E_NO_PROCESS : PK_E_INCONSISTENT,
-                       "cannot read the GC state of interpreter 0x%llx",
-                       (unsigned long long)interp);
+                       "cannot read the GC state at 0x%llx", (unsigned long long)gc);
     if (collecting)
         return pk_fail(e, PK_E_INCONSISTENT, "a garbage collection is in progress (collecting)");
 
     struct pk_tally acc = {.m = m, .l = l, .types = types, .e = e};
     struct census_walk walk = {&acc, owners};
-    uint64_t heads[3][2];
-    int nheads[3];
-    generation_heads(m, l, gc, heads, nheads);
-    for (int g = 0; g < 3; g++) {
+    struct pk_gc_lists lists;
+    pk_gc_lists(l, gc, &lists);
+    for (int g = 0; g < 3; g++)
         out->generations[g].objects = 0;
-        for (int k = 0; k < nheads[g]; k++) {
-            uint64_t n;
-            r = pk_gc_list_walk(m, l, heads[g][k], lim, count_object, &walk, &n, e);
-            if (r < 0) goto fail;
-            out->generations[g].objects += n;
-        }
+    for (int k = 0; k < 3; k++) {
+        uint64_t n;
+        r = pk_gc_list_walk(m, l, lists.head[k], lim, count_object, &walk, &n, e);
+        if (r < 0) goto fail;
+        out->generations[lists.api_gen[k]].objects += n;
     }
     /* gc.freeze()d objects are as much the heap as the rest (a pre-fork server keeps most of
        its objects there): counted, and noted as frozen */
     acc.freezing = 1;
-    uint64_t perm = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
-    r = pk_gc_list_walk(m, l, perm, lim, count_object, &walk, &out->permanent_objects, e);
+    r = pk_gc_list_walk(m, l, lists.permanent, lim, count_object, &walk, &out->permanent_objects,
+                        e);
     if (r < 0) goto fail;
 
     out->total_objects = acc.total_count;

@@ -28,16 +28,17 @@ int pk_tally_add(struct pk_tally *a, uint64_t obj, uint64_t type);
 int pk_tally_stats(const struct pk_tally *a, struct pk_type_stat **out, size_t *n);
 void pk_tally_free(struct pk_tally *a);
 
-/* Fills out (generations, permanent_objects, totals, types) for the interpreter at interp.
+/* Fills out (generations, permanent_objects, totals, types) from the GC state at gc
+   (cpython/gc_state.h: pk_gc_state_addr).
    Totals and types count the permanent generation (gc.freeze()) too, with `frozen` beside.
    -PK_E_INCONSISTENT with "collecting" in the message when a collection is running. */
 int pk_census_collect(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                      uint64_t interp, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
+                      uint64_t gc, const struct pk_walk_limits *lim, struct pk_interp_snap *out,
                       struct pk_err *e);
 /* The same, also noting every object that may hold an fd into owners (cpython/fd_owners.h). */
 struct pk_fd_owners;
 int pk_census_collect_owners(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                             uint64_t interp, const struct pk_walk_limits *lim,
+                             uint64_t gc, const struct pk_walk_limits *lim,
                              struct pk_fd_owners *owners, struct pk_interp_snap *out,
                              struct pk_err *e);
 

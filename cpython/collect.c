@@ -110,12 +110,12 @@ int pk_collect_interpreters(struct pk_mem *m, const struct pk_target *t,
             /* pymalloc's pool headers are copied in the background during the census */
             struct pk_pymalloc_scan *scan = NULL;
             r = pk_pymalloc_begin(m, t, interps[i], &scan, e);
-            uint64_t gc_owner = interps[i];
-            if (l->gc_in_runtime) gc_owner = is_main ? t->runtime_addr + PK_OFF(l, runtime_gc) : 0;
-            if (gc_owner && r == 0) {
-                r = pk_gc_state_read(m, l, gc_owner, is, e);
-                if (r == 0) r = pk_census_collect_owners(m, l, types, gc_owner, lim, owners, is, e);
-                if (r == 0) r = pk_gc_garbage_read(m, l, types, gc_owner, is, e);
+            uint64_t gc = pk_gc_state_addr(l, t->runtime_addr, interps[i]);
+            if (l->gc_in_runtime && !is_main) gc = 0;
+            if (gc && r == 0) {
+                r = pk_gc_state_read(m, l, gc, is, e);
+                if (r == 0) r = pk_census_collect_owners(m, l, types, gc, lim, owners, is, e);
+                if (r == 0) r = pk_gc_garbage_read(m, l, types, gc, is, e);
             }
             if (r == 0) r = pk_pymalloc_end(m, t, scan, is, e);
             pk_pymalloc_scan_free(m, scan);

@@ -30,7 +30,7 @@ static int64_t tuple_view(struct pk_mem *m, const struct pk_layout *l, uint64_t 
 {
     int64_t n;
     if (!aligned(tup) || !PK_HAS(l, tuple_item) ||
-        pk_mem_read(m, tup + PK_OFF(l, varobject_size), &n, 8) < 0 || n < 0 ||
+        pk_mem_read(m, tup + PK_OFF(l, varobject_size), &n, sizeof n) < 0 || n < 0 ||
         n > PK_FRAMES_MAX_LOCALS)
         return -1;
     *items = tup + PK_OFF(l, tuple_item);
@@ -41,8 +41,8 @@ static uint64_t str_at(struct pk_mem *m, const struct pk_layout *l, uint64_t ite
                        int64_t i, char *out, size_t cap)
 {
     uint64_t s = 0;
-    if (i < 0 || i >= n || pk_mem_read_u64(m, items + (uint64_t)i * 8, &s) < 0 || !aligned(s) ||
-        pk_pystr_read(m, l, s, out, cap) < 0) {
+    if (i < 0 || i >= n || pk_mem_read_u64(m, items + (uint64_t)i * PK_PTR_SIZE, &s) < 0 ||
+        !aligned(s) || pk_pystr_read(m, l, s, out, cap) < 0) {
         snprintf(out, cap, "?");
         return 0;
     }
@@ -135,8 +135,10 @@ int64_t pk_frame_live_slots(struct pk_mem *m, const struct pk_layout *l, uint64_
         uint64_t sp, base = iframe + PK_OFF(l, iframe_localsplus);
         int r = pk_mem_read_u64(m, iframe + PK_OFF(l, iframe_stackpointer), &sp);
         if (r < 0) return r;
-        if (sp < base || (sp - base) % 8 || (sp - base) / 8 > PK_FRAMES_MAX_LOCALS) return 0;
-        return (int64_t)((sp - base) / 8);
+        if (sp < base || (sp - base) % PK_PTR_SIZE ||
+            (sp - base) / PK_PTR_SIZE > PK_FRAMES_MAX_LOCALS)
+            return 0;
+        return (int64_t)((sp - base) / PK_PTR_SIZE);
     }
     return -PK_E_INCONSISTENT;
 }
@@ -167,11 +169,12 @@ int64_t pk_frame_object_live_slots(struct pk_mem *m, const struct pk_target *t, 
         code_names_read(m, l, code, &cn, &nlocals) < 0 ||
         pk_mem_read_u64(m, frame + PK_OFF(l, frame_valuestack), &stack) < 0)
         return -PK_E_INCONSISTENT;
-    if (stack != frame + PK_OFF(l, frame_localsplus) + (uint64_t)nlocals * 8) return -1;
+    if (stack != frame + PK_OFF(l, frame_localsplus) + (uint64_t)nlocals * PK_PTR_SIZE) return -1;
     if (PK_HAS(l, frame_stacktop)) {
         uint64_t top = 0;
         if (pk_mem_read_u64(m, frame + PK_OFF(l, frame_stacktop), &top) < 0) return -PK_E_UNMAPPED;
-        if (top && top >= stack && (top - stack) % 8 == 0) depth = (int64_t)((top - stack) / 8);
+        if (top && top >= stack && (top - stack) % PK_PTR_SIZE == 0)
+            depth = (int64_t)((top - stack) / PK_PTR_SIZE);
     } else if (PK_HAS(l, frame_stackdepth)) {
         int32_t d = -1;
         if (pk_mem_read(m, frame + PK_OFF(l, frame_stackdepth), &d, 4) < 0) return -PK_E_UNMAPPED;
@@ -206,7 +209,9 @@ int pk_frame_locals(struct pk_mem *m, const struct pk_target *t, uint64_t iframe
     char name[NAME_CAP];
     for (int64_t i = 0; i < n; i += CHUNK) {
         int64_t k = n - i < CHUNK ? n - i : CHUNK;
-        if ((rc = pk_mem_read(m, base + (uint64_t)i * 8, buf, (size_t)k * 8)) < 0) return rc;
+        if ((rc = pk_mem_read(m, base + (uint64_t)i * PK_PTR_SIZE, buf, (size_t)k * sizeof *buf)) <
+            0)
+            return rc;
         for (int64_t j = 0; j < k; j++) {
             uint64_t v = buf[j];
             uint64_t tag = l->stackref_tag_bits;

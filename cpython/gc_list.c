@@ -2,16 +2,8 @@
 #include "cpython/gc_list.h"
 
 #include <string.h>
-#include <time.h>
 
 #define CANCEL_POLL_MASK 0xfff
-
-uint64_t pk_monotonic_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 uint64_t pk_gc_max_nodes(const struct pk_maps *maps, const struct pk_layout *l)
 {
@@ -28,7 +20,7 @@ int pk_gc_list_walk(struct pk_mem *m, const struct pk_layout *l, uint64_t head,
     const uint64_t off_next = PK_OFF(l, gchead_next), off_prev = PK_OFF(l, gchead_prev);
     const uint64_t hdr = PK_F(l, gchead_size).size;
     const uint64_t off_type = hdr + PK_OFF(l, object_type);
-    const size_t span = (size_t)(off_type + 8);
+    const size_t span = (size_t)(off_type + PK_PTR_SIZE);
     unsigned char node[128];
     uint64_t n = 0, prev = head, cur;
     *count = 0;
@@ -55,9 +47,9 @@ int pk_gc_list_walk(struct pk_mem *m, const struct pk_layout *l, uint64_t head,
                            (unsigned long long)head, (unsigned long long)cur);
         if ((r = pk_mem_read(m, cur, node, span)) < 0) goto read_failed;
         uint64_t next, back, type;
-        memcpy(&next, node + off_next, 8);
-        memcpy(&back, node + off_prev, 8);
-        memcpy(&type, node + off_type, 8);
+        memcpy(&next, node + off_next, sizeof next);
+        memcpy(&back, node + off_prev, sizeof back);
+        memcpy(&type, node + off_type, sizeof type);
         if ((back & mask) != prev)
             return pk_fail(e, PK_E_INCONSISTENT,
                            "GC list at 0x%llx: object at 0x%llx does not link back to 0x%llx",

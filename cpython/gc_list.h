@@ -8,16 +8,14 @@
 
 #include "attach/mem.h"
 #include "symbols/layout.h"
+#include "util/clock.h"
 #include "util/error.h"
 
 struct pk_walk_limits {
     uint64_t max_nodes;                  /* more nodes than this means a corrupt list */
     const volatile sig_atomic_t *cancel; /* polled every few thousand nodes; may be NULL */
-    uint64_t deadline_us;                /* CLOCK_MONOTONIC microseconds; 0 = none (--max-pause) */
+    uint64_t deadline_us;                /* pk_monotonic_us(); 0 = none (--max-pause) */
 };
-
-/* CLOCK_MONOTONIC in microseconds. */
-uint64_t pk_monotonic_us(void);
 
 /* Called for each object (not GC header) with its ob_type. Non-zero stops the walk. */
 typedef int (*pk_gc_visit_fn)(uint64_t obj, uint64_t type, void *arg);

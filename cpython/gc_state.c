@@ -48,10 +48,30 @@ static int ring_stats_entry(struct pk_mem *m, const struct pk_layout *l, uint64_
     return 0;
 }
 
-int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t interp,
+uint64_t pk_gc_state_addr(const struct pk_layout *l, uint64_t runtime_addr, uint64_t interp)
+{
+    return l->gc_in_runtime ? runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
+}
+
+uint64_t pk_gc_generation_addr(const struct pk_layout *l, uint64_t gc, int i)
+{
+    uint64_t gsz = PK_F(l, gen_size).size;
+    if (l->gc_kind == PK_GC_GENERATIONAL) return gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz;
+    return i == 0 ? gc + PK_OFF(l, gc_young) : gc + PK_OFF(l, gc_old) + (uint64_t)(i - 1) * gsz;
+}
+
+void pk_gc_lists(const struct pk_layout *l, uint64_t gc, struct pk_gc_lists *out)
+{
+    for (int i = 0; i < 3; i++) {
+        out->head[i] = pk_gc_generation_addr(l, gc, i) + PK_OFF(l, gen_head);
+        out->api_gen[i] = l->gc_kind == PK_GC_GENERATIONAL ? i : i == 0 ? 0 : 2;
+    }
+    out->permanent = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
+}
+
+int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t gc,
                      struct pk_interp_snap *out, struct pk_err *e)
 {
-    uint64_t gc = interp + PK_OFF(l, interp_gc);
     int64_t v;
     int r = 0;
     if (PK_HAS(l, gc_enabled) && (r = read_i32(m, gc + PK_OFF(l, gc_enabled), &v)) == 0)
@@ -62,18 +82,17 @@ int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t inter
         out->gc_collecting = v != 0;
     /* The three gc_generation structs behind get_threshold()/get_count(), in API order. */
     uint64_t gens[3];
-    uint64_t gsz = PK_F(l, gen_size).size;
     if (l->gc_kind == PK_GC_GENERATIONAL) {
         for (int i = 0; i < 3; i++)
-            gens[i] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz;
+            gens[i] = pk_gc_generation_addr(l, gc, i);
     } else {
         /* 3.14.0-3.14.4: get_count() is (young, old[visited], old[visited ^ 1]). */
         int64_t visited = 0;
         if (r == 0) r = read_i32(m, gc + PK_OFF(l, gc_visited_space), &visited);
         visited &= 1;
-        gens[0] = gc + PK_OFF(l, gc_young);
-        gens[1] = gc + PK_OFF(l, gc_old) + (uint64_t)visited * gsz;
-        gens[2] = gc + PK_OFF(l, gc_old) + (uint64_t)(visited ^ 1) * gsz;
+        gens[0] = pk_gc_generation_addr(l, gc, 0);
+        gens[1] = pk_gc_generation_addr(l, gc, 1 + (int)visited);
+        gens[2] = pk_gc_generation_addr(l, gc, 1 + (int)(visited ^ 1));
     }
     for (int i = 0; i < 3 && r == 0; i++) {
         if (PK_HAS(l, gen_threshold))
@@ -98,9 +117,9 @@ int pk_gc_state_read(struct pk_mem *m, const struct pk_layout *l, uint64_t inter
 }
 
 int pk_gc_garbage_read(struct pk_mem *m, const struct pk_layout *l, struct pk_types *types,
-                       uint64_t interp, struct pk_interp_snap *out, struct pk_err *e)
+                       uint64_t gc, struct pk_interp_snap *out, struct pk_err *e)
 {
-    uint64_t gc = interp + PK_OFF(l, interp_gc), list;
+    uint64_t list;
     if (!PK_HAS(l, gc_garbage)) return 0;
     if (pk_mem_read_u64(m, gc + PK_OFF(l, gc_garbage), &list) < 0)
         return pk_fail(e, PK_E_INCONSISTENT, "gc.garbage pointer is unreadable");

@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/caps.h"
 #include "cpython/census.h"
 #include "cpython/frames.h"
+#include "cpython/gc_state.h"
 #include "cpython/pydict.h"
 #include "cpython/pystr.h"
 #include "cpython/referents.h"
@@ -14,7 +16,7 @@
 #define NONE32 UINT32_MAX
 #define MAX_GLOBALS (1u << 22) /* module globals of all modules together */
 #define MAX_LABEL_CHARS 64
-#define MAX_REFCNT (1ll << 40) /* more references than any heap can hold: corrupt */
+#define MAX_REFCNT PK_MAX_COUNT /* more references than any heap can hold: corrupt */
 
 /* address -> node, open addressing */
 struct addr_map {
@@ -751,6 +753,8 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
 {
     uint64_t t0 = pk_monotonic_us();
     *out = NULL;
+    int need = pk_layout_need(&t->layout, PK_FEAT_GRAPH, e);
+    if (need < 0) return need;
     struct pk_graph *g = calloc(1, sizeof *g);
     struct builder b = {0};
     b.g = g;
@@ -775,21 +779,10 @@ int pk_graph_collect(struct pk_mem *m, const struct pk_target *t, uint64_t inter
     }
     /* every tracked object: the generations and the permanent generation */
     const struct pk_layout *l = b.l;
-    /* 3.8: one GC state per process, in _PyRuntime */
-    uint64_t gc =
-        l->gc_in_runtime ? t->runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
-    uint64_t gsz = PK_F(l, gen_size).size;
-    uint64_t heads[4];
-    int nh = 0;
-    if (l->gc_kind == PK_GC_GENERATIONAL) {
-        for (int i = 0; i < 3; i++)
-            heads[nh++] = gc + PK_OFF(l, gc_generations) + (uint64_t)i * gsz + PK_OFF(l, gen_head);
-    } else {
-        heads[nh++] = gc + PK_OFF(l, gc_young) + PK_OFF(l, gen_head);
-        heads[nh++] = gc + PK_OFF(l, gc_old) + PK_OFF(l, gen_head);
-        heads[nh++] = gc + PK_OFF(l, gc_old) + gsz + PK_OFF(l, gen_head);
-    }
-    heads[nh++] = gc + PK_OFF(l, gc_permanent_generation) + PK_OFF(l, gen_head);
+    struct pk_gc_lists lists;
+    pk_gc_lists(l, pk_gc_state_addr(l, t->runtime_addr, interp), &lists);
+    const uint64_t heads[4] = {lists.head[0], lists.head[1], lists.head[2], lists.permanent};
+    const int nh = 4;
     for (int i = 0; i < nh; i++) {
         uint64_t cnt;
         b.tracked_flags = i == nh - 1 ? PK_GN_PERMANENT : 0;

@@ -2,6 +2,8 @@
 #include "cpython/pydict.h"
 
 #include <stdlib.h>
+
+#include "cpython/caps.h"
 #include <string.h>
 
 #include "cpython/pystr.h"
@@ -23,7 +25,7 @@ struct dict_table {
 static uint64_t get_u64(const unsigned char *h, uint64_t off)
 {
     uint64_t v;
-    memcpy(&v, h + off, 8);
+    memcpy(&v, h + off, sizeof v);
     return v;
 }
 
@@ -45,7 +47,7 @@ static int read_keys(struct pk_mem *m, const struct pk_layout *l, uint64_t k, st
         return -PK_E_INTERNAL;
 #undef IN_HEADER
     if ((r = pk_mem_read(m, k, h, (size_t)hlen)) < 0) return r;
-    memcpy(&t->refcnt, h + PK_OFF(l, dictkeys_refcnt), 8);
+    memcpy(&t->refcnt, h + PK_OFF(l, dictkeys_refcnt), sizeof t->refcnt);
     t->nentries = get_u64(h, PK_OFF(l, dictkeys_nentries));
     if (PK_HAS(l, dictkeys_usable)) t->usable = get_u64(h, PK_OFF(l, dictkeys_usable));
     uint64_t idx = k + hlen;
@@ -59,7 +61,7 @@ static int read_keys(struct pk_mem *m, const struct pk_layout *l, uint64_t k, st
         t->general = kind == 0;
     } else {
         t->size = get_u64(h, PK_OFF(l, dictkeys_size));
-        if (t->size == 0 || t->size > (1ull << 40) || (t->size & (t->size - 1)))
+        if (t->size == 0 || t->size > (uint64_t)PK_MAX_COUNT || (t->size & (t->size - 1)))
             return -PK_E_INCONSISTENT;
         uint64_t width = t->size <= 0xff            ? 1
                          : t->size <= 0xffff        ? 2
@@ -90,7 +92,7 @@ static int read_table(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
     memset(t, 0, sizeof *t);
     /* ma_keys and ma_values are neighbours: one read. */
     uint64_t ok = PK_OFF(l, dict_keys), ov = PK_OFF(l, dict_values);
-    uint64_t lo = ok < ov ? ok : ov, hi = (ok > ov ? ok : ov) + 8;
+    uint64_t lo = ok < ov ? ok : ov, hi = (ok > ov ? ok : ov) + PK_PTR_SIZE;
     unsigned char h[64];
     if (hi - lo > sizeof h) return -PK_E_INTERNAL;
     if ((r = pk_mem_read(m, dict + lo, h, (size_t)(hi - lo))) < 0) return r;
@@ -127,11 +129,11 @@ int pk_pydict_foreach(struct pk_mem *m, const struct pk_layout *l, uint64_t dict
     for (uint64_t i = 0; i < t.nentries; i++) {
         if ((r = pk_mem_read(m, t.entries + i * t.entry_size, ent, t.entry_size)) < 0) return r;
         uint64_t key, value;
-        memcpy(&key, ent + t.key_off, 8);
+        memcpy(&key, ent + t.key_off, sizeof key);
         if (t.values) {
-            if ((r = pk_mem_read_u64(m, t.values + i * 8, &value)) < 0) return r;
+            if ((r = pk_mem_read_u64(m, t.values + i * PK_PTR_SIZE, &value)) < 0) return r;
         } else {
-            memcpy(&value, ent + t.value_off, 8);
+            memcpy(&value, ent + t.value_off, sizeof value);
         }
         if (!key || !value) continue;
         if ((r = fn(key, value, arg)) != 0) return r;
@@ -151,7 +153,7 @@ static int match_key(uint64_t key, uint64_t value, void *arg)
 {
     struct str_lookup *s = arg;
     int64_t len;
-    if (pk_mem_read(s->m, key + PK_OFF(s->l, ascii_length), &len, 8) < 0 ||
+    if (pk_mem_read(s->m, key + PK_OFF(s->l, ascii_length), &len, sizeof len) < 0 ||
         (uint64_t)len != s->klen)
         return 0;
     char buf[256];
@@ -182,7 +184,8 @@ int pk_pydict_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t dict,
     uint64_t usable = (t.size << 1) / 3; /* USABLE_FRACTION */
     uint64_t res = basicsize;
     /* 3.11+ sizes split values by the shared keys' usable slots; 3.9/3.10 by the fraction. */
-    if (t.values) res += (PK_HAS(l, dictkeys_log2_size) ? t.nentries + t.usable : usable) * 8;
+    if (t.values)
+        res += (PK_HAS(l, dictkeys_log2_size) ? t.nentries + t.usable : usable) * PK_PTR_SIZE;
     if (t.refcnt == 1) res += keys_size(l, &t);
     *size = res;
     return 0;

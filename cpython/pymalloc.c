@@ -196,7 +196,7 @@ int pk_pymalloc_begin(struct pk_mem *m, const struct pk_target *t, uint64_t inte
     if (!s) return pk_fail(e, PK_E_INTERNAL, "out of memory");
     s->l = l;
     s->m = m;
-    if (!PK_HAS(l, arena_address) || !PK_HAS(l, pool_count) || !PK_HAS(l, pool_szidx)) return 0;
+    if (!pk_layout_has(l, PK_FEAT_PYMALLOC)) return 0; /* not available: reported as such */
     int r = locate(m, t, interp, &s->st);
     if (r == 1) return 0;
     if (r < 0 || s->st.maxarenas > PK_MAX_ARENAS)

@@ -373,7 +373,7 @@ static enum ref_kind static_kind_by_name(struct pk_referents *r, uint64_t type)
     if (!ti) return RK_UNKNOWN;
     if (!strcmp(ti->name, "BaseException")) return RK_EXCEPTION;
     if (!strcmp(ti->name, "method-wrapper") && PK_HAS(r->l, wrapper_self) &&
-        (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + 8)
+        (uint64_t)ti->basicsize == PK_OFF(r->l, wrapper_self) + PK_PTR_SIZE)
         return RK_METHOD_WRAPPER;
     static const struct {
         const char *name;
@@ -534,7 +534,8 @@ static struct type_ref *type_ref_of(struct pk_referents *r, const struct pk_type
     tr->heap = (ti->flags & l->tpflags_heaptype) != 0;
     tr->basicsize = (uint64_t)ti->basicsize;
     if (PK_HAS(l, type_dictoffset))
-        pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset, 8);
+        pk_mem_read(r->m, ti->addr + PK_OFF(l, type_dictoffset), &tr->dictoffset,
+                    sizeof tr->dictoffset);
     /* Walk tp_base to a builtin pypeek knows. The references are complete when every type
        on the way is a heap type (a Python class: subtype_traverse visits its slots and dict,
        then the base's) or a C type with the builtin's own tp_traverse (ValueError's is
@@ -629,7 +630,7 @@ static int pointers(struct pk_referents *r, uint64_t items, uint64_t n, pk_ref_f
     uint64_t buf[CHUNK];
     for (uint64_t i = 0; i < n; i += CHUNK) {
         uint64_t k = n - i < CHUNK ? n - i : CHUNK;
-        int rc = pk_mem_read(r->m, items + i * 8, buf, k * 8);
+        int rc = pk_mem_read(r->m, items + i * PK_PTR_SIZE, buf, k * sizeof *buf);
         if (rc < 0) return rc;
         for (uint64_t j = 0; j < k; j++)
             if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
@@ -715,7 +716,7 @@ static int managed_values(struct pk_referents *r, const struct pk_type_info *ti,
     }
     uint64_t buf[MAX_ATTRS];
     int rc;
-    if (n && (rc = pk_mem_read(r->m, vals, buf, n * 8)) < 0) return rc;
+    if (n && (rc = pk_mem_read(r->m, vals, buf, n * sizeof *buf)) < 0) return rc;
     for (uint64_t i = 0; i < n; i++) {
         const char *name = tr->attrs[i].name ? tr->attrs[i].name : "?";
         if ((rc = emit(fn, arg, buf[i], PK_EK_ATTR, 0, name, tr->attrs[i].key)) != 0) return rc;
@@ -756,7 +757,7 @@ static int instance_attrs(struct pk_referents *r, uint64_t obj, const struct pk_
            to 3.11): dictoffset + _PyObject_VAR_SIZE(type, |ob_size|) */
         int64_t n;
         uint64_t d;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
+        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return rc;
         if (n < 0) n = -n;
         if ((uint64_t)n > MAX_SEQ_ITEMS || ti->basicsize < 0 || ti->basicsize > (1 << 20))
             return -PK_E_INCONSISTENT;
@@ -931,11 +932,11 @@ static int lru_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *ar
 static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
 {
     const struct pk_layout *l = r->l;
-    uint64_t blocklen = PK_F(l, block_data).size / 8, block;
+    uint64_t blocklen = PK_F(l, block_data).size / PK_PTR_SIZE, block;
     int64_t n, index;
     int rc;
-    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
-        (rc = pk_mem_read(r->m, obj + PK_OFF(l, deque_leftindex), &index, 8)) < 0 ||
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0 ||
+        (rc = pk_mem_read(r->m, obj + PK_OFF(l, deque_leftindex), &index, sizeof index)) < 0 ||
         (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, deque_leftblock), &block)) < 0)
         return rc;
     if (!blocklen || blocklen > CHUNK || n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || index < 0 ||
@@ -955,8 +956,8 @@ static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void 
         }
         uint64_t k = blocklen - (uint64_t)index;
         if (k > (uint64_t)n - i) k = (uint64_t)n - i;
-        if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * 8, buf,
-                              k * 8)) < 0)
+        if ((rc = pk_mem_read(r->m, block + PK_OFF(l, block_data) + (uint64_t)index * PK_PTR_SIZE,
+                              buf, k * sizeof *buf)) < 0)
             return rc;
         for (uint64_t j = 0; j < k; j++)
             if ((rc = emit(fn, arg, buf[j], PK_EK_INDEX, i + j, NULL, 0)) != 0) return rc;
@@ -969,228 +970,227 @@ static int deque_items(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void 
     return 0;
 }
 
+static int list_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int64_t n, alloc;
+    uint64_t items;
+    int rc;
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0 ||
+        (rc = pk_mem_read(r->m, obj + PK_OFF(l, list_allocated), &alloc, sizeof alloc)) < 0 ||
+        (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, list_item), &items)) < 0)
+        return rc;
+    if (n < 0 || n > alloc || (uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
+    return n ? pointers(r, items, (uint64_t)n, fn, arg) : 0;
+}
+
+static int tuple_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int64_t n;
+    int rc;
+    if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, sizeof n)) < 0) return rc;
+    if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item)) return -PK_E_INCONSISTENT;
+    return n ? pointers(r, obj + PK_OFF(l, tuple_item), (uint64_t)n, fn, arg) : 0;
+}
+
+/* A dict's items; a defaultdict's default_factory or an OrderedDict's __dict__ first. */
+static int dict_refs(struct pk_referents *r, uint64_t obj, enum ref_kind kind, pk_ref_fn fn,
+                     void *arg)
+{
+    const struct pk_layout *l = r->l;
+    int rc;
+    if (kind == RK_DEFAULTDICT &&
+        (rc = field(r, obj, PK_F(l, defdict_factory), "default_factory", fn, arg)) != 0)
+        return rc;
+    if (kind == RK_ODICT &&
+        (rc = field(r, obj, PK_F(l, odict_inst_dict), "__dict__", fn, arg)) != 0)
+        return rc;
+    struct dict_ctx c = {fn, arg};
+    return pk_pydict_foreach(r->m, l, obj, dict_entry, &c);
+}
+
+static int set_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t mask, table;
+    int rc;
+    if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_mask), &mask)) < 0 ||
+        (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_table), &table)) < 0)
+        return rc;
+    if (mask >= MAX_SET_SLOTS || ((mask + 1) & mask)) return -PK_E_INCONSISTENT;
+    /* setentry from DWARF; its key is the first member (Objects/setobject.h) */
+    uint64_t esz = PK_F(l, setentry_size).size;
+    if (esz < PK_PTR_SIZE || esz > 64 || esz % PK_PTR_SIZE) return -PK_E_INCONSISTENT;
+    uint64_t buf[CHUNK];
+    const uint64_t per_read = sizeof buf / esz;
+    for (uint64_t i = 0; i <= mask; i += per_read) {
+        uint64_t k = mask + 1 - i < per_read ? mask + 1 - i : per_read;
+        if ((rc = pk_mem_read(r->m, table + i * esz, buf, k * esz)) < 0) return rc;
+        for (uint64_t j = 0; j < k; j++) {
+            uint64_t key = buf[j * (esz / PK_PTR_SIZE)];
+            if (!key || key == r->t->set_dummy || key == r->set_dummy_obj) continue;
+            if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
+        }
+    }
+    return 0;
+}
+
+static int type_refs(struct pk_referents *r, uint64_t obj, pk_ref_fn fn, void *arg)
+{
+    const struct pk_layout *l = r->l;
+    uint64_t dict = 0, flags = 0;
+    int rc;
+    if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_dict), &dict)) < 0 ||
+        (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_flags), &flags)) < 0)
+        return rc;
+    if (!dict) dict = static_type_dict(r, obj, flags);
+    if ((rc = ATTR(dict, "__dict__")) != 0 ||
+        (rc = field(r, obj, PK_F(l, type_mro), "__mro__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, type_bases), "__bases__", fn, arg)) != 0 ||
+        (rc = field(r, obj, PK_F(l, type_base), "__base__", fn, arg)) != 0)
+        return rc;
+    if ((flags & l->tpflags_heaptype) &&
+        (rc = field(r, obj, PK_F(l, heaptype_module), "__module_object__", fn, arg)) != 0)
+        return rc;
+    return 0;
+}
+
+/* The fields of a kind that has nothing but fields, in the order tp_traverse visits them. */
+static const struct {
+    enum ref_kind kind;
+    enum pk_layout_field f;
+    const char *name;
+} kind_fields[] = {
+    {RK_MODULE, PK_L_module_dict, "__dict__"},
+    {RK_FUNCTION, PK_L_func_code, "__code__"},
+    {RK_FUNCTION, PK_L_func_globals, "__globals__"},
+    {RK_FUNCTION, PK_L_func_builtins, "__builtins__"},
+    {RK_FUNCTION, PK_L_func_module, "__module__"},
+    {RK_FUNCTION, PK_L_func_defaults, "__defaults__"},
+    {RK_FUNCTION, PK_L_func_kwdefaults, "__kwdefaults__"},
+    {RK_FUNCTION, PK_L_func_doc, "__doc__"},
+    {RK_FUNCTION, PK_L_func_name, "__name__"},
+    {RK_FUNCTION, PK_L_func_dict, "__dict__"},
+    {RK_FUNCTION, PK_L_func_closure, "__closure__"},
+    {RK_FUNCTION, PK_L_func_annotations, "__annotations__"},
+    {RK_FUNCTION, PK_L_func_qualname, "__qualname__"},
+    {RK_FUNCTION, PK_L_func_typeparams, "__type_params__"},
+    {RK_CELL, PK_L_cell_ref, "cell_contents"},
+    {RK_METHOD, PK_L_method_func, "__func__"},
+    {RK_METHOD, PK_L_method_self, "__self__"},
+    {RK_DESCR, PK_L_descr_type, "__objclass__"},
+    {RK_METHOD_WRAPPER, PK_L_wrapper_descr, "descr"},
+    {RK_METHOD_WRAPPER, PK_L_wrapper_self, "__self__"},
+    {RK_CFUNCTION, PK_L_cfunc_self, "__self__"},
+    {RK_CFUNCTION, PK_L_cfunc_module, "__module__"},
+    {RK_WEAKREF, PK_L_weakref_callback, "__callback__"},
+    {RK_TRACEBACK, PK_L_tb_next, "tb_next"},
+    {RK_TRACEBACK, PK_L_tb_frame, "tb_frame"},
+    {RK_PROPERTY, PK_L_prop_get, "fget"},
+    {RK_PROPERTY, PK_L_prop_set, "fset"},
+    {RK_PROPERTY, PK_L_prop_del, "fdel"},
+    {RK_PROPERTY, PK_L_prop_doc, "__doc__"},
+    {RK_PROPERTY, PK_L_prop_name, "__name__"},
+    {RK_CLASSMETHOD, PK_L_cm_callable, "__func__"},
+    {RK_CLASSMETHOD, PK_L_cm_dict, "__dict__"},
+    {RK_STATICMETHOD, PK_L_sm_callable, "__func__"},
+    {RK_STATICMETHOD, PK_L_sm_dict, "__dict__"},
+    {RK_MAPPINGPROXY, PK_L_mappingproxy_mapping, "mapping"},
+    {RK_EXCEPTION, PK_L_exc_dict, "__dict__"},
+    {RK_EXCEPTION, PK_L_exc_args, "args"},
+    {RK_EXCEPTION, PK_L_exc_notes, "__notes__"},
+    {RK_EXCEPTION, PK_L_exc_traceback, "__traceback__"},
+    {RK_EXCEPTION, PK_L_exc_cause, "__cause__"},
+    {RK_EXCEPTION, PK_L_exc_context, "__context__"},
+    {RK_IOBASE, PK_L_iobase_dict, "__dict__"},
+    {RK_FILEIO, PK_L_fileio_dict, "__dict__"},
+    {RK_BUFFERED, PK_L_buffered_raw, "raw"},
+    {RK_BUFFERED, PK_L_buffered_dict, "__dict__"},
+    {RK_TUPLEGETTER, PK_L_tuplegetter_doc, "__doc__"},
+    {RK_NAMESPACE, PK_L_namespace_dict, "__dict__"},
+    {RK_ABC_DATA, PK_L_abc_registry, "_abc_registry"},
+    {RK_ABC_DATA, PK_L_abc_cache, "_abc_cache"},
+    {RK_ABC_DATA, PK_L_abc_negative_cache, "_abc_negative_cache"},
+};
+
+static int fixed_fields(struct pk_referents *r, uint64_t obj, enum ref_kind kind, pk_ref_fn fn,
+                        void *arg)
+{
+    int rc;
+    for (size_t i = 0; i < sizeof kind_fields / sizeof *kind_fields; i++)
+        if (kind_fields[i].kind == kind &&
+            (rc = field(r, obj, r->l->f[kind_fields[i].f], kind_fields[i].name, fn, arg)) != 0)
+            return rc;
+    return 0;
+}
+
+/* The fields of a per-type list (RK_FIELDS, or an exception with its own tp_traverse). */
+static int listed_fields(struct pk_referents *r, uint64_t obj, const enum pk_layout_field *f,
+                         const char *const *label, int n, pk_ref_fn fn, void *arg)
+{
+    int rc;
+    for (int k = 0; k < n; k++)
+        if ((rc = field(r, obj, r->l->f[f[k]], label[k], fn, arg)) != 0) return rc;
+    return 0;
+}
+
+/* What tp_traverse of the object's kind visits, before its instance attributes. */
+static int kind_refs(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
+                     const struct type_ref *tr, pk_ref_fn fn, void *arg)
+{
+    int rc;
+    switch (tr->kind) {
+    case RK_LIST:
+        return list_refs(r, obj, fn, arg);
+    case RK_TUPLE:
+        return tuple_refs(r, obj, fn, arg);
+    case RK_DEFAULTDICT:
+    case RK_ODICT:
+    case RK_DICT:
+        return dict_refs(r, obj, tr->kind, fn, arg);
+    case RK_SET:
+        return set_refs(r, obj, fn, arg);
+    case RK_TYPE:
+        return type_refs(r, obj, fn, arg);
+    case RK_DEQUE:
+        return deque_items(r, obj, fn, arg);
+    case RK_GEN:
+        return gen_refs(r, obj, ti, fn, arg);
+    case RK_FRAME:
+        return frame_refs(r, obj, fn, arg);
+    case RK_LRU_CACHE:
+        return lru_refs(r, obj, fn, arg);
+    case RK_FIELDS:
+        return listed_fields(r, obj, tr->fields->f, tr->fields->label, tr->fields->n, fn, arg);
+    case RK_CFUNCTION:
+        if ((rc = fixed_fields(r, obj, tr->kind, fn, arg)) != 0) return rc;
+        if (base_is(r, ti->addr, PK_BT_CMETHOD))
+            return field(r, obj, PK_F(r->l, cmethod_class), "__objclass__", fn, arg);
+        return 0;
+    case RK_EXCEPTION:
+        if ((rc = fixed_fields(r, obj, tr->kind, fn, arg)) != 0) return rc;
+        return tr->exc ? listed_fields(r, obj, tr->exc->f, tr->exc->label, tr->exc->n, fn, arg) : 0;
+    case RK_OBJECT:
+    case RK_UNKNOWN:
+    case RK_LEAF:
+        return 0;
+    default:
+        return fixed_fields(r, obj, tr->kind, fn, arg);
+    }
+}
+
 int pk_referents_of(struct pk_referents *r, uint64_t obj, const struct pk_type_info *ti,
                     pk_ref_fn fn, void *arg, int *complete)
 {
-    const struct pk_layout *l = r->l;
     struct type_ref *tr = type_ref_of(r, ti);
     if (!tr) return -PK_E_INTERNAL;
     *complete = tr->complete;
     if (tr->kind == RK_LEAF) return 0;
-    int rc = 0;
-    int attrs = 1;
-    switch (tr->kind) {
-    case RK_LIST: {
-        int64_t n, alloc;
-        uint64_t items;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0 ||
-            (rc = pk_mem_read(r->m, obj + PK_OFF(l, list_allocated), &alloc, 8)) < 0 ||
-            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, list_item), &items)) < 0)
-            return rc;
-        if (n < 0 || n > alloc || (uint64_t)n > MAX_SEQ_ITEMS) return -PK_E_INCONSISTENT;
-        if (n && (rc = pointers(r, items, (uint64_t)n, fn, arg)) != 0) return rc;
-        break;
-    }
-    case RK_TUPLE: {
-        int64_t n;
-        if ((rc = pk_mem_read(r->m, obj + PK_OFF(l, varobject_size), &n, 8)) < 0) return rc;
-        if (n < 0 || (uint64_t)n > MAX_SEQ_ITEMS || !PK_HAS(l, tuple_item))
-            return -PK_E_INCONSISTENT;
-        if (n && (rc = pointers(r, obj + PK_OFF(l, tuple_item), (uint64_t)n, fn, arg)) != 0)
-            return rc;
-        break;
-    }
-    case RK_DEFAULTDICT:
-    case RK_ODICT:
-        if (tr->kind == RK_DEFAULTDICT &&
-            (rc = field(r, obj, PK_F(l, defdict_factory), "default_factory", fn, arg)) != 0)
-            return rc;
-        if (tr->kind == RK_ODICT &&
-            (rc = field(r, obj, PK_F(l, odict_inst_dict), "__dict__", fn, arg)) != 0)
-            return rc;
-        /* then the dict's items */
-        /* fall through */
-    case RK_DICT: {
-        struct dict_ctx c = {fn, arg};
-        if ((rc = pk_pydict_foreach(r->m, l, obj, dict_entry, &c)) != 0) return rc;
-        break;
-    }
-    case RK_SET: {
-        uint64_t mask, table;
-        if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_mask), &mask)) < 0 ||
-            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, set_table), &table)) < 0)
-            return rc;
-        if (mask >= MAX_SET_SLOTS || ((mask + 1) & mask)) return -PK_E_INCONSISTENT;
-        uint64_t esz = PK_F(l, setentry_size).size;
-        if (esz != 16) return -PK_E_INCONSISTENT;
-        uint64_t buf[CHUNK];
-        for (uint64_t i = 0; i <= mask; i += CHUNK / 2) {
-            uint64_t k = mask + 1 - i < CHUNK / 2 ? mask + 1 - i : CHUNK / 2;
-            if ((rc = pk_mem_read(r->m, table + i * 16, buf, k * 16)) < 0) return rc;
-            for (uint64_t j = 0; j < k; j++) {
-                uint64_t key = buf[2 * j];
-                if (!key || key == r->t->set_dummy || key == r->set_dummy_obj) continue;
-                if ((rc = emit(fn, arg, key, PK_EK_ITEM, 0, NULL, 0)) != 0) return rc;
-            }
-        }
-        break;
-    }
-    case RK_TYPE: {
-        attrs = 0;
-        uint64_t dict = 0, flags = 0;
-        if ((rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_dict), &dict)) < 0 ||
-            (rc = pk_mem_read_u64(r->m, obj + PK_OFF(l, type_flags), &flags)) < 0)
-            return rc;
-        if (!dict) dict = static_type_dict(r, obj, flags);
-        if ((rc = ATTR(dict, "__dict__")) != 0 ||
-            (rc = field(r, obj, PK_F(l, type_mro), "__mro__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, type_bases), "__bases__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, type_base), "__base__", fn, arg)) != 0)
-            return rc;
-        if ((flags & l->tpflags_heaptype) &&
-            (rc = field(r, obj, PK_F(l, heaptype_module), "__module_object__", fn, arg)) != 0)
-            return rc;
-        break;
-    }
-    case RK_MODULE:
-        attrs = 0;
-        if ((rc = field(r, obj, PK_F(l, module_dict), "__dict__", fn, arg)) != 0) return rc;
-        break;
-    case RK_FUNCTION: {
-        attrs = 0;
-        static const struct {
-            enum pk_layout_field f;
-            const char *name;
-        } ff[] = {
-            {PK_L_func_code, "__code__"},
-            {PK_L_func_globals, "__globals__"},
-            {PK_L_func_builtins, "__builtins__"},
-            {PK_L_func_module, "__module__"},
-            {PK_L_func_defaults, "__defaults__"},
-            {PK_L_func_kwdefaults, "__kwdefaults__"},
-            {PK_L_func_doc, "__doc__"},
-            {PK_L_func_name, "__name__"},
-            {PK_L_func_dict, "__dict__"},
-            {PK_L_func_closure, "__closure__"},
-            {PK_L_func_annotations, "__annotations__"},
-            {PK_L_func_qualname, "__qualname__"},
-            {PK_L_func_typeparams, "__type_params__"},
-        };
-        for (size_t i = 0; i < sizeof ff / sizeof *ff; i++)
-            if ((rc = field(r, obj, l->f[ff[i].f], ff[i].name, fn, arg)) != 0) return rc;
-        break;
-    }
-    case RK_CELL:
-        if ((rc = field(r, obj, PK_F(l, cell_ref), "cell_contents", fn, arg)) != 0) return rc;
-        break;
-    case RK_METHOD:
-        if ((rc = field(r, obj, PK_F(l, method_func), "__func__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, method_self), "__self__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_DEQUE:
-        if ((rc = deque_items(r, obj, fn, arg)) != 0) return rc;
-        break;
-    case RK_GEN:
-        if ((rc = gen_refs(r, obj, ti, fn, arg)) != 0) return rc;
-        break;
-    case RK_FRAME:
-        if ((rc = frame_refs(r, obj, fn, arg)) != 0) return rc;
-        break;
-    case RK_DESCR:
-        if ((rc = field(r, obj, PK_F(l, descr_type), "__objclass__", fn, arg)) != 0) return rc;
-        break;
-    case RK_METHOD_WRAPPER:
-        if ((rc = field(r, obj, PK_F(l, wrapper_descr), "descr", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, wrapper_self), "__self__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_CFUNCTION:
-        if ((rc = field(r, obj, PK_F(l, cfunc_self), "__self__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, cfunc_module), "__module__", fn, arg)) != 0)
-            return rc;
-        if (base_is(r, ti->addr, PK_BT_CMETHOD) &&
-            (rc = field(r, obj, PK_F(l, cmethod_class), "__objclass__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_WEAKREF:
-        if ((rc = field(r, obj, PK_F(l, weakref_callback), "__callback__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_TRACEBACK:
-        if ((rc = field(r, obj, PK_F(l, tb_next), "tb_next", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, tb_frame), "tb_frame", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_PROPERTY:
-        if ((rc = field(r, obj, PK_F(l, prop_get), "fget", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, prop_set), "fset", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, prop_del), "fdel", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, prop_doc), "__doc__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, prop_name), "__name__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_CLASSMETHOD:
-        if ((rc = field(r, obj, PK_F(l, cm_callable), "__func__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, cm_dict), "__dict__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_STATICMETHOD:
-        if ((rc = field(r, obj, PK_F(l, sm_callable), "__func__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, sm_dict), "__dict__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_MAPPINGPROXY:
-        if ((rc = field(r, obj, PK_F(l, mappingproxy_mapping), "mapping", fn, arg)) != 0) return rc;
-        break;
-    case RK_EXCEPTION:
-        if ((rc = field(r, obj, PK_F(l, exc_dict), "__dict__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, exc_args), "args", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, exc_notes), "__notes__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, exc_traceback), "__traceback__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, exc_cause), "__cause__", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, exc_context), "__context__", fn, arg)) != 0)
-            return rc;
-        for (int k = 0; tr->exc && k < tr->exc->n; k++)
-            if ((rc = field(r, obj, l->f[tr->exc->f[k]], tr->exc->label[k], fn, arg)) != 0)
-                return rc;
-        break;
-    case RK_IOBASE:
-        if ((rc = field(r, obj, PK_F(l, iobase_dict), "__dict__", fn, arg)) != 0) return rc;
-        break;
-    case RK_FILEIO:
-        if ((rc = field(r, obj, PK_F(l, fileio_dict), "__dict__", fn, arg)) != 0) return rc;
-        break;
-    case RK_BUFFERED:
-        if ((rc = field(r, obj, PK_F(l, buffered_raw), "raw", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, buffered_dict), "__dict__", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_TUPLEGETTER:
-        if ((rc = field(r, obj, PK_F(l, tuplegetter_doc), "__doc__", fn, arg)) != 0) return rc;
-        break;
-    case RK_NAMESPACE:
-        if ((rc = field(r, obj, PK_F(l, namespace_dict), "__dict__", fn, arg)) != 0) return rc;
-        break;
-    case RK_LRU_CACHE:
-        if ((rc = lru_refs(r, obj, fn, arg)) != 0) return rc;
-        break;
-    case RK_FIELDS:
-        for (int k = 0; k < tr->fields->n; k++)
-            if ((rc = field(r, obj, l->f[tr->fields->f[k]], tr->fields->label[k], fn, arg)) != 0)
-                return rc;
-        break;
-    case RK_ABC_DATA:
-        if ((rc = field(r, obj, PK_F(l, abc_registry), "_abc_registry", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, abc_cache), "_abc_cache", fn, arg)) != 0 ||
-            (rc = field(r, obj, PK_F(l, abc_negative_cache), "_abc_negative_cache", fn, arg)) != 0)
-            return rc;
-        break;
-    case RK_OBJECT:
-    case RK_UNKNOWN:
-    case RK_LEAF:
-        break;
-    }
+    int rc = kind_refs(r, obj, ti, tr, fn, arg);
+    if (rc != 0) return rc;
+    /* types, modules and functions have no instance attributes beyond their fields */
+    int attrs = tr->kind != RK_TYPE && tr->kind != RK_MODULE && tr->kind != RK_FUNCTION;
     if (attrs &&
         (tr->heap || tr->kind == RK_UNKNOWN || tr->kind == RK_OBJECT || tr->kind == RK_LEAF))
         rc = instance_attrs(r, obj, ti, tr, fn, arg, complete);

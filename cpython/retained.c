@@ -336,18 +336,21 @@ static int is_module_dict(const struct pk_graph *g, uint32_t v)
 
 #define MAX_CONTAINERS 10
 
-int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap *is,
-                     struct pk_err *e)
+/* The analysis of one graph: its inputs, the arrays it builds, and the snapshot it fills. */
+struct analysis {
+    const struct pk_graph *g;
+    struct pk_heap_snap *h;
+    size_t top;
+    uint32_t *idom, *parent, *child;
+    uint64_t *ret, *rcnt, *pedge, *cfirst;
+    uint64_t *untracked_count, *untracked_bytes; /* per type */
+    uint64_t *type_count;                        /* per type: untraversed, then unreachable */
+    struct ranked *ranked;
+    char **hops;
+};
+
+static void copy_graph_facts(const struct pk_graph *g, struct pk_heap_snap *h)
 {
-    uint64_t t0 = pk_monotonic_us();
-    struct pk_heap_snap *h = &is->heap;
-    uint32_t *idom = NULL, *parent = NULL, *child = NULL;
-    uint64_t *ret = NULL, *rcnt = NULL, *pedge = NULL, *cfirst = NULL;
-    uint64_t *ucnt = NULL, *ubyt = NULL, *xcnt = NULL;
-    struct ranked *rk = NULL;
-    char **hops = NULL;
-    int r = -PK_E_INTERNAL;
-    if (!top) top = 50;
     memset(h, 0, sizeof *h);
     h->nodes = g->n;
     h->edges = g->nedges;
@@ -356,189 +359,240 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
     h->unreadable = g->unreadable;
     h->graph_bytes = g->bytes;
     h->frozen_us = g->frozen_us;
-    /* untracked census and coverage */
-    ucnt = calloc(g->ntypes + 1, sizeof *ucnt);
-    ubyt = calloc(g->ntypes + 1, sizeof *ubyt);
-    xcnt = calloc(g->ntypes + 1, sizeof *xcnt);
-    if (!ucnt || !ubyt || !xcnt) goto out;
+}
+
+/* Untracked census and coverage: per type, the untracked objects and bytes and the tracked
+   objects not traversed. */
+static int count_coverage(struct analysis *a)
+{
+    const struct pk_graph *g = a->g;
+    struct pk_heap_snap *h = a->h;
+    a->untracked_count = calloc(g->ntypes + 1, sizeof *a->untracked_count);
+    a->untracked_bytes = calloc(g->ntypes + 1, sizeof *a->untracked_bytes);
+    a->type_count = calloc(g->ntypes + 1, sizeof *a->type_count);
+    if (!a->untracked_count || !a->untracked_bytes || !a->type_count) return -1;
     for (uint32_t v = 0; v < g->n; v++) {
         uint8_t f = g->flags[v];
         uint32_t t = g->type[v];
         if ((f & PK_GN_VIRTUAL) || t >= g->ntypes) continue;
         if (!(f & PK_GN_TRACKED)) {
-            ucnt[t]++, ubyt[t] += g->size[v];
+            a->untracked_count[t]++, a->untracked_bytes[t] += g->size[v];
             h->untracked_count++;
             h->untracked_bytes += g->size[v];
             /* an untracked object of a GC type pypeek cannot read (3.14's ContextVar without
                a tracked name or default): listed, not in the tracked coverage */
-            if (f & (PK_GN_UNTRAVERSED | PK_GN_UNREADABLE)) xcnt[t]++;
+            if (f & (PK_GN_UNTRAVERSED | PK_GN_UNREADABLE)) a->type_count[t]++;
         } else if (f & (PK_GN_UNTRAVERSED | PK_GN_UNREADABLE)) {
-            xcnt[t]++;
+            a->type_count[t]++;
             h->tracked_untraversed++;
         } else {
             h->tracked_traversed++;
         }
     }
-    /* fold into the census' type list (adding types seen untracked only) */
-    {
-        size_t extra = 0;
-        for (uint32_t t = 0; t < g->ntypes; t++) {
-            if (!ucnt[t]) continue;
-            int found = 0;
-            for (size_t k = 0; k < is->ntypes && !found; k++)
-                found = !strcmp(is->types[k].name, g->type_names[t] ? g->type_names[t] : "");
-            extra += !found;
-        }
-        struct pk_type_stat *nt = realloc(is->types, (is->ntypes + extra + 1) * sizeof *nt);
-        if (!nt) goto out;
-        is->types = nt;
-        for (uint32_t t = 0; t < g->ntypes; t++) {
-            if (!ucnt[t] || !g->type_names[t]) continue;
-            struct pk_type_stat *s = NULL;
-            for (size_t k = 0; k < is->ntypes && !s; k++)
-                if (!strcmp(is->types[k].name, g->type_names[t])) s = &is->types[k];
-            if (!s) {
-                s = &is->types[is->ntypes++];
-                memset(s, 0, sizeof *s);
-                s->name = strdup(g->type_names[t]);
-                s->size_exact = g->type_exact[t];
-            }
-            s->untracked_count += ucnt[t];
-            s->untracked_bytes += ubyt[t];
-        }
+    return 0;
+}
+
+/* Folds the untracked counts into the census' type list, adding types seen untracked only. */
+static int fold_untracked_into_census(const struct analysis *a, struct pk_interp_snap *is)
+{
+    const struct pk_graph *g = a->g;
+    size_t extra = 0;
+    for (uint32_t t = 0; t < g->ntypes; t++) {
+        if (!a->untracked_count[t]) continue;
+        int found = 0;
+        for (size_t k = 0; k < is->ntypes && !found; k++)
+            found = !strcmp(is->types[k].name, g->type_names[t] ? g->type_names[t] : "");
+        extra += !found;
     }
-    {
-        size_t nt = 0;
-        for (uint32_t t = 0; t < g->ntypes; t++)
-            nt += xcnt[t] != 0;
-        h->untraversed_types = calloc(nt ? nt : 1, sizeof *h->untraversed_types);
-        if (!h->untraversed_types) goto out;
-        for (uint32_t t = 0; t < g->ntypes; t++) {
-            if (!xcnt[t]) continue;
-            struct pk_type_stat *s = &h->untraversed_types[h->nuntraversed_types++];
-            s->name = strdup(g->type_names[t] ? g->type_names[t] : "?");
-            s->count = xcnt[t];
+    struct pk_type_stat *nt = realloc(is->types, (is->ntypes + extra + 1) * sizeof *nt);
+    if (!nt) return -1;
+    is->types = nt;
+    for (uint32_t t = 0; t < g->ntypes; t++) {
+        if (!a->untracked_count[t] || !g->type_names[t]) continue;
+        struct pk_type_stat *s = NULL;
+        for (size_t k = 0; k < is->ntypes && !s; k++)
+            if (!strcmp(is->types[k].name, g->type_names[t])) s = &is->types[k];
+        if (!s) {
+            s = &is->types[is->ntypes++];
+            memset(s, 0, sizeof *s);
+            s->name = strdup(g->type_names[t]);
+            s->size_exact = g->type_exact[t];
         }
-        qsort(h->untraversed_types, h->nuntraversed_types, sizeof *h->untraversed_types,
-              cmp_stat_count);
+        s->untracked_count += a->untracked_count[t];
+        s->untracked_bytes += a->untracked_bytes[t];
     }
-    /* retained sizes */
-    if (pk_graph_retained(g, &idom, &ret, &rcnt) < 0 || pk_graph_bfs(g, &parent, &pedge) < 0)
-        goto out;
-    memset(xcnt, 0, (g->ntypes + 1) * sizeof *xcnt);
+    return 0;
+}
+
+/* The types with a non-zero count, most first. */
+static int types_by_count(const struct pk_graph *g, const uint64_t *count,
+                          struct pk_type_stat **out, size_t *n)
+{
+    size_t nt = 0;
+    for (uint32_t t = 0; t < g->ntypes; t++)
+        nt += count[t] != 0;
+    *out = calloc(nt ? nt : 1, sizeof **out);
+    if (!*out) return -1;
+    for (uint32_t t = 0; t < g->ntypes; t++) {
+        if (!count[t]) continue;
+        struct pk_type_stat *s = &(*out)[(*n)++];
+        s->name = strdup(g->type_names[t] ? g->type_names[t] : "?");
+        s->count = count[t];
+    }
+    qsort(*out, *n, sizeof **out, cmp_stat_count);
+    return 0;
+}
+
+/* Tracked objects no root dominates: counted, and per type in a->type_count. */
+static void count_unreachable(struct analysis *a)
+{
+    const struct pk_graph *g = a->g;
+    memset(a->type_count, 0, (g->ntypes + 1) * sizeof *a->type_count);
     for (uint32_t v = 1; v < g->n; v++)
-        if ((g->flags[v] & PK_GN_TRACKED) && idom[v] == NONE32) {
-            h->unreachable_tracked++;
-            if (g->type[v] < g->ntypes) xcnt[g->type[v]]++;
+        if ((g->flags[v] & PK_GN_TRACKED) && a->idom[v] == NONE32) {
+            a->h->unreachable_tracked++;
+            if (g->type[v] < g->ntypes) a->type_count[g->type[v]]++;
         }
-    {
-        size_t nt = 0;
-        for (uint32_t t = 0; t < g->ntypes; t++)
-            nt += xcnt[t] != 0;
-        h->unreachable_types = calloc(nt ? nt : 1, sizeof *h->unreachable_types);
-        if (!h->unreachable_types) goto out;
-        for (uint32_t t = 0; t < g->ntypes; t++) {
-            if (!xcnt[t]) continue;
-            struct pk_type_stat *s = &h->unreachable_types[h->nunreachable_types++];
-            s->name = strdup(g->type_names[t] ? g->type_names[t] : "?");
-            s->count = xcnt[t];
-        }
-        qsort(h->unreachable_types, h->nunreachable_types, sizeof *h->unreachable_types,
-              cmp_stat_count);
-    }
-    /* dominator tree children, for per-type breakdowns */
-    cfirst = calloc((size_t)g->n + 1, sizeof *cfirst);
-    child = malloc(((size_t)g->n ? g->n : 1) * sizeof *child);
-    if (!cfirst || !child) goto out;
+}
+
+/* The dominator tree's children (child[cfirst[v] .. cfirst[v + 1]]), for per-type breakdowns. */
+static int dominator_children(struct analysis *a)
+{
+    const struct pk_graph *g = a->g;
+    a->cfirst = calloc((size_t)g->n + 1, sizeof *a->cfirst);
+    a->child = malloc(((size_t)g->n ? g->n : 1) * sizeof *a->child);
+    if (!a->cfirst || !a->child) return -1;
     for (uint32_t v = 1; v < g->n; v++)
-        if (idom[v] != NONE32) cfirst[idom[v] + 1]++;
+        if (a->idom[v] != NONE32) a->cfirst[a->idom[v] + 1]++;
     for (uint32_t v = 0; v < g->n; v++)
-        cfirst[v + 1] += cfirst[v];
-    {
-        uint64_t *pos = malloc(((size_t)g->n + 1) * sizeof *pos);
-        if (!pos) goto out;
-        memcpy(pos, cfirst, ((size_t)g->n + 1) * sizeof *pos);
-        for (uint32_t v = 1; v < g->n; v++)
-            if (idom[v] != NONE32) child[pos[idom[v]]++] = v;
-        free(pos);
-    }
-    /* globals by retained bytes, then the largest containers */
+        a->cfirst[v + 1] += a->cfirst[v];
+    uint64_t *pos = malloc(((size_t)g->n + 1) * sizeof *pos);
+    if (!pos) return -1;
+    memcpy(pos, a->cfirst, ((size_t)g->n + 1) * sizeof *pos);
+    for (uint32_t v = 1; v < g->n; v++)
+        if (a->idom[v] != NONE32) a->child[pos[a->idom[v]]++] = v;
+    free(pos);
+    return 0;
+}
+
+/* The globals (and frame locals) by retained bytes, the top ones as retainers. */
+static int add_global_retainers(struct analysis *a)
+{
+    const struct pk_graph *g = a->g;
+    struct pk_heap_snap *h = a->h;
     size_t nslots = 0;
     for (uint32_t v = 1; v < g->n; v++)
         nslots += (g->flags[v] & PK_GN_VIRTUAL) != 0;
-    rk = malloc((nslots + g->n + 1) * sizeof *rk);
-    if (!rk) goto out;
+    a->ranked = malloc((nslots + g->n + 1) * sizeof *a->ranked);
+    if (!a->ranked) return -1;
     size_t nr = 0;
     for (uint32_t v = 1; v < g->n; v++)
-        if ((g->flags[v] & PK_GN_VIRTUAL) && g->addr[v] != NONE32 && ret[v] > 0)
-            rk[nr++] = (struct ranked){v, ret[v]};
-    qsort(rk, nr, sizeof *rk, cmp_ranked);
-    size_t nglob = nr < top ? nr : top;
+        if ((g->flags[v] & PK_GN_VIRTUAL) && g->addr[v] != NONE32 && a->ret[v] > 0)
+            a->ranked[nr++] = (struct ranked){v, a->ret[v]};
+    qsort(a->ranked, nr, sizeof *a->ranked, cmp_ranked);
+    size_t nglob = nr < a->top ? nr : a->top;
     h->retainers = calloc(nglob + MAX_CONTAINERS + 1, sizeof *h->retainers);
-    hops = malloc(PATH_MAX_HOPS * sizeof *hops);
-    if (!h->retainers || !hops) goto out;
+    a->hops = malloc(PATH_MAX_HOPS * sizeof *a->hops);
+    if (!h->retainers || !a->hops) return -1;
     for (size_t k = 0; k < PATH_MAX_HOPS; k++)
-        hops[k] = NULL;
+        a->hops[k] = NULL;
     for (size_t k = 0; k < PATH_MAX_HOPS; k++)
-        if (!(hops[k] = malloc(200))) goto out;
+        if (!(a->hops[k] = malloc(200))) return -1;
     for (size_t k = 0; k < nglob; k++) {
-        uint32_t slot = rk[k].node, val = (uint32_t)g->addr[slot];
+        uint32_t slot = a->ranked[k].node, val = (uint32_t)g->addr[slot];
         struct pk_retainer *rt = &h->retainers[h->nretainers++];
         rt->root = strdup(pk_graph_str(g, g->text[slot]));
         rt->type = strdup(pk_graph_type_name(g, val));
         rt->len = pk_graph_container_len(g, val);
-        rt->retained_bytes = ret[slot];
-        rt->retained_count = rcnt[slot];
+        rt->retained_bytes = a->ret[slot];
+        rt->retained_count = a->rcnt[slot];
         rt->is_frame_local = (g->flags[slot] & PK_GN_FRAME) != 0;
         rt->is_global = !rt->is_frame_local;
-        if (pk_graph_subtree_types(g, cfirst, child, slot, rt) < 0) goto out;
+        if (pk_graph_subtree_types(g, a->cfirst, a->child, slot, rt) < 0) return -1;
     }
-    /* containers: lists, dicts, sets, tuples that are not a global's value nor a module dict */
-    nr = 0;
+    return 0;
+}
+
+/* The largest containers (lists, dicts, sets, tuples) that are not a global's value nor a
+   module dict, named by their path from a root. */
+static int add_container_retainers(struct analysis *a)
+{
+    const struct pk_graph *g = a->g;
+    struct pk_heap_snap *h = a->h;
+    size_t nr = 0;
     for (uint32_t v = 1; v < g->n; v++) {
-        if ((g->flags[v] & PK_GN_VIRTUAL) || idom[v] == NONE32 || ret[v] == 0) continue;
-        if (g->flags[idom[v]] & PK_GN_VIRTUAL) continue; /* listed as the global */
+        if ((g->flags[v] & PK_GN_VIRTUAL) || a->idom[v] == NONE32 || a->ret[v] == 0) continue;
+        if (g->flags[a->idom[v]] & PK_GN_VIRTUAL) continue; /* listed as the global */
         if (!is_container_type(pk_graph_type_name(g, v)) || is_module_dict(g, v)) continue;
-        rk[nr++] = (struct ranked){v, ret[v]};
+        a->ranked[nr++] = (struct ranked){v, a->ret[v]};
     }
-    qsort(rk, nr, sizeof *rk, cmp_ranked);
+    qsort(a->ranked, nr, sizeof *a->ranked, cmp_ranked);
     for (size_t k = 0; k < nr && k < MAX_CONTAINERS; k++) {
-        uint32_t v = rk[k].node;
-        size_t nh = pk_graph_path(g, parent, pedge, v, hops, PATH_MAX_HOPS, 200);
+        uint32_t v = a->ranked[k].node;
+        size_t nh = pk_graph_path(g, a->parent, a->pedge, v, a->hops, PATH_MAX_HOPS, 200);
         if (!nh) continue;
         char name[1024];
         size_t o = 0;
         name[0] = '\0';
         for (size_t j = 0; j + 1 < nh && o < sizeof name; j++)
-            o += (size_t)snprintf(name + o, sizeof name - o, "%s%s", j ? " -> " : "", hops[j]);
-        if (nh == 1) snprintf(name, sizeof name, "%s", hops[0]);
+            o += (size_t)snprintf(name + o, sizeof name - o, "%s%s", j ? " -> " : "", a->hops[j]);
+        if (nh == 1) snprintf(name, sizeof name, "%s", a->hops[0]);
         struct pk_retainer *rt = &h->retainers[h->nretainers++];
         rt->root = strdup(name);
         rt->type = strdup(pk_graph_type_name(g, v));
         rt->len = pk_graph_container_len(g, v);
-        rt->retained_bytes = ret[v];
-        rt->retained_count = rcnt[v];
-        if (pk_graph_subtree_types(g, cfirst, child, v, rt) < 0) goto out;
+        rt->retained_bytes = a->ret[v];
+        rt->retained_count = a->rcnt[v];
+        if (pk_graph_subtree_types(g, a->cfirst, a->child, v, rt) < 0) return -1;
     }
-    if (pk_graph_holders(g, idom, ret, rcnt, cfirst, child, parent, pedge, top, h) < 0) goto out;
+    return 0;
+}
+
+static void analysis_free(struct analysis *a)
+{
+    if (a->hops)
+        for (size_t k = 0; k < PATH_MAX_HOPS; k++)
+            free(a->hops[k]);
+    free(a->hops);
+    free(a->idom);
+    free(a->parent);
+    free(a->child);
+    free(a->ret);
+    free(a->rcnt);
+    free(a->pedge);
+    free(a->cfirst);
+    free(a->untracked_count);
+    free(a->untracked_bytes);
+    free(a->type_count);
+    free(a->ranked);
+}
+
+int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap *is,
+                     struct pk_err *e)
+{
+    uint64_t t0 = pk_monotonic_us();
+    struct pk_heap_snap *h = &is->heap;
+    struct analysis a = {.g = g, .h = h, .top = top ? top : 50};
+    int r = -PK_E_INTERNAL;
+    copy_graph_facts(g, h);
+    if (count_coverage(&a) < 0 || fold_untracked_into_census(&a, is) < 0 ||
+        types_by_count(g, a.type_count, &h->untraversed_types, &h->nuntraversed_types) < 0)
+        goto out;
+    if (pk_graph_retained(g, &a.idom, &a.ret, &a.rcnt) < 0 ||
+        pk_graph_bfs(g, &a.parent, &a.pedge) < 0)
+        goto out;
+    count_unreachable(&a);
+    if (types_by_count(g, a.type_count, &h->unreachable_types, &h->nunreachable_types) < 0 ||
+        dominator_children(&a) < 0 || add_global_retainers(&a) < 0 ||
+        add_container_retainers(&a) < 0)
+        goto out;
+    if (pk_graph_holders(g, a.idom, a.ret, a.rcnt, a.cfirst, a.child, a.parent, a.pedge, a.top, h) <
+        0)
+        goto out;
     h->available = 1;
     r = 0;
 out:
-    if (hops)
-        for (size_t k = 0; k < PATH_MAX_HOPS; k++)
-            free(hops[k]);
-    free(hops);
-    free(idom);
-    free(parent);
-    free(child);
-    free(ret);
-    free(rcnt);
-    free(pedge);
-    free(cfirst);
-    free(ucnt);
-    free(ubyt);
-    free(xcnt);
-    free(rk);
+    analysis_free(&a);
     h->analysis_us = pk_monotonic_us() - t0;
     if (r < 0) pk_fail(e, PK_E_INTERNAL, "out of memory analysing the object graph");
     return r;

@@ -121,111 +121,162 @@ static int unknown_chain(const struct pk_graph *g, const uint64_t *pf, const uin
     return 0;
 }
 
-int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, struct pk_why *w,
-                   struct pk_err *e)
+/* One query over one graph: the arrays it builds, freed by why_state_free. */
+struct why_state {
+    const struct pk_graph *g;
+    struct pk_why *w;
+    uint32_t *parent, *idom, *ps, *rank;
+    uint64_t *pedge, *ret, *rcnt, *pf, *per_slot;
+    uint8_t *match; /* per type: its name matches the query */
+    struct cand *cands;
+    size_t ncands;
+    char **hops;
+};
+
+/* The types whose name matches the query, marked in st->match and listed in w->types. */
+static int match_types(struct why_state *st, const char *type)
 {
-    memset(w, 0, sizeof *w);
-    uint32_t *parent = NULL, *idom = NULL, *ps = NULL, *rank = NULL;
-    uint64_t *pedge = NULL, *ret = NULL, *rcnt = NULL, *pf = NULL, *per_slot = NULL;
-    uint8_t *match = NULL;
-    struct cand *cands = NULL;
-    char **hops = NULL;
-    int r = -PK_E_INTERNAL;
-    if (!(w->query = strdup(type))) goto out;
-    match = calloc(g->ntypes + 1, 1);
-    if (!match) goto out;
+    const struct pk_graph *g = st->g;
+    struct pk_why *w = st->w;
+    if (!(w->query = strdup(type))) return -1;
+    st->match = calloc(g->ntypes + 1, 1);
+    if (!st->match) return -1;
     for (uint32_t t = 0; t < g->ntypes; t++)
         if (g->type_names[t] && pk_why_type_matches(g->type_names[t], type)) {
-            match[t] = 1;
+            st->match[t] = 1;
             char **nt = realloc(w->types, (w->ntypes + 1) * sizeof *nt);
-            if (!nt) goto out;
+            if (!nt) return -1;
             w->types = nt;
             w->types[w->ntypes++] = strdup(g->type_names[t]);
         }
-    if (pk_graph_bfs(g, &parent, &pedge) < 0 || pk_graph_retained(g, &idom, &ret, &rcnt) < 0 ||
-        pk_graph_predecessors(g, &pf, &ps) < 0 || !(rank = bfs_rank(g)))
-        goto out;
-    per_slot = calloc(g->n, sizeof *per_slot);
-    cands = malloc(((size_t)g->n ? g->n : 1) * sizeof *cands);
-    if (!per_slot || !cands) goto out;
-    size_t nc = 0;
+    return 0;
+}
+
+/* Counts the matching instances, per root slot too, and sorts them as chain candidates. */
+static int count_instances(struct why_state *st)
+{
+    const struct pk_graph *g = st->g;
+    struct pk_why *w = st->w;
+    st->per_slot = calloc(g->n, sizeof *st->per_slot);
+    st->cands = malloc(((size_t)g->n ? g->n : 1) * sizeof *st->cands);
+    if (!st->per_slot || !st->cands) return -1;
     for (uint32_t v = 1; v < g->n; v++) {
         uint32_t t = g->type[v];
-        if ((g->flags[v] & PK_GN_VIRTUAL) || t >= g->ntypes || !match[t]) continue;
+        if ((g->flags[v] & PK_GN_VIRTUAL) || t >= g->ntypes || !st->match[t]) continue;
         w->instances++;
         w->bytes += g->size[v];
         uint32_t depth = UINT32_MAX;
-        if (parent[v] != NONE32) {
-            uint32_t slot = slot_of(g, parent, v, &depth);
-            if (slot != NONE32) per_slot[slot]++;
+        if (st->parent[v] != NONE32) {
+            uint32_t slot = slot_of(g, st->parent, v, &depth);
+            if (slot != NONE32) st->per_slot[slot]++;
             w->reachable++;
         } else {
             w->unknown++;
         }
-        cands[nc++] = (struct cand){v, depth, rank[v]};
+        st->cands[st->ncands++] = (struct cand){v, depth, st->rank[v]};
     }
-    qsort(cands, nc, sizeof *cands, cmp_cand);
-    /* roots, by instances held */
+    qsort(st->cands, st->ncands, sizeof *st->cands, cmp_cand);
+    return 0;
+}
+
+/* The roots, by instances held. */
+static int list_roots(struct why_state *st)
+{
+    const struct pk_graph *g = st->g;
+    struct pk_why *w = st->w;
     size_t nroots = 0;
     for (uint32_t v = 1; v < g->n; v++)
-        nroots += per_slot[v] != 0;
+        nroots += st->per_slot[v] != 0;
     w->roots = calloc(nroots ? nroots : 1, sizeof *w->roots);
-    if (!w->roots) goto out;
+    if (!w->roots) return -1;
     for (uint32_t v = 1; v < g->n; v++) {
-        if (!per_slot[v]) continue;
+        if (!st->per_slot[v]) continue;
         struct pk_why_root *rt = &w->roots[w->nroots++];
         rt->root = strdup(pk_graph_str(g, g->text[v]));
-        rt->instances = per_slot[v];
-        rt->retained_bytes = ret[v];
+        rt->instances = st->per_slot[v];
+        rt->retained_bytes = st->ret[v];
     }
     qsort(w->roots, w->nroots, sizeof *w->roots, cmp_root);
-    /* chains: the shortest first, then objects held from elsewhere */
-    size_t nch = nc < limit ? nc : limit;
+    return 0;
+}
+
+/* The chain from a root slot (or sys.modules) down the shortest path to v. */
+static int reachable_chain(struct why_state *st, uint32_t v, struct pk_why_chain *c)
+{
+    const struct pk_graph *g = st->g;
+    uint32_t depth, slot = slot_of(g, st->parent, v, &depth);
+    size_t nh = pk_graph_path(g, st->parent, st->pedge, v, st->hops, MAX_HOPS, HOP_CAP);
+    c->from_frame = slot != NONE32 && (g->flags[slot] & PK_GN_FRAME);
+    c->from_global = slot != NONE32 && !c->from_frame;
+    c->root = strdup(slot != NONE32 ? pk_graph_str(g, g->text[slot]) : "sys.modules");
+    c->root_retained = slot != NONE32 ? st->ret[slot] : 0;
+    c->hops = calloc(nh ? nh : 1, sizeof *c->hops);
+    if (!c->root || !c->hops) return -1;
+    /* the last hop is the target's own type name: kept apart */
+    for (size_t j = 0; j + 1 < nh; j++)
+        if (!(c->hops[c->nhops++] = strdup(st->hops[j]))) return -1;
+    return 0;
+}
+
+/* Chains for the first limit candidates: the shortest first, then objects held from elsewhere. */
+static int build_chains(struct why_state *st, size_t limit)
+{
+    const struct pk_graph *g = st->g;
+    struct pk_why *w = st->w;
+    size_t nch = st->ncands < limit ? st->ncands : limit;
     w->chains = calloc(nch ? nch : 1, sizeof *w->chains);
-    hops = calloc(MAX_HOPS, sizeof *hops);
-    if (!w->chains || !hops) goto out;
+    st->hops = calloc(MAX_HOPS, sizeof *st->hops);
+    if (!w->chains || !st->hops) return -1;
     for (size_t k = 0; k < MAX_HOPS; k++)
-        if (!(hops[k] = malloc(HOP_CAP))) goto out;
+        if (!(st->hops[k] = malloc(HOP_CAP))) return -1;
     for (size_t k = 0; k < nch; k++) {
-        uint32_t v = cands[k].node;
+        uint32_t v = st->cands[k].node;
         struct pk_why_chain *c = &w->chains[w->nchains++];
         c->target_type = strdup(pk_graph_type_name(g, v));
         c->target_addr = g->addr[v];
         c->target_size = g->size[v];
-        c->target_retained = idom[v] != NONE32 ? ret[v] : g->size[v];
-        if (parent[v] == NONE32) {
-            if (unknown_chain(g, pf, ps, v, c) < 0) goto out;
-            continue;
-        }
-        uint32_t depth, slot = slot_of(g, parent, v, &depth);
-        size_t nh = pk_graph_path(g, parent, pedge, v, hops, MAX_HOPS, HOP_CAP);
-        c->from_frame = slot != NONE32 && (g->flags[slot] & PK_GN_FRAME);
-        c->from_global = slot != NONE32 && !c->from_frame;
-        c->root = strdup(slot != NONE32 ? pk_graph_str(g, g->text[slot]) : "sys.modules");
-        c->root_retained = slot != NONE32 ? ret[slot] : 0;
-        c->hops = calloc(nh ? nh : 1, sizeof *c->hops);
-        if (!c->root || !c->hops) goto out;
-        /* the last hop is the target's own type name: kept apart */
-        for (size_t j = 0; j + 1 < nh; j++)
-            if (!(c->hops[c->nhops++] = strdup(hops[j]))) goto out;
+        c->target_retained = st->idom[v] != NONE32 ? st->ret[v] : g->size[v];
+        int rc = st->parent[v] == NONE32 ? unknown_chain(g, st->pf, st->ps, v, c)
+                                         : reachable_chain(st, v, c);
+        if (rc < 0) return -1;
     }
+    return 0;
+}
+
+static void why_state_free(struct why_state *st)
+{
+    if (st->hops)
+        for (size_t k = 0; k < MAX_HOPS; k++)
+            free(st->hops[k]);
+    free(st->hops);
+    free(st->parent);
+    free(st->rank);
+    free(st->pedge);
+    free(st->idom);
+    free(st->ret);
+    free(st->rcnt);
+    free(st->pf);
+    free(st->ps);
+    free(st->per_slot);
+    free(st->match);
+    free(st->cands);
+}
+
+int pk_why_compute(const struct pk_graph *g, const char *type, size_t limit, struct pk_why *w,
+                   struct pk_err *e)
+{
+    memset(w, 0, sizeof *w);
+    struct why_state st = {.g = g, .w = w};
+    int r = -PK_E_INTERNAL;
+    if (match_types(&st, type) < 0) goto out;
+    if (pk_graph_bfs(g, &st.parent, &st.pedge) < 0 ||
+        pk_graph_retained(g, &st.idom, &st.ret, &st.rcnt) < 0 ||
+        pk_graph_predecessors(g, &st.pf, &st.ps) < 0 || !(st.rank = bfs_rank(g)))
+        goto out;
+    if (count_instances(&st) < 0 || list_roots(&st) < 0 || build_chains(&st, limit) < 0) goto out;
     r = 0;
 out:
-    if (hops)
-        for (size_t k = 0; k < MAX_HOPS; k++)
-            free(hops[k]);
-    free(hops);
-    free(parent);
-    free(rank);
-    free(pedge);
-    free(idom);
-    free(ret);
-    free(rcnt);
-    free(pf);
-    free(ps);
-    free(per_slot);
-    free(match);
-    free(cands);
+    why_state_free(&st);
     if (r < 0) pk_fail(e, PK_E_INTERNAL, "out of memory");
     return r;
 }

@@ -44,40 +44,6 @@ int pk_layout_from_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py_ve
 
 #define VER(maj, min) ((uint32_t)(maj) << 24 | (uint32_t)(min) << 16)
 
-/* Fields without which no census is possible. */
-static const enum pk_layout_field required[] = {
-    PK_L_runtime_interpreters_head,
-    PK_L_interp_next,
-    PK_L_interp_gc,
-    PK_L_gc_permanent_generation,
-    PK_L_gc_collecting,
-    PK_L_gen_size,
-    PK_L_gen_head,
-    PK_L_gen_count,
-    PK_L_gchead_size,
-    PK_L_gchead_next,
-    PK_L_gchead_prev,
-    PK_L_object_size,
-    PK_L_object_type,
-    PK_L_varobject_size,
-    PK_L_type_name,
-    PK_L_type_basicsize,
-    PK_L_type_itemsize,
-    PK_L_type_flags,
-    PK_L_heaptype_qualname,
-    PK_L_type_dict,
-    PK_L_list_allocated,
-    PK_L_dict_keys,
-    PK_L_dictkeys_nentries,
-    PK_L_dictkeys_indices,
-    PK_L_ascii_size,
-    PK_L_ascii_length,
-    PK_L_ascii_state_kind,
-    PK_L_ascii_state_compact,
-    PK_L_ascii_state_ascii,
-    PK_L_compact_unicode_size,
-};
-
 /* A needed field is not in the DWARF: the debug info is incomplete (exit 5) for a version
    pypeek knows, the version is unsupported (exit 4, naming it) for a newer one. */
 static int missing(uint32_t v, const char *what, struct pk_err *e)
@@ -101,8 +67,11 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
         l->gc_in_runtime = 1;
         l->f[PK_L_interp_gc] = (struct pk_field){0, l->f[PK_L_gc_size].size, 0, 0};
     }
-    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
-        if (!pk_field_ok(l->f[required[i]])) return missing(v, field_names[required[i]], e);
+    enum pk_layout_field absent = pk_layout_feature_missing(l, PK_FEAT_CENSUS);
+    if (absent < PK_L_COUNT) return missing(v, field_names[absent], e);
+    if (l->f[PK_L_object_type].size != PK_PTR_SIZE)
+        return pk_fail(e, PK_E_NOT_PYTHON, "layout: %u-byte pointers; pypeek reads 64-bit targets",
+                       l->f[PK_L_object_type].size);
     if (pk_field_ok(l->f[PK_L_gc_generations]))
         l->gc_kind = PK_GC_GENERATIONAL;
     else if (pk_field_ok(l->f[PK_L_gc_young]) && pk_field_ok(l->f[PK_L_gc_old]) &&
@@ -161,5 +130,6 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     if (v >= VER(3, 11)) l->gen_frame_cleared = v >= VER(3, 15) ? 5 : 4;
     if (v >= VER(3, 11)) l->frame_owned_by_frame_object = 2;
     if (v >= VER(3, 12)) l->tpflags_static_builtin = 1ul << 1;
+    pk_layout_features_resolve(l);
     return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef PK_LAYOUT_H
 #define PK_LAYOUT_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include "symbols/dwarf_types.h"
@@ -434,11 +435,42 @@ struct pk_layout {
        interpreter (3.14+: FRAME_OWNED_BY_INTERPRETER 3, CSTACK 4) are no Python frames; 0 when
        every owner is one (3.11). */
     int frame_owner_internal;
+    /* Bit (1 << PK_FEAT_x) set when every field feature x requires is present. */
+    uint32_t features;
 };
+
+/* pypeek reads 64-bit targets: pointers and Py_ssize_t are read into 64-bit variables, and
+   pk_layout_finish refuses a layout whose pointers (sizeof ob_type, from DWARF) differ. */
+#define PK_PTR_SIZE 8u
 
 #define PK_F(l, name) ((l)->f[PK_L_##name])
 #define PK_HAS(l, name) pk_field_ok(PK_F(l, name))
-#define PK_OFF(l, name) ((uint64_t)PK_F(l, name).off)
+#define PK_OFF(l, name) pk_layout_off((l), PK_L_##name)
+
+/* The offset PK_OFF gives for a field this layout lacks: added to any user-space address it
+   lands beyond the address space (no wrap below 2^63), so the bounded reader rejects it; cut
+   to 32 bits it is still 4 GiB, beyond any object or header buffer. */
+#define PK_OFF_ABSENT UINT64_C(0x40000000fffff000)
+
+/* The checked accessor behind PK_OFF. A field outside the required set of the feature that
+   reads it must be tested with PK_HAS first: debug and sanitizer builds assert it, release
+   builds return PK_OFF_ABSENT so that the read fails cleanly instead of landing at obj - 1. */
+static inline uint64_t pk_layout_off(const struct pk_layout *l, enum pk_layout_field i)
+{
+    struct pk_field f = l->f[i];
+    assert(pk_field_ok(f) && "PK_OFF of a missing field: test PK_HAS or require it");
+    return pk_field_ok(f) ? (uint64_t)f.off : PK_OFF_ABSENT;
+}
+
+/* What pypeek reads, each with the fields it cannot work without (symbols/layout_features.c).
+   The census is required (pk_layout_finish fails without it); the others are switched off,
+   with a message naming the missing field, when the layout lacks one. */
+enum pk_feature {
+    PK_FEAT_CENSUS,   /* GC lists, types, sizes of every object (sets, lists, dicts, strings) */
+    PK_FEAT_GRAPH,    /* the object graph: referents, reference counts */
+    PK_FEAT_PYMALLOC, /* arenas and pools */
+    PK_FEAT_COUNT
+};
 
 /* The newest CPython minor version whose per-version rules pypeek knows; newer ones are read
    from DWARF alone, with a warning, or refused (exit 4) when DWARF lacks a needed field. */
@@ -454,6 +486,17 @@ int pk_layout_resolve_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py
 /* Sets the per-version constants and the GC kind; checks the fields the census needs. */
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e);
 const char *pk_layout_field_name(enum pk_layout_field i);
+const char *pk_layout_feature_name(enum pk_feature f);
+/* The first field feature f requires that l lacks, or PK_L_COUNT when it has them all. */
+enum pk_layout_field pk_layout_feature_missing(const struct pk_layout *l, enum pk_feature f);
+/* Sets l->features from l->f (pk_layout_finish calls it). */
+void pk_layout_features_resolve(struct pk_layout *l);
+static inline int pk_layout_has(const struct pk_layout *l, enum pk_feature f)
+{
+    return (l->features >> f) & 1;
+}
+/* 0 when feature f is available, else -PK_E_NO_LAYOUT with a message naming the field. */
+int pk_layout_need(const struct pk_layout *l, enum pk_feature f, struct pk_err *e);
 /* The DWARF query (type names, member) behind a field, for resolving it from another module. */
 struct pk_dwarf_query pk_layout_query(enum pk_layout_field i);
 

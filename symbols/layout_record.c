@@ -153,14 +153,9 @@ static int is_hex(const char *s)
 
 #define BAD(...) pk_fail(e, PK_E_BAD_FILE, __VA_ARGS__)
 
-int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, struct pk_err *e)
+/* Finds the checksum line and checks the text before it; *ck is where that line starts. */
+static int check_checksum(const char *text, size_t len, const char **ck_out, struct pk_err *e)
 {
-    memset(r, 0, sizeof *r);
-    for (int i = 0; i < PK_L_COUNT; i++)
-        r->layout.f[i] = PK_FIELD_MISSING;
-    for (int i = 0; i < PK_DBGOFF_MAX; i++)
-        r->dbgoff[i] = PK_FIELD_MISSING;
-    if (memchr(text, '\0', len)) return BAD("a NUL byte in the record");
     const char *ck = NULL;
     for (const char *p = text; p < text + len;) {
         const char *nl = memchr(p, '\n', (size_t)(text + len - p));
@@ -181,8 +176,142 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
     if (sscanf(ckline, "checksum %16" SCNx64 "%1[\n]", &want, tail) != 2)
         return BAD("malformed checksum line, or text after it");
     if (fnv1a(FNV_INIT, text, (size_t)(ck - text)) != want) return BAD("checksum mismatch");
+    *ck_out = ck;
+    return 0;
+}
 
-    int seen_format = 0, seen_fields = 0, seen_ver = 0, seen_flavour = 0, seen_id = 0;
+/* The lines a record must have, as they are met. */
+struct record_seen {
+    int format, fields, version, flavour, build_id;
+};
+
+static int parse_fields_line(const char *line, struct pk_err *e)
+{
+    int n;
+    uint64_t h;
+    if (sscanf(line, "fields %d %16" SCNx64, &n, &h) != 2) return BAD("bad fields line");
+    if (n != PK_L_COUNT || h != fields_hash())
+        return BAD("recorded by a pypeek with another field table (%d fields)", n);
+    return 0;
+}
+
+static int parse_build_id(const char *line, struct pk_layout_record *r, struct pk_err *e)
+{
+    char id[128];
+    if (sscanf(line, "build-id %127s", id) != 1) return BAD("bad build-id line");
+    if (strcmp(id, "-") != 0) {
+        if (!is_hex(id) || strlen(id) % 2 || strlen(id) >= sizeof r->build_id)
+            return BAD("bad build-id '%s'", id);
+        memcpy(r->build_id, id, strlen(id) + 1); /* length checked above */
+    }
+    return 0;
+}
+
+static int parse_version(const char *line, struct pk_layout_record *r, struct pk_err *e)
+{
+    char text[128], hex[128];
+    uint32_t parsed;
+    if (sscanf(line, "version %127s %127s", text, hex) != 2 ||
+        pk_version_parse(text, strlen(text), &parsed) < 0 || strncmp(hex, "0x", 2) != 0 ||
+        !is_hex(hex + 2) || strlen(hex) != 10)
+        return BAD("bad version line");
+    r->py_version_hex = (uint32_t)strtoul(hex + 2, NULL, 16);
+    if ((r->py_version_hex & 0xffffff00u) != (parsed & 0xffffff00u) ||
+        (r->py_version_hex >> 24) != 3 || ((r->py_version_hex >> 16) & 0xff) < 8)
+        return BAD("version %s does not agree with 0x%08x", text, r->py_version_hex);
+    r->layout.py_version_hex = r->py_version_hex;
+    return 0;
+}
+
+static int parse_sym(const char *line, int lineno, struct pk_layout_record *r, struct pk_err *e)
+{
+    char name[128];
+    uint64_t v;
+    if (sscanf(line, "sym %127s 0x%" SCNx64, name, &v) != 2 || !v)
+        return BAD("line %d: bad sym", lineno);
+    int k = -1;
+    for (int i = 0; i < PK_RS_COUNT && k < 0; i++)
+        if (!strcmp(name, pk_record_sym_names[i])) k = i;
+    if (k < 0) return BAD("unknown symbol '%s'", name);
+    r->syms[k] = v;
+    return 0;
+}
+
+static int parse_dbgoff(const char *line, int lineno, struct pk_layout_record *r, struct pk_err *e)
+{
+    char member[128];
+    int off;
+    unsigned size;
+    if (sscanf(line, "dbgoff %127s %d %u", member, &off, &size) != 3 || off < 0 ||
+        (unsigned)off >= MAX_OFFSET || size == 0 || size > 8)
+        return BAD("line %d: bad dbgoff", lineno);
+    int k = -1;
+    for (size_t i = 0; i < pk_debug_offsets_count() && k < 0; i++)
+        if (!strcmp(member, pk_debug_offsets_member(i))) k = (int)i;
+    if (k < 0 || k >= PK_DBGOFF_MAX) return BAD("unknown _Py_DebugOffsets member '%s'", member);
+    r->dbgoff[k] = (struct pk_field){off, size, 0, 0};
+    return 0;
+}
+
+static int parse_field(const char *line, int lineno, struct pk_layout_record *r, struct pk_err *e)
+{
+    char name[128], first[128];
+    int off, size, bit_off, bit_size;
+    if (sscanf(line, "field %127s %127s", name, first) != 2)
+        return BAD("line %d: bad field", lineno);
+    int k = field_index(name);
+    if (k < 0) return BAD("unknown field '%s'", name);
+    if (!strcmp(first, "-")) return 0;
+    if (sscanf(line, "field %*s %d %d %d %d", &off, &size, &bit_off, &bit_size) != 4 || off < 0 ||
+        (unsigned)off >= MAX_OFFSET || size < 0 || (unsigned)size >= MAX_OFFSET || bit_off < 0 ||
+        bit_off >= 32 || bit_size < 0 || bit_size > 32 || (bit_size && bit_off + bit_size > 32))
+        return BAD("field %s: value out of range", name);
+    r->layout.f[k] = (struct pk_field){off, (uint32_t)size, (int8_t)bit_off, (int8_t)bit_size};
+    return 0;
+}
+
+/* One line after the format line, by its key. */
+static int parse_line(const char *line, int lineno, struct pk_layout_record *r,
+                      struct record_seen *seen, struct pk_err *e)
+{
+    char key[32];
+    if (sscanf(line, "%31s", key) != 1) return BAD("line %d: no key", lineno);
+    if (!strcmp(key, "fields")) {
+        seen->fields = 1;
+        return parse_fields_line(line, e);
+    }
+    if (!strcmp(key, "build-id")) {
+        seen->build_id = 1;
+        return parse_build_id(line, r, e);
+    }
+    if (!strcmp(key, "version")) {
+        seen->version = 1;
+        return parse_version(line, r, e);
+    }
+    if (!strcmp(key, "flavour")) {
+        seen->flavour = 1;
+        if (sscanf(line, "flavour %31s", r->flavour) != 1) return BAD("bad flavour line");
+        return 0;
+    }
+    if (!strcmp(key, "sym")) return parse_sym(line, lineno, r, e);
+    if (!strcmp(key, "dbgoff")) return parse_dbgoff(line, lineno, r, e);
+    if (!strcmp(key, "field")) return parse_field(line, lineno, r, e);
+    return BAD("line %d: unknown key '%s'", lineno, key);
+}
+
+int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, struct pk_err *e)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < PK_L_COUNT; i++)
+        r->layout.f[i] = PK_FIELD_MISSING;
+    for (int i = 0; i < PK_DBGOFF_MAX; i++)
+        r->dbgoff[i] = PK_FIELD_MISSING;
+    if (memchr(text, '\0', len)) return BAD("a NUL byte in the record");
+    const char *ck = NULL;
+    int rc = check_checksum(text, len, &ck, e);
+    if (rc < 0) return rc;
+
+    struct record_seen seen = {0};
     char line[512];
     int lineno = 0;
     for (const char *p = text; p < ck;) {
@@ -195,81 +324,18 @@ int pk_record_parse(const char *text, size_t len, struct pk_layout_record *r, st
         line[n] = '\0';
         p = nl + 1;
         if (line[0] == '#' || !line[0]) continue;
-        char key[32], a[128], b[128];
-        int x1, x2, x3, x4;
-        unsigned u1;
-        if (!seen_format) {
-            if (sscanf(line, "pypeek-layout %d", &x1) != 1)
+        if (!seen.format) {
+            int format;
+            if (sscanf(line, "pypeek-layout %d", &format) != 1)
                 return BAD("not a pypeek layout record");
-            if (x1 != RECORD_FORMAT)
-                return BAD("record format %d (this pypeek reads format %d)", x1, RECORD_FORMAT);
-            seen_format = 1;
+            if (format != RECORD_FORMAT)
+                return BAD("record format %d (this pypeek reads format %d)", format, RECORD_FORMAT);
+            seen.format = 1;
             continue;
         }
-        if (sscanf(line, "%31s", key) != 1) return BAD("line %d: no key", lineno);
-        if (!strcmp(key, "fields")) {
-            uint64_t h;
-            if (sscanf(line, "fields %d %16" SCNx64, &x1, &h) != 2) return BAD("bad fields line");
-            if (x1 != PK_L_COUNT || h != fields_hash())
-                return BAD("recorded by a pypeek with another field table (%d fields)", x1);
-            seen_fields = 1;
-        } else if (!strcmp(key, "build-id")) {
-            if (sscanf(line, "build-id %127s", a) != 1) return BAD("bad build-id line");
-            if (strcmp(a, "-") != 0) {
-                if (!is_hex(a) || strlen(a) % 2 || strlen(a) >= sizeof r->build_id)
-                    return BAD("bad build-id '%s'", a);
-                memcpy(r->build_id, a, strlen(a) + 1); /* length checked above */
-            }
-            seen_id = 1;
-        } else if (!strcmp(key, "version")) {
-            uint32_t parsed;
-            if (sscanf(line, "version %127s %127s", a, b) != 2 ||
-                pk_version_parse(a, strlen(a), &parsed) < 0 || strncmp(b, "0x", 2) != 0 ||
-                !is_hex(b + 2) || strlen(b) != 10)
-                return BAD("bad version line");
-            r->py_version_hex = (uint32_t)strtoul(b + 2, NULL, 16);
-            if ((r->py_version_hex & 0xffffff00u) != (parsed & 0xffffff00u) ||
-                (r->py_version_hex >> 24) != 3 || ((r->py_version_hex >> 16) & 0xff) < 8)
-                return BAD("version %s does not agree with 0x%08x", a, r->py_version_hex);
-            r->layout.py_version_hex = r->py_version_hex;
-            seen_ver = 1;
-        } else if (!strcmp(key, "flavour")) {
-            if (sscanf(line, "flavour %31s", r->flavour) != 1) return BAD("bad flavour line");
-            seen_flavour = 1;
-        } else if (!strcmp(key, "sym")) {
-            uint64_t v;
-            if (sscanf(line, "sym %127s 0x%" SCNx64, a, &v) != 2 || !v)
-                return BAD("line %d: bad sym", lineno);
-            int k = -1;
-            for (int i = 0; i < PK_RS_COUNT && k < 0; i++)
-                if (!strcmp(a, pk_record_sym_names[i])) k = i;
-            if (k < 0) return BAD("unknown symbol '%s'", a);
-            r->syms[k] = v;
-        } else if (!strcmp(key, "dbgoff")) {
-            if (sscanf(line, "dbgoff %127s %d %u", a, &x1, &u1) != 3 || x1 < 0 ||
-                (unsigned)x1 >= MAX_OFFSET || u1 == 0 || u1 > 8)
-                return BAD("line %d: bad dbgoff", lineno);
-            int k = -1;
-            for (size_t i = 0; i < pk_debug_offsets_count() && k < 0; i++)
-                if (!strcmp(a, pk_debug_offsets_member(i))) k = (int)i;
-            if (k < 0 || k >= PK_DBGOFF_MAX) return BAD("unknown _Py_DebugOffsets member '%s'", a);
-            r->dbgoff[k] = (struct pk_field){x1, u1, 0, 0};
-        } else if (!strcmp(key, "field")) {
-            if (sscanf(line, "field %127s %127s", a, b) != 2)
-                return BAD("line %d: bad field", lineno);
-            int k = field_index(a);
-            if (k < 0) return BAD("unknown field '%s'", a);
-            if (!strcmp(b, "-")) continue;
-            if (sscanf(line, "field %*s %d %d %d %d", &x1, &x2, &x3, &x4) != 4 || x1 < 0 ||
-                (unsigned)x1 >= MAX_OFFSET || x2 < 0 || (unsigned)x2 >= MAX_OFFSET || x3 < 0 ||
-                x3 >= 32 || x4 < 0 || x4 > 32 || (x4 && x3 + x4 > 32))
-                return BAD("field %s: value out of range", a);
-            r->layout.f[k] = (struct pk_field){x1, (uint32_t)x2, (int8_t)x3, (int8_t)x4};
-        } else {
-            return BAD("line %d: unknown key '%s'", lineno, key);
-        }
+        if ((rc = parse_line(line, lineno, r, &seen, e)) < 0) return rc;
     }
-    if (!seen_format || !seen_fields || !seen_ver || !seen_flavour || !seen_id)
+    if (!seen.format || !seen.fields || !seen.version || !seen.flavour || !seen.build_id)
         return BAD("the record lacks its format, fields, build-id, version or flavour line");
     return 0;
 }

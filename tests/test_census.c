@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cpython/census.h"
+#include "cpython/gc_state.h"
 #include "cpython/types.h"
 #include "tests/support_heap.h"
 
@@ -76,7 +77,8 @@ static int collect(struct heap *h, struct pk_interp_snap *out, struct pk_err *e)
 {
     struct pk_walk_limits lim = {10000, NULL};
     memset(out, 0, sizeof *out);
-    return pk_census_collect(h->im->mem, &h->l, h->types, h->interp, &lim, out, e);
+    return pk_census_collect(h->im->mem, &h->l, h->types, pk_gc_state_addr(&h->l, 0, h->interp),
+                             &lim, out, e);
 }
 
 Test(types, reads_and_caches_a_type)

@@ -2,8 +2,10 @@
 #include <criterion/criterion.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cpython/graph.h"
 #include "symbols/layout.h"
 #include "tests/support_image.h"
 #include "tests/support_py.h"
@@ -160,4 +162,68 @@ Test(layout, a_missing_required_field_is_named)
     l.f[PK_L_gchead_prev] = PK_FIELD_MISSING;
     cr_assert_eq(pk_layout_finish(&l, &e), -PK_E_NO_LAYOUT);
     cr_assert_neq(strstr(e.msg, "gchead_prev"), NULL, "%s", e.msg);
+}
+
+Test(layout, the_census_and_graph_are_available_in_a_complete_layout)
+{
+    struct pk_layout l;
+    support_layout(&l);
+    cr_assert(pk_layout_has(&l, PK_FEAT_CENSUS));
+    cr_assert(pk_layout_has(&l, PK_FEAT_GRAPH));
+}
+
+Test(layout, a_field_the_graph_requires_disables_the_graph_and_is_named)
+{
+    struct pk_layout l;
+    support_layout(&l);
+    struct pk_err e = {0};
+    l.f[PK_L_tuple_item] = PK_FIELD_MISSING;
+    cr_assert_eq(pk_layout_finish(&l, &e), 0, "the census needs no tuple items: %s", e.msg);
+    cr_assert(pk_layout_has(&l, PK_FEAT_CENSUS));
+    cr_assert(!pk_layout_has(&l, PK_FEAT_GRAPH));
+    cr_assert_eq(pk_layout_need(&l, PK_FEAT_GRAPH, &e), -PK_E_NO_LAYOUT);
+    cr_assert_neq(strstr(e.msg, "object graph"), NULL, "%s", e.msg);
+    cr_assert_neq(strstr(e.msg, "tuple_item"), NULL, "%s", e.msg);
+    /* the graph's entry point refuses before it reads anything (no memory to read here) */
+    struct pk_target *t = calloc(1, sizeof *t);
+    cr_assert_not_null(t);
+    t->layout = l;
+    struct pk_graph *g = (struct pk_graph *)&l; /* must be reset to NULL */
+    struct pk_err ge = {0};
+    cr_assert_eq(pk_graph_collect(NULL, t, 0, NULL, 0, &g, &ge), -PK_E_NO_LAYOUT);
+    cr_assert_null(g);
+    cr_assert_neq(strstr(ge.msg, "tuple_item"), NULL, "%s", ge.msg);
+    free(t);
+}
+
+Test(layout, without_the_arena_structs_pymalloc_alone_is_off_and_named)
+{
+    /* the test binary's mini CPython has no arena_object: the census is unaffected */
+    struct pk_layout l;
+    support_layout(&l);
+    struct pk_err e = {0};
+    cr_assert(!pk_layout_has(&l, PK_FEAT_PYMALLOC));
+    cr_assert_eq(pk_layout_feature_missing(&l, PK_FEAT_PYMALLOC), PK_L_arena_size);
+    cr_assert_eq(pk_layout_need(&l, PK_FEAT_PYMALLOC, &e), -PK_E_NO_LAYOUT);
+    cr_assert_neq(strstr(e.msg, "pymalloc statistics needs arena_size"), NULL, "%s", e.msg);
+}
+
+Test(layout, a_set_field_is_required_by_the_census)
+{
+    struct pk_layout l;
+    support_layout(&l);
+    struct pk_err e = {0};
+    l.f[PK_L_set_mask] = PK_FIELD_MISSING; /* read by every set's size: once unchecked */
+    cr_assert_eq(pk_layout_finish(&l, &e), -PK_E_NO_LAYOUT);
+    cr_assert_neq(strstr(e.msg, "set_mask"), NULL, "%s", e.msg);
+}
+
+Test(layout, a_missing_offset_lands_beyond_any_address)
+{
+    /* what release builds' PK_OFF gives for a missing field: no wrap, far beyond user space,
+       and still beyond any object when cut to 32 bits */
+    uint64_t user_max = UINT64_C(1) << 47;
+    cr_assert_gt(user_max + PK_OFF_ABSENT, PK_OFF_ABSENT);
+    cr_assert_geq(PK_OFF_ABSENT, UINT64_C(1) << 62);
+    cr_assert_geq((uint32_t)PK_OFF_ABSENT, UINT32_C(1) << 31);
 }

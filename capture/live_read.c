@@ -158,8 +158,8 @@ static void log_image(const struct attempt *a, const struct pk_snapshot *s)
 /* After resume: the census, stacks, the object graph and fd owners, read from the copy. The
    target runs: no pause to bound, --graph-pause included; the graph costs no pause, so it is
    taken for gc.unreachable even when no retainers are asked for. */
-static int walk_image(struct attempt *a, struct pk_fd_list *fds, int have_fds,
-                      struct pk_snapshot *s, struct pk_err *e)
+static int walk_image(struct attempt *a, const struct pk_image *img, struct pk_fd_list *fds,
+                      int have_fds, struct pk_snapshot *s, struct pk_err *e)
 {
     struct pk_walk_limits lim = {pk_gc_max_nodes(&a->maps, &a->t->layout), a->cancel, 0};
     int r = pk_collect_interpreters(a->mem, a->t, &lim, s, e);
@@ -168,7 +168,7 @@ static int walk_image(struct attempt *a, struct pk_fd_list *fds, int have_fds,
         pk_capture_progress(a->o, a->t->pid, "reading");
         r = pk_heap_take(a->mem, a->t, &lim, s, e);
     }
-    if (r == 0 && pk_image_misses(a->img) > 0) /* it needed bytes the image left out */
+    if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
         r = pk_fail(e, PK_E_INCONSISTENT,
                     "the walk read memory the image left out (payload pages, or below a "
                     "thread's stack pointer): read again while stopped");
@@ -203,7 +203,7 @@ static int read_image(struct attempt *a, struct pk_snapshot *s, int *stream_next
     }
     struct pk_image *owned = a->img; /* the reader frees it */
     a->img = NULL;
-    int r = walk_image(a, &fds, have_fds, s, e);
+    int r = walk_image(a, owned, &fds, have_fds, s, e);
     if (pk_image_misses(owned) > 0) *stream_next = 1;
     pk_capture_analyse(o, a->t->pid, o->retainers, r, s);
     /* What crossed from the target: the copy and the live reads of read-only memory. */

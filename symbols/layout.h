@@ -454,6 +454,9 @@ int pk_layout_resolve_dwarf(struct pk_layout *l, struct pk_dwarf *d, uint32_t py
 /* Sets the per-version constants and the GC kind; checks the fields the census needs. */
 int pk_layout_finish(struct pk_layout *l, struct pk_err *e);
 const char *pk_layout_field_name(enum pk_layout_field i);
+/* Where interpreter interp's GC state is (the struct _gc_runtime_state): in the interpreter, or
+   (3.8) _PyRuntime.gc at runtime_addr, shared by all interpreters. No memory is read. */
+uint64_t pk_layout_gc_state_addr(const struct pk_layout *l, uint64_t runtime_addr, uint64_t interp);
 /* The DWARF query (type names, member) behind a field, for resolving it from another module. */
 struct pk_dwarf_query pk_layout_query(enum pk_layout_field i);
 

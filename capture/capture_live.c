@@ -105,8 +105,8 @@ int pk_capture_live_take(struct pk_capture_live *l, const volatile sig_atomic_t 
     memset(s, 0, sizeof *s);
     pk_snapshot_describe_target(s, t, "process");
     s->attach.mode = l->opts.nonblocking ? "nonblocking" : "frozen";
-    struct pk_capture_opts once = l->opts; /* streaming from the next attempt when the image
-                                              fell short */
+    /* streaming from the next attempt when the image fell short */
+    struct pk_capture_opts once = l->opts;
     for (int attempt = 0;; attempt++) {
         struct pk_err attempt_err = {0};
         int stream_next = 0;

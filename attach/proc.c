@@ -242,3 +242,16 @@ int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e)
     if (r < 0) return pk_fail(e, PK_E_NO_PROCESS, "process exited (unreadable status)");
     return 0;
 }
+
+void pk_proc_comm(pid_t pid, char *buf, size_t cap)
+{
+    char path[64];
+    if (!cap) return;
+    buf[0] = '\0';
+    snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (!fgets(buf, (int)(cap < 4096 ? cap : 4096), f)) buf[0] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}

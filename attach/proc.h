@@ -36,6 +36,9 @@ struct pk_proc_status {
 int pk_proc_status_parse(const char *text, struct pk_proc_status *st);
 int pk_proc_read_status(int procfd, struct pk_proc_status *st, struct pk_err *e);
 
+/* The command name of process pid (/proc/PID/comm, without its newline); "" if unreadable. */
+void pk_proc_comm(pid_t pid, char *buf, size_t cap);
+
 /* Parses a decimal number in [0, max]: the whole string must be digits. -1 if invalid. */
 long pk_parse_decimal(const char *s, long max);
 /* The same in [1, max], for ids (pids, counts). */

@@ -1,25 +1,17 @@
 /* A snapshot from a core file: the core's maps and memory, the interpreter resolved from its
    mapped files, then the same census, GC state and object graph as for a live target. */
-#include "capture/capture.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "attach/core.h"
+#include "capture/capture_internal.h"
 #include "cpython/collect.h"
 #include "cpython/heap.h"
 #include "cpython/stacks.h"
 #include "symbols/module_by_id.h"
 #include "symbols/target.h"
-
-static uint64_t mono_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint64_t)t.tv_sec * 1000000u + (uint64_t)t.tv_nsec / 1000u;
-}
 
 /* The core's threads as the stack walker wants them: registers from NT_PRSTATUS, sorted by
    tid; a core has no thread names or states. */
@@ -74,7 +66,7 @@ static void check_zero_stacks(const struct pk_threads *th, struct pk_mem *mem,
 }
 
 /* threads[] from the core's registers: Python frames, and native ones when asked. */
-static void capture_stacks(const struct pk_capture_core_opts *o, const struct pk_core *core,
+static void capture_stacks(const struct pk_capture_opts *o, const struct pk_core *core,
                            struct pk_mem *mem, const struct pk_target *t, struct pk_snapshot *s)
 {
     struct pk_threads th = {0};
@@ -84,7 +76,8 @@ static void capture_stacks(const struct pk_capture_core_opts *o, const struct pk
         return;
     }
     check_zero_stacks(&th, mem, s);
-    if (o->native && pk_stacks_add_native(mem, &th, t->pid, 0, o->debug_dir, s) < 0)
+    if ((o->native || o->native_unpaused) &&
+        pk_stacks_add_native(mem, &th, t->pid, 0, o->debug_dir, s) < 0)
         pk_snapshot_warn(s, "native stacks unavailable: libdwfl could not read the core");
     pk_threads_free(&th);
 }
@@ -112,10 +105,10 @@ static const char *missing_interpreter(const struct pk_core *core, const char **
     return NULL;
 }
 
-int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_atomic_t *cancel,
+int pk_capture_core(const struct pk_capture_opts *o, const volatile sig_atomic_t *cancel,
                     struct pk_snapshot *s, struct pk_err *e)
 {
-    uint64_t t0 = mono_us();
+    uint64_t t0 = pk_monotonic_us();
     memset(s, 0, sizeof *s);
     struct pk_core *core = NULL;
     struct pk_maps maps = {0};
@@ -183,13 +176,10 @@ int pk_capture_core(const struct pk_capture_core_opts *o, const volatile sig_ato
     r = pk_collect_interpreters(mem, t, &lim, s, e);
     if (r == 0 && o->stacks) capture_stacks(o, core, mem, t, s);
     if (r == 0 && o->graph) r = pk_heap_take(mem, t, &lim, s, e);
-    if (r == 0) pk_heap_finish(s, o->top, o->keep_graph);
+    pk_capture_analyse(o, t->pid, 1, r, s); /* the retainers too: a core costs no pause */
     s->attach.consistent = r == 0;
-    struct pk_mem_stats st;
-    pk_mem_get_stats(mem, &st);
-    s->attach.bytes_read = st.source_bytes;
-    s->attach.read_calls = st.source_calls;
-    s->attach.wall_us = mono_us() - t0;
+    pk_capture_count_reads(mem, s);
+    s->attach.wall_us = pk_monotonic_us() - t0;
 out:
     /* Memory the interpreter's state needs and the core does not hold: the file's fault. */
     if (r < 0 && e->code == PK_E_UNMAPPED) {

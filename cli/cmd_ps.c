@@ -125,14 +125,8 @@ static int inspect(pid_t pid, const struct pk_opts *o, struct pk_target *t, stru
     } else if (access) {
         ptrace_reason(procfd, pid, access, p);
     } else if (st.tracer > 0) {
-        char comm[64] = "", path[64];
-        snprintf(path, sizeof path, "/proc/%d/comm", (int)st.tracer);
-        FILE *cf = fopen(path, "r");
-        if (cf) {
-            if (!fgets(comm, sizeof comm, cf)) comm[0] = '\0';
-            comm[strcspn(comm, "\n")] = '\0';
-            fclose(cf);
-        }
+        char comm[64];
+        pk_proc_comm(st.tracer, comm, sizeof comm);
         snprintf(p->reason, sizeof p->reason,
                  "already traced by process %d (%.60s): a process has one tracer", (int)st.tracer,
                  comm);

@@ -106,8 +106,10 @@ int pk_cmd_watch(const struct pk_opts *o)
     struct pk_err e = {0};
     struct pk_growth_rules rules = {80, o->min_growth, 1};
     struct pk_growth *g = pk_growth_new(&rules);
-    struct pk_live *l = NULL;
-    int r = g ? pk_live_open(o, &l, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
+    struct pk_capture_opts co;
+    pk_cli_capture_opts(o, &co);
+    struct pk_capture_live *l = NULL;
+    int r = g ? pk_capture_live_open(&co, &l, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
     int progress = !o->quiet && isatty(STDERR_FILENO);
     uint64_t start = pk_monotonic_us();
     unsigned skipped = 0;
@@ -118,7 +120,7 @@ int pk_cmd_watch(const struct pk_opts *o)
         double t = (double)(pk_monotonic_us() - start) / 1e6;
         struct pk_snapshot s;
         struct pk_err se = {0};
-        int sr = pk_live_snapshot(l, cancel, &s, &se);
+        int sr = pk_capture_live_take(l, cancel, &s, &se);
         if (sr == 0) {
             struct pk_report_opts all = {0};
             json_t *doc = pk_snapshot_to_json(&s, &all);
@@ -171,7 +173,7 @@ int pk_cmd_watch(const struct pk_opts *o)
     for (size_t i = 0; i < kept.n; i++)
         json_decref(kept.v[i]);
     free(kept.v);
-    pk_live_close(l);
+    pk_capture_live_close(l);
     pk_growth_free(g);
     return pk_cli_finish(r, &e, cancel);
 }

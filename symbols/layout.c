@@ -15,6 +15,11 @@ static const char *const field_names[PK_L_COUNT] = {
 #undef PK_X
 };
 
+uint64_t pk_layout_gc_state_addr(const struct pk_layout *l, uint64_t runtime_addr, uint64_t interp)
+{
+    return l->gc_in_runtime ? runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
+}
+
 const char *pk_layout_field_name(enum pk_layout_field i)
 {
     return i < PK_L_COUNT ? field_names[i] : "?";

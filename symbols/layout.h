@@ -497,6 +497,9 @@ static inline int pk_layout_has(const struct pk_layout *l, enum pk_feature f)
 }
 /* 0 when feature f is available, else -PK_E_NO_LAYOUT with a message naming the field. */
 int pk_layout_need(const struct pk_layout *l, enum pk_feature f, struct pk_err *e);
+/* Where interpreter interp's GC state is (the struct _gc_runtime_state): in the interpreter, or
+   (3.8) _PyRuntime.gc at runtime_addr, shared by all interpreters. No memory is read. */
+uint64_t pk_layout_gc_state_addr(const struct pk_layout *l, uint64_t runtime_addr, uint64_t interp);
 /* The DWARF query (type names, member) behind a field, for resolving it from another module. */
 struct pk_dwarf_query pk_layout_query(enum pk_layout_field i);
 

@@ -120,8 +120,7 @@ int pk_layout_validate(const struct pk_target *t, struct pk_mem *mem, struct pk_
             return fail(&c, "_PyRuntime.interpreters.main is not a readable pointer");
         interp = main_interp;
     }
-    uint64_t gc =
-        l->gc_in_runtime ? t->runtime_addr + PK_OFF(l, runtime_gc) : interp + PK_OFF(l, interp_gc);
+    uint64_t gc = pk_layout_gc_state_addr(l, t->runtime_addr, interp);
     char what[64];
     if (l->gc_kind == PK_GC_GENERATIONAL) {
         uint64_t gen0 = gc + PK_OFF(l, gc_generations) + PK_OFF(l, gen_head);

@@ -129,6 +129,9 @@ class Target:
         self.proc.stdin.flush()
 
     def check_left_alone(self, what, **kw):
+        """check_left_alone() of this target, which must also still be alive."""
+        check(self.proc.poll() is None, "%s: the target died (exit %s)"
+              % (what, self.proc.returncode))
         check_left_alone(self.pid, what, **kw)
 
     def stop(self):

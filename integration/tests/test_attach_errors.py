@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from harness import (EXIT_NO_PROCESS, EXIT_NOT_CPYTHON, EXIT_PERMISSION, Skip, TestFailure,
-                     check, check_eq, check_left_alone, expect)
+                     check, check_eq, expect)
 from procstate import wait_until_frozen
 
 NOBODY = 65534
@@ -76,7 +76,7 @@ def test_permission_denied_explains_what_to_do(ctx):
                            timeout=60)
         expect(p.returncode, p.stdout.decode(), p.stderr.decode(), EXIT_PERMISSION,
                ["CAP_SYS_PTRACE"], "--json as uid %d" % NOBODY)
-        check_left_alone(t.pid, "after the refused attach")
+        t.check_left_alone("after the refused attach")
 
 
 def test_already_traced_names_the_tracer(ctx):
@@ -100,8 +100,7 @@ def test_already_traced_names_the_tracer(ctx):
         finally:
             tracer.send_signal(signal.SIGTERM)
             tracer.wait(timeout=20)
-        check_eq(status_field(t.pid, "TracerPid"), "0", "TracerPid after strace detached")
-        check_left_alone(t.pid, "after pypeek was refused")
+        t.check_left_alone("after pypeek was refused, strace detached")
 
 
 def test_target_execs_while_being_read(ctx):
@@ -122,7 +121,7 @@ def test_target_execs_while_being_read(ctx):
             outcomes.append((delay_ms, p.returncode, exe))
             check(p.returncode in (0, EXIT_NO_PROCESS, EXIT_NOT_CPYTHON),
                   "exec after %d ms: pypeek exited %d: %s" % (delay_ms, p.returncode, err.strip()))
-            check_left_alone(t.pid, "exec after %d ms" % delay_ms)
+            t.check_left_alone("exec after %d ms" % delay_ms)
             if p.returncode == EXIT_NO_PROCESS and exe == "sleep":
                 expect(p.returncode, out, err, EXIT_NO_PROCESS, ["exec", str(t.pid)],
                        "a target that exec'd while being read")

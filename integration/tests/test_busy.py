@@ -21,34 +21,15 @@ import time
 
 from harness import EXIT_INCONSISTENT, TestFailure, check
 from procstate import any_stopped, describe_threads
+from workers import ANSWER_TIMEOUT, check_progress, counters
 
 RUNS = 200
 FROZEN_SIGNALS = 60  # confirmed signals while frozen (each run takes about 0.3 s here)
-ANSWER_TIMEOUT = 10  # seconds: a handler that ran answers in milliseconds
-
-
-def progress(t):
-    """The target's counters, asked for with a SIGUSR1 to its main thread (tgkill): the main
-    thread waits in Event.wait(), which only a signal to that thread itself interrupts, and a
-    process-directed signal may go to a worker (the kernel's choice, pypeek or not). A signal
-    that lands just before the main thread blocks again only sets CPython's flag (the lock's
-    wait is not interrupted), so it is sent again each second, up to ANSWER_TIMEOUT."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    deadline = time.monotonic() + ANSWER_TIMEOUT
-    while True:
-        check(libc.tgkill(t.pid, t.pid, signal.SIGUSR1) == 0,
-              "tgkill(%d): %s" % (t.pid, os.strerror(ctypes.get_errno())))
-        try:
-            return t.read_line(timeout=1.0)["counters"]
-        except TestFailure:
-            if time.monotonic() > deadline:
-                raise
 
 
 def progress_line(t):
-    """progress(), the whole answer line."""
-    return {"counters": progress(t)}
+    """The target's counters as its answer line (workers.counters)."""
+    return {"counters": counters(t)}
 
 
 def test_busy_target_200_runs(ctx):
@@ -65,17 +46,10 @@ def test_busy_target_200_runs(ctx):
                   "run %d: exit %d but consistent=%r" % (i, rc, snap["attach"]["consistent"]))
             retries += snap["attach"]["retries"]
             t.check_left_alone("run %d" % i)
-            check(t.proc.poll() is None, "target died during run %d" % i)
         print("    busy target: %d consistent, %d exit 6, %d retries in %d runs"
               % (outcomes[0], outcomes[EXIT_INCONSISTENT], retries, RUNS))
         check(outcomes[0] > RUNS // 2, "only %d of %d runs were consistent" % (outcomes[0], RUNS))
-        before = progress(t)
-        after = progress(t)
-        deadline = time.monotonic() + 20  # the GIL is not fair: allow any thread its turn
-        while not all(a > b for a, b in zip(after, before)) and time.monotonic() < deadline:
-            after = progress(t)
-        check(all(a > b for a, b in zip(after, before)),
-              "worker threads stopped making progress: %s -> %s" % (before, after))
+        check_progress(t, "after %d runs" % RUNS)
 
 
 def test_signal_sent_while_frozen_runs_the_handler(ctx):

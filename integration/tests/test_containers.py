@@ -10,7 +10,7 @@ import tempfile
 import time
 
 import pythons_cache as pc
-from harness import TARGETS, Skip, Target, check, check_eq, type_entry
+from harness import EXIT_NOT_CPYTHON, TARGETS, Skip, Target, check, check_eq, type_entry
 from interpreters import by_name
 
 
@@ -146,7 +146,7 @@ def test_core_of_container_needs_sysroot(ctx):
             core = gcore(pid, os.path.join(d, "core"))
             t.stop()
             rc, out, err = ctx.run_pypeek("core", core, "--json", "--no-graph")
-            check(rc == 4 and "--sysroot" in err,
+            check(rc == EXIT_NOT_CPYTHON and "--sysroot" in err,
                   "core without --sysroot: exit %d, stderr %r" % (rc, err.strip()[-300:]))
             rc, out, err = ctx.run_pypeek("core", core, "--json", "--no-graph", "--sysroot",
                                           interp.tree())

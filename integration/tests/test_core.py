@@ -11,8 +11,8 @@ import tempfile
 
 import snapshot_schema
 from cores import gcore as _gcore
+from eu_stack import eu_stack
 from harness import Skip, check, check_eq, type_entry
-from test_stacks import eu_stack
 
 # Sections of a snapshot that say how it was taken, not what the heap held.
 SOURCE_ONLY = ("taken_at", "target", "attach", "memory", "fds", "warnings")

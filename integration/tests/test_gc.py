@@ -1,37 +1,14 @@
 """GC health, exactly as the interpreter reports it: gc.isenabled/get_debug/get_threshold/
 get_count/get_stats/get_freeze_count, gc.garbage and its types, sys.getallocatedblocks."""
+from gc_check import compare_gc
 from harness import check, check_eq
-
-def compare(snap, truth):
-    gc_ = snap["gc"]
-    check_eq(gc_["enabled"], truth["gc_enabled"], "gc.isenabled()")
-    check_eq(gc_["debug_flags"], truth["gc_debug"], "gc.get_debug()")
-    check_eq(gc_["thresholds"], truth["gc_threshold"], "gc.get_threshold()")
-    check_eq(gc_["counts"], truth["gc_count"], "gc.get_count()")
-    stats = [{k: g[k] for k in ("collections", "collected", "uncollectable")}
-             for g in gc_["generations"]]
-    # 3.15 adds "candidates" and "duration" to each entry; the three common keys are compared
-    want = [{k: g[k] for k in ("collections", "collected", "uncollectable")}
-            for g in truth["gc_stats"]]
-    check_eq(stats, want, "gc.get_stats()")
-    check_eq([g["objects"] for g in gc_["generations"]], truth["gc_generations"],
-             "len(gc.get_objects(i))")
-    check_eq(gc_["permanent_objects"], truth["gc_permanent"], "gc.get_freeze_count()")
-    check_eq(snap["garbage"]["count"], truth["garbage_len"], "len(gc.garbage)")
-    got = {t["type"]: {"count": t["count"], "bytes": t["bytes"]} for t in snap["garbage"]["types"]}
-    check_eq(got, truth["garbage_types"], "types in gc.garbage")
-    # exact: the oracle frees what it allocates after measuring before it blocks
-    check(snap["memory"]["pymalloc"] is not None, "no memory.pymalloc")
-    check_eq(snap["memory"]["pymalloc"]["allocated_blocks"], truth["allocated_blocks"],
-             "sys.getallocatedblocks()")
-    check(snap["attach"]["consistent"] is True, "snapshot not consistent")
 
 
 def run_scenario(ctx, scenario):
     with ctx.start_target("gc_fixture.py", scenario) as t:
         truth = t.read_line()
         snap = ctx.snapshot(t.pid)
-        compare(snap, truth)
+        compare_gc(snap, truth)
         return t, truth, snap
 
 
@@ -43,7 +20,7 @@ def test_gc_saveall_garbage(ctx):
     with ctx.start_target("gc_fixture.py", "saveall") as t:
         truth = t.read_line()
         snap = ctx.snapshot(t.pid)
-        compare(snap, truth)
+        compare_gc(snap, truth)
         check(truth["garbage_len"] >= 80, "fixture made too little garbage: %r" % truth)
         check("__main__.Finalized" in truth["garbage_types"], "no Finalized in gc.garbage")
         rc, text, err = ctx.run_pypeek(t.pid)
@@ -56,14 +33,14 @@ def test_gc_disabled_counts_grow(ctx):
     with ctx.start_target("gc_fixture.py", "disabled") as t:
         first = t.read_line()
         snap1 = ctx.snapshot(t.pid)
-        compare(snap1, first)
+        compare_gc(snap1, first)
         check(snap1["gc"]["enabled"] is False, "GC reported enabled")
         rc, text, err = ctx.run_pypeek(t.pid)
         check(rc == 0 and "DISABLED" in text, "text report does not say GC is disabled")
         t.release()
         second = t.read_line()
         snap2 = ctx.snapshot(t.pid)
-        compare(snap2, second)
+        compare_gc(snap2, second)
         check(snap2["gc"]["counts"][0] > snap1["gc"]["counts"][0],
               "gen-0 count did not grow while GC was disabled")
 

@@ -29,11 +29,6 @@ def type_name_cap():
         return int(re.search(r"#define MAX_TP_NAME (\d+)", f.read()).group(1))
 
 
-def check_running(t, what):
-    t.check_left_alone(what)
-    check(t.proc.poll() is None, "%s: the target died" % what)
-
-
 def timed_pypeek(ctx, args):
     """(exit code, stdout, stderr, wall seconds) of one pypeek run."""
     t0 = time.monotonic()
@@ -70,7 +65,7 @@ def corrupt_case(ctx, mode):
                 snap = json.loads(out)
                 check(snap["attach"]["consistent"] is False,
                       "%s: JSON says consistent=%r" % (what, snap["attach"]["consistent"]))
-            check_running(t, what)
+            t.check_left_alone(what)
         print("    %s: exit 6 in %.2fs, %.2fs CPU: %s" % (mode, took, cpu, err.strip()[:100]))
 
 
@@ -145,4 +140,4 @@ def test_hostile_type_names_and_file_names(ctx):
         check(longest <= 20000, "a text line is %d characters long" % longest)
         check("FAKE: 0 objects" not in text.split("\n"),
               "an embedded newline forged a line of the report")
-        check_running(t, "after the hostile-strings runs")
+        t.check_left_alone("after the hostile-strings runs")

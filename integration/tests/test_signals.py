@@ -25,8 +25,9 @@ import signal
 import subprocess
 import time
 
-from harness import EXIT_INCONSISTENT, TestFailure, check, check_left_alone
+from harness import EXIT_INCONSISTENT, TestFailure, check
 from procstate import any_stopped, task_states, wait_until_frozen
+from workers import check_progress
 
 SIGNAL_RUNS = 200
 FROZEN_REQUIRED = SIGNAL_RUNS // 4  # of the SIGNAL_RUNS // 2 runs that try to hit the freeze
@@ -34,24 +35,6 @@ STREAMING_HEAP = 600000  # tracked objects: a --streaming run is frozen for abou
 RANDOM_SPAN = 1.5  # seconds: a default run on that heap takes several (its graph, resumed)
 KILL_RUNS = 100
 EXIT_TIMEOUT = 20  # seconds pypeek may take to exit after a signal before it counts as a hang
-
-
-def counters(t):
-    os.kill(t.pid, signal.SIGUSR1)
-    return t.read_line(timeout=10)["counters"]
-
-
-def check_progress(t, what):
-    """Every worker thread of the target counts on after pypeek is gone (bounded wait)."""
-    before = counters(t)
-    deadline = time.monotonic() + 10
-    after = before
-    while time.monotonic() < deadline:
-        after = counters(t)
-        if all(a > b for a, b in zip(after, before)):
-            return
-        time.sleep(0.002)
-    raise TestFailure("%s: threads stopped making progress: %s -> %s" % (what, before, after))
 
 
 def start_pypeek(ctx, pid, *args):
@@ -138,7 +121,7 @@ def test_interrupt_signals_200_runs(ctx):
             if rc == -sig and "interrupted" not in err and err:
                 raise TestFailure("%s: killed by the signal but stderr says %r" % (what, err))
             outcomes[rc] = outcomes.get(rc, 0) + 1
-            check_left_alone(t.pid, what)
+            t.check_left_alone(what)
         check_progress(t, "after %d interrupted runs" % SIGNAL_RUNS)
         print("    %d runs: exits %s; %d signalled while confirmed frozen; slowest exit after "
               "the signal %.0f ms (default), %.0f ms (--streaming)"
@@ -175,7 +158,7 @@ def test_sigkill_mid_freeze_100_times(ctx):
             else:
                 check(rc in (0, EXIT_INCONSISTENT, -signal.SIGKILL),
                       "kill %d: pypeek exited %d: %s" % (attempts, rc, err.strip()))
-            check_left_alone(t.pid, "after SIGKILL %d" % attempts)
+            t.check_left_alone("after SIGKILL %d" % attempts)
             check_progress(t, "after SIGKILL %d" % attempts)
         print("    %d SIGKILLs mid-freeze (%d runs); the target resumed every time"
               % (killed_frozen, attempts))
@@ -191,7 +174,7 @@ def test_stopped_target_is_left_stopped(ctx):
             time.sleep(0.001)
         rc, out, err = ctx.run_pypeek("--json", t.pid)
         check(rc == 0, "pypeek on a stopped target exited %d: %s" % (rc, err.strip()))
-        check_left_alone(t.pid, "a stopped target after pypeek", stopped=True)
+        t.check_left_alone("a stopped target after pypeek", stopped=True)
         # Interrupted mid-freeze: still left as it was found. A stopped target holds still, so
         # a run pypeek finished before the signal exits 0; else it dies of the signal.
         for i, sig in enumerate([signal.SIGINT, signal.SIGTERM, signal.SIGKILL]):
@@ -205,6 +188,6 @@ def test_stopped_target_is_left_stopped(ctx):
             if rc == -sig and sig != signal.SIGKILL:
                 check(err == "" or "interrupted" in err,
                       "stopped target, %s: killed by the signal but stderr says %r" % (name, err))
-            check_left_alone(t.pid, "a stopped target after %s" % name, stopped=True)
+            t.check_left_alone("a stopped target after %s" % name, stopped=True)
         os.kill(t.pid, signal.SIGCONT)
         check_progress(t, "after SIGCONT")

@@ -17,6 +17,7 @@ import test_census
 import test_gc
 import test_stacks
 from census_check import compare_census
+from gc_check import compare_gc
 from harness import EXIT_NO_DEBUG_INFO, Skip, check, check_eq
 from pyenv import pyenv_python
 from stripped import CleanCache, StrippedInterpreter, record_name, strip_copy, tree_python
@@ -93,7 +94,7 @@ def _oracles_without_pymalloc(ctx):
             check(any("pymalloc statistics unavailable" in w for w in snap.get("warnings", [])),
                   "no warning about pymalloc: %s" % snap.get("warnings"))
             snap["memory"]["pymalloc"] = {"allocated_blocks": truth["allocated_blocks"]}
-            test_gc.compare(snap, truth)
+            compare_gc(snap, truth)
 
 
 def _make(minor, keep):

@@ -6,7 +6,7 @@ import pty
 import re
 import subprocess
 
-from harness import check, check_eq
+from harness import EXIT_USAGE, check, check_eq
 
 SGR = re.compile(rb"\x1b\[[0-9;]*m")
 
@@ -71,4 +71,4 @@ def test_subcommand_without_operands_is_a_usage_error(ctx):
     """`pypeek diff` alone once read past the operands (a crash); now each says what it needs."""
     for cmd in ("diff", "snapshot", "watch", "why", "html"):
         rc, out, err = ctx.run_pypeek(cmd)
-        check_eq(rc, 1, "pypeek %s alone: exit code (stderr %r)" % (cmd, err.strip()[:200]))
+        check_eq(rc, EXIT_USAGE, "pypeek %s alone: exit code (stderr %r)" % (cmd, err.strip()[:200]))

@@ -5,7 +5,7 @@ import json
 import os
 import re
 
-from harness import check, check_eq
+from harness import EXIT_BAD_FILE, check, check_eq
 
 FIXTURE_TYPES = ("__main__.Finalized", "__main__.SelfRef", "__main__.Handler",
                  "__main__.Looped", "__main__.GenHolder")
@@ -195,5 +195,5 @@ def test_unreachable_hostile_snapshot_file(ctx):
             with open(path, "w") as f:
                 json.dump(bad, f)
             rc, out, err = ctx.run_pypeek("diff", good, path)
-            check_eq(rc, 7, "diff with gc.unreachable.%s = %r (stderr %r)" % (field, value, err))
+            check_eq(rc, EXIT_BAD_FILE, "diff with gc.unreachable.%s = %r (stderr %r)" % (field, value, err))
             check("gc.unreachable" in err, "the error does not name gc.unreachable: %r" % err)

@@ -68,7 +68,7 @@ static int parse_item(const json_t *o, const struct pk_jpath *p, struct pk_fds_s
     int r;
     it->fd = -1;
     it->owner_first = f->nowners;
-    if ((r = pk_jget_int(o, p, "fd", 0, INT32_MAX, &it->fd, e)) < 0 ||
+    if ((r = pk_jget_int(o, p, "fd", -1, INT32_MAX, &it->fd, e)) < 0 ||
         (r = pk_jget_buf(o, p, "kind", 0, it->kind, sizeof it->kind, e)) < 0 ||
         (r = pk_jget_dup(o, p, "target", "", &it->target, e)) < 0 ||
         (r = pk_jget_str(o, p, "flags", &flags, e)) < 0 ||

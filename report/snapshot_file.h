@@ -19,12 +19,13 @@
    large, truncated, not JSON, foreign, a member of the wrong type or size), *out then empty. */
 int pk_snapshot_read_file(const char *path, struct pk_snapshot *out, struct pk_err *e);
 
-/* A pypeek.snapshot/1 document into *out: the inverse of pk_snapshot_to_json for every section
-   the struct carries (json_out(from_json(json_out(S))) == json_out(S)), except threads[].merged,
-   which is derived from frame flags the document does not carry and is recomputed. Required:
-   schema, taken_at, target.pid, objects.total and objects.types; other members default to
-   zero (absent or null). Each value read is checked for type, sign and size; strings are
-   valid UTF-8 without NUL (jansson), fixed-size fields are cut at a character boundary. */
+/* A pypeek.snapshot/1 document into *out: the inverse of pk_snapshot_to_json for every
+   section (json_out(from_json(json_out(S))) == json_out(S)); the frames' entry flags, which
+   the document does not carry, come from each thread's merged view. Required: schema,
+   taken_at, target.pid, objects.total and objects.types; other members default to zero when
+   absent (or null where pypeek writes null). Each value read is checked for type, sign and
+   size; strings are valid UTF-8 without NUL (jansson), fixed-size fields are cut at a
+   character boundary. */
 int pk_snapshot_from_json(const json_t *doc, struct pk_snapshot *out, struct pk_err *e);
 
 #endif

@@ -1,7 +1,7 @@
 /* A pypeek.snapshot/1 document into struct pk_snapshot: the one place a saved snapshot is
    checked. Every member pypeek reads is checked for type, sign and size as it is read;
    what pypeek derives when writing (gc thresholds and counts, fds count, unowned and by_kind,
-   graph coverage, holder shares, threads' merged view) is computed again, not read. */
+   graph coverage, holder shares) is computed again, not read. */
 #include <string.h>
 
 #include "report/snapshot_file.h"

@@ -1,7 +1,10 @@
-/* The snapshot reader's live-process sections: fds (items and their owners) and threads. */
+/* The snapshot reader's live-process sections: fds (items and their owners) and threads (with
+   the frames' entry flags recovered from the merged view). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpython/stacks.h"
+#include "report/byname.h"
 #include "report/fds_report.h"
 #include "report/snapshot_file.h"
 #include "report/snapshot_parse.h"
@@ -207,6 +210,66 @@ static int parse_native(const json_t *t, const struct pk_jpath *p, struct pk_thr
     return 0;
 }
 
+/* Whether a merged-view item is native frame n (the fields the writer puts in both). */
+static int same_native(const json_t *m, const struct pk_native_frame *n)
+{
+    const char *fn = json_string_value(json_object_get(m, "function"));
+    const char *mod = json_string_value(json_object_get(m, "module"));
+    return json_integer_value(json_object_get(m, "address")) == pk_jint(n->address) &&
+           json_integer_value(json_object_get(m, "offset")) == pk_jint(n->offset) &&
+           (fn && n->function ? strcmp(fn, n->function) == 0 : !fn && !n->function) &&
+           (mod && n->module ? strcmp(mod, n->module) == 0 : !mod && !n->module);
+}
+
+/* Marks the frame ending each of c runs that share the Python frames [p, p + len): one frame
+   each, the last run the rest. */
+static void mark_runs(struct pk_thread_snap *th, size_t p, size_t len, size_t c)
+{
+    for (size_t i = 0; i < c && i < len; i++)
+        th->frames[i + 1 < c ? p + i : p + len - 1].entry = 1;
+}
+
+/* The frames' entry flags, which the document does not carry, from its merged view: between
+   two natives the merged view shows, the natives it leaves out are eval loops, each replaced
+   by a run of Python frames ending at an entry frame. Any flags giving the same merged view
+   will do; kept only when pk_stacks_merge then gives exactly that view (else none). */
+static void entries_from_merged(const json_t *merged, struct pk_thread_snap *th)
+{
+    size_t n = json_array_size(merged), k = 0, p = 0, block = 0, i;
+    if (!n || n > th->nframes + th->nnative) return;
+    struct pk_merged *want = calloc(n, sizeof *want),
+                     *got = calloc(th->nframes + th->nnative + 1, sizeof *got);
+    const json_t *m;
+    int ok = want && got;
+    json_array_foreach(merged, i, m)
+    {
+        if (!ok) break;
+        const char *kind = json_string_value(json_object_get(m, "kind"));
+        if (kind && strcmp(kind, "python") == 0) {
+            ok = p + block < th->nframes;
+            want[i] = (struct pk_merged){1, p + block++};
+            continue;
+        }
+        size_t j = k;
+        while (j < th->nnative && !same_native(m, &th->native[j]))
+            j++;
+        ok = j < th->nnative && (block == 0 || j > k);
+        if (!ok) break;
+        mark_runs(th, p, block, j - k);
+        p += block, block = 0;
+        want[i] = (struct pk_merged){0, j};
+        k = j + 1;
+    }
+    if (ok) mark_runs(th, p, block, th->nnative - k);
+    ok = ok && pk_stacks_merge(th, got) == n;
+    for (i = 0; ok && i < n; i++)
+        ok = want[i].python == got[i].python && want[i].index == got[i].index;
+    for (size_t f = 0; !ok && f < th->nframes; f++)
+        th->frames[f].entry = 0;
+    free(want);
+    free(got);
+}
+
 static int parse_thread(const json_t *t, const struct pk_jpath *p, struct pk_thread_snap *th,
                         struct pk_err *e)
 {
@@ -234,9 +297,12 @@ static int parse_thread(const json_t *t, const struct pk_jpath *p, struct pk_thr
     /* locals_truncated is written exactly when the locals were read */
     const json_t *lt = json_object_get(t, "locals_truncated");
     th->locals_read = lt && !json_is_null(lt);
-    /* merged[] is not read: it is derived from the frames (see snapshot_file.h) */
-    if ((r = parse_frames(t, p, th, e)) < 0) return r;
-    return parse_native(t, p, th, e);
+    const json_t *merged;
+    if ((r = parse_frames(t, p, th, e)) < 0 || (r = parse_native(t, p, th, e)) < 0 ||
+        (r = pk_jget_arr(t, p, "merged", 0, &merged, e)) < 0)
+        return r;
+    entries_from_merged(merged, th);
+    return 0;
 }
 
 int pk_parse_threads(const json_t *threads, struct pk_snapshot *s, struct pk_err *e)

@@ -1,5 +1,5 @@
 /* pypeek diff OLD NEW: two saved snapshot files (hostile input: read through
-   report/snapshot_file.h) compared type by type. */
+   report/snapshot_file.h, into the same struct a live snapshot fills) compared type by type. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +22,12 @@ static void name_side(json_t *diff, const char *side, const char *path)
 int pk_cmd_diff(const struct pk_opts *o)
 {
     struct pk_err e = {0};
-    json_t *old_doc = NULL, *new_doc = NULL, *diff = NULL;
-    int r = pk_snapshot_read_file(o->old_path, &old_doc, &e);
-    if (r == 0) r = pk_snapshot_read_file(o->new_path, &new_doc, &e);
-    if (r == 0 && !(diff = pk_diff_docs(old_doc, new_doc, o->json ? o->top : 0)))
+    struct pk_snapshot old_snap, new_snap;
+    json_t *diff = NULL;
+    memset(&new_snap, 0, sizeof new_snap);
+    int r = pk_snapshot_read_file(o->old_path, &old_snap, &e);
+    if (r == 0) r = pk_snapshot_read_file(o->new_path, &new_snap, &e);
+    if (r == 0 && !(diff = pk_diff_snapshots(&old_snap, &new_snap, o->json ? o->top : 0)))
         r = pk_fail(&e, PK_E_INTERNAL, "out of memory");
     if (r == 0) {
         name_side(diff, "old", o->old_path);
@@ -40,7 +42,7 @@ int pk_cmd_diff(const struct pk_opts *o)
         if (r == 0) r = pk_cli_flush_stdout(&e);
     }
     json_decref(diff);
-    json_decref(old_doc);
-    json_decref(new_doc);
+    pk_snapshot_free(&old_snap);
+    pk_snapshot_free(&new_snap);
     return pk_cli_finish(r, &e, NULL);
 }

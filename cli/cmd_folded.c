@@ -1,7 +1,5 @@
 /* pypeek --format folded PID|FILE: retained bytes as folded stacks, from a live target or a
-   saved snapshot (both through the snapshot document, so they print the same lines). */
-#include <jansson.h>
-
+   saved snapshot (both as struct pk_snapshot, so they print the same lines). */
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "cli/signals.h"
@@ -13,25 +11,20 @@ int pk_cmd_folded(const struct pk_opts *o)
 {
     const volatile sig_atomic_t *cancel = NULL;
     struct pk_err e = {0};
-    json_t *doc = NULL;
+    struct pk_snapshot s;
     int r;
     if (o->snapshot_path) {
-        r = pk_snapshot_read_file(o->snapshot_path, &doc, &e);
+        r = pk_snapshot_read_file(o->snapshot_path, &s, &e);
     } else {
         cancel = pk_signals_install();
-        struct pk_snapshot s;
         r = pk_take_snapshot(o, cancel, &s, &e);
-        struct pk_report_opts ro = {o->top};
-        if (r == 0 && !(doc = pk_snapshot_to_json(&s, &ro)))
-            r = pk_fail(&e, PK_E_INTERNAL, "out of memory");
-        pk_snapshot_free(&s);
     }
     if (r == 0) {
-        r = pk_folded_write(stdout, doc, &e);
+        r = pk_folded_write(stdout, &s, &e);
         if (r < 0 && !o->snapshot_path && e.code == PK_E_BAD_FILE)
             r = pk_refail(&e, PK_E_INCONSISTENT, "the object graph could not be read");
         if (r == 0) r = pk_cli_flush_stdout(&e);
     }
-    json_decref(doc);
+    pk_snapshot_free(&s);
     return pk_cli_finish(r, &e, cancel);
 }

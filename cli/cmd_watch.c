@@ -1,5 +1,5 @@
 /* pypeek watch PID: resolve the target once, then freeze and read it once per interval, feed
-   each snapshot document to the growth tracker, and end with the leak-suspect summary (also
+   each snapshot to the growth tracker, and end with the leak-suspect summary (also
    on Ctrl-C, for the samples taken so far). */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,10 +13,10 @@
 #include "cli/commands.h"
 #include "cli/run.h"
 #include "cli/signals.h"
+#include "cpython/graph.h"
 #include "report/growth.h"
 #include "report/html_out.h"
 #include "report/report.h"
-#include "report/snapdoc.h"
 #include "util/clock.h"
 #include "util/text.h"
 
@@ -32,35 +32,39 @@ static int sleep_until(uint64_t at_us, const volatile sig_atomic_t *cancel)
     return 1;
 }
 
-static void progress_line(unsigned i, unsigned count, const json_t *doc, json_int_t first_total,
-                          size_t suspects)
+/* A string from the target as the JSON output has it (valid UTF-8), then escaped. */
+static void put_escaped(const char *s, size_t max)
+{
+    char clean[512];
+    pk_utf8_sanitize(s, clean, sizeof clean);
+    pk_fputs_escaped(stderr, clean, max);
+}
+
+static void progress_line(unsigned i, unsigned count, const struct pk_snapshot *s,
+                          uint64_t first_total, size_t suspects)
 {
     char total[32], delta[40], pause[32];
-    json_int_t t = pk_doc_int(doc, "objects.total", 0);
-    pk_fmt_count((uint64_t)t, total, sizeof total);
-    json_int_t d = t - first_total;
-    pk_fmt_count((uint64_t)(d < 0 ? -d : d), delta + 1, sizeof delta - 1);
-    delta[0] = d < 0 ? '-' : '+';
-    snprintf(pause, sizeof pause, "%.1f ms",
-             (double)pk_doc_int(doc, "attach.pause_us", 0) / 1000.0);
+    const struct pk_interp_snap *m = pk_snapshot_main(s);
+    uint64_t t = m ? m->total_objects : 0;
+    pk_fmt_count(t, total, sizeof total);
+    pk_fmt_count(t >= first_total ? t - first_total : first_total - t, delta + 1, sizeof delta - 1);
+    delta[0] = t < first_total ? '-' : '+';
+    snprintf(pause, sizeof pause, "%.1f ms", (double)s->attach.pause_us / 1000.0);
     fprintf(stderr, "pypeek watch: sample %u", i + 1);
     if (count) fprintf(stderr, "/%u", count);
     fprintf(stderr, "  %.8s  %s objects (%s)  paused %s  %zu suspect%s",
-            pk_doc_str(doc, "taken_at", "?????????????") + 11, total, delta, pause, suspects,
+            strlen(s->taken_at) > 11 ? s->taken_at + 11 : "??", total, delta, pause, suspects,
             suspects == 1 ? "" : "s");
     /* what the GIL holder was running: where the time of a busy service goes */
-    size_t k;
-    const json_t *th;
-    json_array_foreach(json_object_get(doc, "threads"), k, th)
-    {
-        const json_t *top = json_array_get(json_object_get(th, "frames"), 0);
-        if (!json_is_true(json_object_get(th, "holds_gil")) || !top) continue;
+    for (size_t k = 0; s->threads_available && k < s->nthreads; k++) {
+        const struct pk_thread_snap *th = &s->threads[k];
+        if (!th->holds_gil || !th->nframes) continue;
+        const struct pk_pyframe *top = &th->frames[0];
         fputs("  GIL: ", stderr);
-        pk_fputs_escaped(stderr, pk_doc_str(top, "function", "?"), 80);
+        put_escaped(top->function ? top->function : "?", 80);
         fputs(" (", stderr);
-        pk_fputs_escaped(stderr, pk_doc_str(top, "file", "?"), 120);
-        json_int_t line = pk_doc_int(top, "line", -1);
-        if (line >= 0) fprintf(stderr, ":%" JSON_INTEGER_FORMAT, line);
+        put_escaped(top->file ? top->file : "?", 120);
+        if (top->line >= 0) fprintf(stderr, ":%d", top->line);
         fputc(')', stderr);
         break;
     }
@@ -68,40 +72,89 @@ static void progress_line(unsigned i, unsigned count, const json_t *doc, json_in
 }
 
 /* The samples kept for --html: the newest whole, the older ones without what the report
-   draws from the newest only (fd items, retainers, per-interpreter copies); at most
-   PK_HTML_MAX_SAMPLES, the oldest dropped first. */
-struct kept_docs {
-    json_t **v;
+   draws from the newest only (fd items, retainers, other interpreters, the object graph); at
+   most PK_HTML_MAX_SAMPLES, the oldest dropped first. */
+struct kept_snaps {
+    struct pk_snapshot *v;
     size_t n, cap;
 };
 
-static int keep_doc(struct kept_docs *k, json_t *doc)
+static void trim_older(struct pk_snapshot *s)
 {
-    if (k->n) {
-        json_t *prev = k->v[k->n - 1];
-        json_object_del(prev, "retainers");
-        json_object_del(prev, "interpreters");
-        json_object_del(json_object_get(prev, "fds"), "items");
+    for (size_t i = 1; i < s->ninterps; i++)
+        pk_interp_snap_clear(&s->interps[i]);
+    if (s->ninterps > 1) s->ninterps = 1;
+    if (s->ninterps) {
+        struct pk_heap_snap *h = &s->interps[0].heap;
+        for (size_t i = 0; i < h->nretainers; i++) {
+            free(h->retainers[i].root);
+            free(h->retainers[i].type);
+            for (size_t k = 0; k < h->retainers[i].ntypes; k++)
+                free(h->retainers[i].types[k].name);
+            free(h->retainers[i].types);
+        }
+        free(h->retainers);
+        h->retainers = NULL;
+        h->nretainers = 0;
     }
+    /* fd kinds stay (the growth of fds by kind), their targets and owners go */
+    for (size_t i = 0; i < s->fds.nitems; i++) {
+        struct pk_fd_item *it = &s->fds.items[i];
+        free(it->target);
+        free(it->local);
+        free(it->remote);
+        it->target = it->local = it->remote = NULL;
+        it->inode = 0;
+        it->owner_first = it->nowners = 0;
+    }
+    for (size_t i = 0; i < s->fds.nowners; i++) {
+        free(s->fds.owners[i].type);
+        free(s->fds.owners[i].chain);
+        free(s->fds.owners[i].name);
+    }
+    free(s->fds.owners);
+    s->fds.owners = NULL;
+    s->fds.nowners = 0;
+}
+
+/* Takes s over (it is left empty). */
+static int keep_snapshot(struct kept_snaps *k, struct pk_snapshot *s)
+{
+    if (k->n) trim_older(&k->v[k->n - 1]);
     if (k->n == PK_HTML_MAX_SAMPLES) {
-        json_decref(k->v[0]);
+        pk_snapshot_free(&k->v[0]);
         memmove(k->v, k->v + 1, (k->n - 1) * sizeof *k->v);
         k->n--;
     }
     if (k->n == k->cap) {
         size_t nc = k->cap ? k->cap * 2 : 64;
-        json_t **nv = realloc(k->v, nc * sizeof *nv);
+        struct pk_snapshot *nv = realloc(k->v, nc * sizeof *nv);
         if (!nv) return -1;
         k->v = nv;
         k->cap = nc;
     }
-    k->v[k->n++] = json_incref(doc);
+    pk_graph_free(s->graph); /* the report draws from the summaries, not the graph */
+    s->graph = NULL;
+    k->v[k->n++] = *s;
+    memset(s, 0, sizeof *s);
     return 0;
+}
+
+static int write_html(const char *path, const struct kept_snaps *k, uint64_t min_growth,
+                      struct pk_err *e)
+{
+    const struct pk_snapshot **order = calloc(k->n ? k->n : 1, sizeof *order);
+    if (!order) return pk_fail(e, PK_E_INTERNAL, "out of memory");
+    for (size_t i = 0; i < k->n; i++)
+        order[i] = &k->v[i];
+    int r = pk_html_write_file(path, order, k->n, min_growth, e);
+    free(order);
+    return r;
 }
 
 int pk_cmd_watch(const struct pk_opts *o)
 {
-    struct kept_docs kept = {0};
+    struct kept_snaps kept = {0};
     const volatile sig_atomic_t *cancel = pk_signals_install();
     struct pk_err e = {0};
     struct pk_growth_rules rules = {80, o->min_growth, 1};
@@ -113,7 +166,7 @@ int pk_cmd_watch(const struct pk_opts *o)
     int progress = !o->quiet && isatty(STDERR_FILENO);
     uint64_t start = pk_monotonic_us();
     unsigned skipped = 0;
-    json_int_t first_total = 0;
+    uint64_t first_total = 0;
     for (unsigned i = 0; r == 0 && (o->count == 0 || i < o->count); i++) {
         if (i > 0 && sleep_until(start + (uint64_t)i * o->interval_ms * 1000u, cancel)) break;
         if (*cancel) break;
@@ -122,16 +175,13 @@ int pk_cmd_watch(const struct pk_opts *o)
         struct pk_err se = {0};
         int sr = pk_capture_live_take(l, cancel, &s, &se);
         if (sr == 0) {
-            struct pk_report_opts all = {0};
-            json_t *doc = pk_snapshot_to_json(&s, &all);
-            r = doc ? pk_growth_add(g, doc, t, &e) : pk_fail(&e, PK_E_INTERNAL, "out of memory");
-            if (r == 0 && o->html_path && keep_doc(&kept, doc) < 0)
-                r = pk_fail(&e, PK_E_INTERNAL, "out of memory");
-            if (r == 0 && pk_growth_samples(g) == 1)
-                first_total = pk_doc_int(doc, "objects.total", 0);
+            r = pk_growth_add(g, &s, t, &e);
+            if (r == 0 && pk_growth_samples(g) == 1 && pk_snapshot_main(&s))
+                first_total = pk_snapshot_main(&s)->total_objects;
             if (r == 0 && progress)
-                progress_line(i, o->count, doc, first_total, pk_growth_suspect_count(g));
-            json_decref(doc);
+                progress_line(i, o->count, &s, first_total, pk_growth_suspect_count(g));
+            if (r == 0 && o->html_path && keep_snapshot(&kept, &s) < 0)
+                r = pk_fail(&e, PK_E_INTERNAL, "out of memory");
         } else if (pk_exit_code(se.code) == pk_exit_code(PK_E_INCONSISTENT) && !*cancel) {
             /* One unsettled read is not the end of a watch: skip the sample, say so. */
             skipped++;
@@ -161,7 +211,7 @@ int pk_cmd_watch(const struct pk_opts *o)
         }
         json_decref(sum);
         if (wr == 0 && o->html_path) {
-            wr = pk_html_write_file(o->html_path, kept.v, kept.n, o->min_growth, &oe);
+            wr = write_html(o->html_path, &kept, o->min_growth, &oe);
             if (wr == 0 && !o->quiet)
                 fprintf(stderr, "pypeek watch: HTML report of %zu samples written to %s\n", kept.n,
                         o->html_path);
@@ -171,7 +221,7 @@ int pk_cmd_watch(const struct pk_opts *o)
         r = pk_fail(&e, PK_E_INCONSISTENT, "no sample could be read consistently");
     }
     for (size_t i = 0; i < kept.n; i++)
-        json_decref(kept.v[i]);
+        pk_snapshot_free(&kept.v[i]);
     free(kept.v);
     pk_capture_live_close(l);
     pk_growth_free(g);

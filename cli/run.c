@@ -8,16 +8,10 @@
 #include "report/prom.h"
 #include "report/report.h"
 
-/* --prometheus: rendered from the JSON document, every type included so the rest can be
-   summed as type="(other)". */
+/* --prometheus: every type included so the rest can be summed as type="(other)". */
 static int report_prometheus(const struct pk_snapshot *s, size_t top, struct pk_err *e)
 {
-    struct pk_report_opts all = {0};
-    json_t *doc = pk_snapshot_to_json(s, &all);
-    if (!doc) return pk_fail(e, PK_E_INTERNAL, "out of memory");
-    int r = pk_report_prometheus(stdout, doc, top, e);
-    json_decref(doc);
-    return r;
+    return pk_report_prometheus(stdout, s, top, e);
 }
 
 int pk_run(const struct pk_opts *o)

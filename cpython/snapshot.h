@@ -115,6 +115,7 @@ struct pk_unreachable_example {
 struct pk_unreachable_snap {
     int available;
     char reason[160]; /* why not, when !available */
+    int absent;       /* read from a saved snapshot that has no gc.unreachable at all */
     uint64_t objects, bytes, finalizers;
     uint64_t retained_bytes; /* bytes plus the untracked objects only they reach */
     int complete;            /* every candidate's references were read: nothing under-reported */

@@ -1,14 +1,16 @@
-/* Comparing two snapshot documents (pypeek diff): per-type deltas sorted by growth, and a
-   generic old/new/delta tree of the numbers in gc, memory and fds, so sections other modules
-   add flow through without changes here. */
+/* Comparing two snapshots (pypeek diff): per-type deltas sorted by growth, and a generic
+   old/new/delta tree of the numbers in objects, gc, garbage, memory and fds as the JSON output
+   renders them from the struct, so numbers other modules add to those sections flow through
+   without changes here. */
 #include "report/diff.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/byname.h"
+#include "report/json_util.h"
 #include "report/report.h"
-#include "report/snapdoc.h"
 #include "util/text.h"
 
 #define TREE_MAX_DEPTH 6
@@ -50,8 +52,8 @@ static json_t *diff_tallies(const json_t *old_t, const json_t *new_t, const char
     json_object_foreach((json_t *)new_t, k, v)
     {
         struct row r = {k, 0, 0, 0, 0};
-        pk_doc_tally_get(old_t, k, &r.oc, &r.ob);
-        pk_doc_tally_get(new_t, k, &r.nc, &r.nb);
+        pk_byname_get(old_t, k, &r.oc, &r.ob);
+        pk_byname_get(new_t, k, &r.nc, &r.nb);
         if (r.oc == r.nc && (!with_bytes || r.ob == r.nb))
             same++;
         else
@@ -61,7 +63,7 @@ static json_t *diff_tallies(const json_t *old_t, const json_t *new_t, const char
     {
         if (json_object_get(new_t, k)) continue;
         struct row r = {k, 0, 0, 0, 0};
-        pk_doc_tally_get(old_t, k, &r.oc, &r.ob);
+        pk_byname_get(old_t, k, &r.oc, &r.ob);
         if (r.oc == 0 && (!with_bytes || r.ob == 0))
             same++;
         else
@@ -147,159 +149,197 @@ static json_t *diff_tree(const json_t *o, const json_t *n, int depth, const char
     return NULL;
 }
 
-static json_t *side_json(const json_t *doc)
+static json_t *side_json(const struct pk_snapshot *s)
 {
-    const json_t *consistent = json_object_get(json_object_get(doc, "attach"), "consistent");
-    return json_pack("{s:s, s:I, s:s, s:s, s:b}", "taken_at", pk_doc_str(doc, "taken_at", ""),
-                     "pid", pk_doc_int(doc, "target.pid", 0), "exe",
-                     pk_doc_str(doc, "target.exe", ""), "python_version",
-                     pk_doc_str(doc, "target.python_version", ""), "consistent",
-                     !json_is_false(consistent));
+    return json_pack("{s:o, s:i, s:o, s:o, s:b}", "taken_at", pk_json_str(s->taken_at), "pid",
+                     (int)s->target.pid, "exe", pk_json_str(s->target.exe), "python_version",
+                     pk_json_str(s->target.python_version), "consistent", s->attach.consistent);
 }
 
 /* Sum of the counts a types list names, to tell a list cut by --top from a full one. */
-static json_int_t listed_count(const json_t *doc)
+static json_int_t listed_count(const struct pk_interp_snap *is)
 {
     json_int_t sum = 0;
-    size_t i;
-    const json_t *t;
-    json_array_foreach(json_object_get(json_object_get(doc, "objects"), "types"), i, t)
-    {
-        json_int_t c = json_integer_value(json_object_get(t, "count"));
+    for (size_t i = 0; i < is->ntypes; i++) {
+        json_int_t c = pk_jint(is->types[i].count);
         sum = sum > PK_JSON_INT_MAX - c ? PK_JSON_INT_MAX : sum + c;
     }
     return sum;
 }
 
-static void add_warnings(json_t *warn, const json_t *od, const json_t *nd, double elapsed)
+static const struct pk_interp_snap no_interp;
+
+static const struct pk_interp_snap *main_or_none(const struct pk_snapshot *s)
 {
-    if (pk_doc_int(od, "target.pid", 0) != pk_doc_int(nd, "target.pid", 0) ||
-        strcmp(pk_doc_str(od, "target.exe", ""), pk_doc_str(nd, "target.exe", "")) != 0)
+    const struct pk_interp_snap *m = pk_snapshot_main(s);
+    return m ? m : &no_interp;
+}
+
+/* Whether the JSON output has the section: gc, garbage and memory with a main interpreter,
+   fds unless read from a core. */
+static int has_section(const struct pk_snapshot *s, size_t which)
+{
+    return which < 3 ? pk_snapshot_main(s) != NULL : !pk_snapshot_from_core(s);
+}
+
+static void add_warnings(json_t *warn, const struct pk_snapshot *od, const struct pk_snapshot *nd,
+                         double elapsed)
+{
+    if (od->target.pid != nd->target.pid || strcmp(od->target.exe, nd->target.exe) != 0)
         json_array_append_new(warn, json_string("the snapshots are of different processes"));
-    if (strcmp(pk_doc_str(od, "target.python_version", ""),
-               pk_doc_str(nd, "target.python_version", "")) != 0)
+    if (strcmp(od->target.python_version, nd->target.python_version) != 0)
         json_array_append_new(warn, json_string("the snapshots are of different Python versions"));
     if (elapsed < 0)
         json_array_append_new(warn, json_string("NEW was taken before OLD: deltas are reversed"));
-    const json_t *docs[2] = {od, nd};
+    const struct pk_snapshot *snaps[2] = {od, nd};
     const char *names[2] = {"OLD", "NEW"};
     for (int i = 0; i < 2; i++) {
-        json_int_t listed = listed_count(docs[i]), total = pk_doc_int(docs[i], "objects.total", 0);
+        const struct pk_interp_snap *m = main_or_none(snaps[i]);
+        json_int_t listed = listed_count(m), total = pk_jint(m->total_objects);
         if (listed < total)
             json_array_append_new(
                 warn, json_sprintf("%s lists the types of %" JSON_INTEGER_FORMAT
                                    " of its %" JSON_INTEGER_FORMAT
                                    " objects (saved with --top?): types it leaves out count as 0",
                                    names[i], listed, total));
-        if (json_is_false(json_object_get(json_object_get(docs[i], "attach"), "consistent")))
+        if (!snaps[i]->attach.consistent)
             json_array_append_new(warn, json_sprintf("%s was not read consistently", names[i]));
     }
-    const json_t *ou = json_object_get(json_object_get(od, "gc"), "unreachable");
-    const json_t *nu = json_object_get(json_object_get(nd, "gc"), "unreachable");
-    int uo = json_is_true(json_object_get(ou, "available"));
-    int un = json_is_true(json_object_get(nu, "available"));
+    int uo = main_or_none(od)->unreachable.available, un = main_or_none(nd)->unreachable.available;
     if (uo != un)
         json_array_append_new(warn, json_sprintf("unreachable cycles (gc.unreachable) were only "
                                                  "computed for %s: not compared",
                                                  uo ? "OLD" : "NEW"));
     static const char *const sections[] = {"gc", "garbage", "memory", "fds"};
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
-        int in_o = json_is_object(json_object_get(od, sections[i]));
-        int in_n = json_is_object(json_object_get(nd, sections[i]));
+        int in_o = has_section(od, i), in_n = has_section(nd, i);
         if (in_o != in_n)
             json_array_append_new(warn, json_sprintf("%s is only in %s: not compared", sections[i],
                                                      in_o ? "OLD" : "NEW"));
     }
 }
 
-static json_t *types_diff(const json_t *ol, const json_t *nl, size_t top, json_t *into,
+/* The rows of two tallies (consumed) into a list; its unchanged count into into[key]. */
+static json_t *types_diff(json_t *ot, json_t *nt, size_t top, json_t *into,
                           const char *unchanged_key)
 {
-    json_t *ot = pk_doc_tally_types(ol), *nt = pk_doc_tally_types(nl);
     json_int_t same = 0;
-    json_t *d = diff_tallies(ot, nt, "type", 1, 0, top, &same);
+    json_t *d = ot && nt ? diff_tallies(ot, nt, "type", 1, 0, top, &same) : NULL;
     json_decref(ot);
     json_decref(nt);
     json_object_set_new(into, unchanged_key, json_integer(same));
     return d;
 }
 
-static json_t *fds_diff(const json_t *of, const json_t *nf, size_t top)
+static json_t *fds_diff(const json_t *of, const json_t *nf, const struct pk_fds_snap *ofs,
+                        const struct pk_fds_snap *nfs, size_t top)
 {
     static const char *const skip[] = {"items", "by_kind", NULL};
     json_t *out = diff_tree(of, nf, 0, skip);
     if (!out) out = json_object();
-    json_t *ok = pk_doc_tally_fd_kinds(of), *nk = pk_doc_tally_fd_kinds(nf);
+    json_t *ok = pk_byname_fd_kinds(ofs), *nk = pk_byname_fd_kinds(nfs);
     json_object_set_new(out, "by_kind", diff_tallies(ok, nk, "kind", 0, 0, top, NULL));
     json_decref(ok);
     json_decref(nk);
-    if (json_object_get(of, "items") && json_object_get(nf, "items")) {
-        json_t *ot = pk_doc_tally_fd_targets(of), *nt = pk_doc_tally_fd_targets(nf);
-        json_object_set_new(out, "targets", diff_tallies(ot, nt, "target", 0, 1, top, NULL));
-        json_decref(ot);
-        json_decref(nt);
-    }
+    json_t *ot = pk_byname_fd_targets(ofs), *nt = pk_byname_fd_targets(nfs);
+    json_object_set_new(out, "targets", diff_tallies(ot, nt, "target", 0, 1, top, NULL));
+    json_decref(ot);
+    json_decref(nt);
     return out;
 }
 
-json_t *pk_diff_docs(const json_t *od, const json_t *nd, size_t top)
+/* The sections whose numbers are diffed as a tree, from the one JSON rendering. */
+static json_t *section(const json_t *doc, const char *name)
 {
-    json_t *d = json_object();
-    json_object_set_new(d, "schema", json_string(PK_DIFF_SCHEMA));
-    json_object_set_new(d, "old", side_json(od));
-    json_object_set_new(d, "new", side_json(nd));
-    double to = pk_doc_time(od), tn = pk_doc_time(nd);
-    double elapsed = to >= 0 && tn >= 0 ? tn - to : 0;
-    json_object_set_new(d, "elapsed_seconds",
-                        to >= 0 && tn >= 0 ? json_real(pk_round_scaled(elapsed, 1e6))
-                                           : json_null());
-    json_t *warn = json_array();
-    add_warnings(warn, od, nd, elapsed);
-    json_object_set_new(d, "warnings", warn);
+    return json_object_get(doc, name);
+}
+
+static void diff_sections(json_t *d, const struct pk_snapshot *os, const struct pk_snapshot *ns,
+                          const json_t *od, const json_t *nd, size_t top)
+{
+    const struct pk_interp_snap *om = main_or_none(os), *nm = main_or_none(ns);
     static const char *const obj_skip[] = {"types", NULL};
-    json_t *objects =
-        diff_tree(json_object_get(od, "objects"), json_object_get(nd, "objects"), 0, obj_skip);
+    json_t *objects = diff_tree(section(od, "objects"), section(nd, "objects"), 0, obj_skip);
     json_object_set_new(d, "objects", objects ? objects : json_object());
     json_object_set_new(d, "types",
-                        types_diff(json_object_get(json_object_get(od, "objects"), "types"),
-                                   json_object_get(json_object_get(nd, "objects"), "types"), top, d,
+                        types_diff(pk_byname_types(om->types, om->ntypes),
+                                   pk_byname_types(nm->types, nm->ntypes), top, d,
                                    "types_unchanged"));
-    const json_t *og = json_object_get(od, "gc"), *ng = json_object_get(nd, "gc");
+    const json_t *og = section(od, "gc"), *ng = section(nd, "gc");
     if (json_is_object(og) && json_is_object(ng)) {
         static const char *const skip[] = {"unreachable", NULL};
         json_t *g = diff_tree(og, ng, 0, skip);
         json_object_set_new(d, "gc", g ? g : json_object());
     }
-    const json_t *ou = json_object_get(og, "unreachable"), *nu = json_object_get(ng, "unreachable");
-    if (json_is_true(json_object_get(ou, "available")) &&
-        json_is_true(json_object_get(nu, "available"))) {
+    if (om->unreachable.available && nm->unreachable.available) {
         static const char *const skip[] = {"types", "untraversed_types", "examples", NULL};
-        json_t *u = diff_tree(ou, nu, 0, skip);
+        json_t *u = diff_tree(json_object_get(og, "unreachable"),
+                              json_object_get(ng, "unreachable"), 0, skip);
         if (!u) u = json_object();
         json_object_set_new(u, "types",
-                            types_diff(json_object_get(ou, "types"), json_object_get(nu, "types"),
-                                       top, u, "types_unchanged"));
+                            types_diff(pk_byname_unreachable(&om->unreachable),
+                                       pk_byname_unreachable(&nm->unreachable), top, u,
+                                       "types_unchanged"));
         json_object_set_new(d, "unreachable", u);
     }
-    const json_t *oga = json_object_get(od, "garbage"), *nga = json_object_get(nd, "garbage");
+    const json_t *oga = section(od, "garbage"), *nga = section(nd, "garbage");
     if (json_is_object(oga) && json_is_object(nga)) {
         static const char *const skip[] = {"types", NULL};
         json_t *g = diff_tree(oga, nga, 0, skip);
         if (!g) g = json_object();
         json_object_set_new(g, "types",
-                            types_diff(json_object_get(oga, "types"), json_object_get(nga, "types"),
-                                       top, g, "types_unchanged"));
+                            types_diff(pk_byname_types(om->garbage_types, om->ngarbage_types),
+                                       pk_byname_types(nm->garbage_types, nm->ngarbage_types), top,
+                                       g, "types_unchanged"));
         json_object_set_new(d, "garbage", g);
     }
-    const json_t *om = json_object_get(od, "memory"), *nm = json_object_get(nd, "memory");
-    if (json_is_object(om) && json_is_object(nm)) {
-        json_t *m = diff_tree(om, nm, 0, NULL);
+    const json_t *omem = section(od, "memory"), *nmem = section(nd, "memory");
+    if (json_is_object(omem) && json_is_object(nmem)) {
+        json_t *m = diff_tree(omem, nmem, 0, NULL);
         json_object_set_new(d, "memory", m ? m : json_object());
     }
-    const json_t *of = json_object_get(od, "fds"), *nf = json_object_get(nd, "fds");
+    const json_t *of = section(od, "fds"), *nf = section(nd, "fds");
     if (json_is_object(of) && json_is_object(nf))
-        json_object_set_new(d, "fds", fds_diff(of, nf, top));
+        json_object_set_new(d, "fds", fds_diff(of, nf, &os->fds, &ns->fds, top));
+}
+
+json_t *pk_diff_snapshots(const struct pk_snapshot *os, const struct pk_snapshot *ns, size_t top)
+{
+    struct pk_report_opts all = {0};
+    json_t *od = pk_snapshot_to_json(os, &all), *nd = pk_snapshot_to_json(ns, &all);
+    json_t *d = od && nd ? json_object() : NULL;
+    if (d) {
+        json_object_set_new(d, "schema", json_string(PK_DIFF_SCHEMA));
+        json_object_set_new(d, "old", side_json(os));
+        json_object_set_new(d, "new", side_json(ns));
+        double to = pk_snapshot_time(os), tn = pk_snapshot_time(ns);
+        double elapsed = to >= 0 && tn >= 0 ? tn - to : 0;
+        json_object_set_new(d, "elapsed_seconds",
+                            to >= 0 && tn >= 0 ? json_real(pk_round_scaled(elapsed, 1e6))
+                                               : json_null());
+        json_t *warn = json_array();
+        add_warnings(warn, os, ns, elapsed);
+        json_object_set_new(d, "warnings", warn);
+        diff_sections(d, os, ns, od, nd, top);
+    }
+    json_decref(od);
+    json_decref(nd);
     return d;
+}
+
+/* Lookups in the diff document itself (its own output, pypeek.diff/1). */
+static json_int_t dint(const json_t *o, const char *a, const char *b)
+{
+    const json_t *v = json_object_get(o, a);
+    if (b) v = json_object_get(v, b);
+    return json_is_integer(v) ? json_integer_value(v) : 0;
+}
+
+static const char *dstr(const json_t *o, const char *a, const char *b, const char *def)
+{
+    const json_t *v = json_object_get(o, a);
+    if (b) v = json_object_get(v, b);
+    return json_is_string(v) ? json_string_value(v) : def;
 }
 
 /* ---- text ---- */
@@ -392,7 +432,7 @@ static void print_rows(FILE *f, const json_t *rows, const char *label, int with_
         char name[NAME_COLS * 6 + 8], oc[48], nc[48], dc[48], db[48];
         const char *kind = json_string_value(json_object_get(r, "kind"));
         const char *nm = json_string_value(json_object_get(r, label));
-        char joined[PK_DOC_KEY_MAX];
+        char joined[PK_BYNAME_KEY_MAX];
         snprintf(joined, sizeof joined, "%s%s%s", kind && nm && strcmp(label, "kind") ? kind : "",
                  kind && nm && strcmp(label, "kind") ? " " : "",
                  nm     ? nm
@@ -442,10 +482,10 @@ static void side_line(FILE *f, const char *what, const json_t *side, const char 
         pk_fputs_escaped(f, file, 300);
         fputs(", ", f);
     }
-    fprintf(f, "pid %" JSON_INTEGER_FORMAT " (", pk_doc_int(side, "pid", 0));
-    pk_fputs_escaped(f, pk_doc_str(side, "exe", ""), 300);
+    fprintf(f, "pid %" JSON_INTEGER_FORMAT " (", dint(side, "pid", NULL));
+    pk_fputs_escaped(f, dstr(side, "exe", NULL, ""), 300);
     fputs("), taken ", f);
-    pk_fputs_escaped(f, pk_doc_str(side, "taken_at", "?"), 64);
+    pk_fputs_escaped(f, dstr(side, "taken_at", NULL, "?"), 64);
     fputc('\n', f);
 }
 
@@ -453,8 +493,8 @@ int pk_diff_print_text(FILE *f, const json_t *d, size_t top, struct pk_err *e)
 {
     if (!top) top = 20;
     fputs("pypeek diff\n", f);
-    side_line(f, "old", json_object_get(d, "old"), pk_doc_str(d, "old.file", NULL));
-    side_line(f, "new", json_object_get(d, "new"), pk_doc_str(d, "new.file", NULL));
+    side_line(f, "old", json_object_get(d, "old"), dstr(d, "old", "file", NULL));
+    side_line(f, "new", json_object_get(d, "new"), dstr(d, "new", "file", NULL));
     const json_t *el = json_object_get(d, "elapsed_seconds");
     if (json_is_number(el)) fprintf(f, "  %.1f s apart\n", json_number_value(el));
     size_t i;
@@ -467,21 +507,21 @@ int pk_diff_print_text(FILE *f, const json_t *d, size_t top, struct pk_err *e)
     }
     char a[48], b[48], c[48], x[48], y[48], z[48];
     const json_t *obj = json_object_get(d, "objects");
-    fmt_value(pk_doc_int(obj, "total.old", 0), 0, a, sizeof a);
-    fmt_value(pk_doc_int(obj, "total.new", 0), 0, b, sizeof b);
-    fmt_delta(pk_doc_int(obj, "total.delta", 0), 0, c, sizeof c);
-    fmt_value(pk_doc_int(obj, "bytes.old", 0), 1, x, sizeof x);
-    fmt_value(pk_doc_int(obj, "bytes.new", 0), 1, y, sizeof y);
-    fmt_delta(pk_doc_int(obj, "bytes.delta", 0), 1, z, sizeof z);
+    fmt_value(dint(obj, "total", "old"), 0, a, sizeof a);
+    fmt_value(dint(obj, "total", "new"), 0, b, sizeof b);
+    fmt_delta(dint(obj, "total", "delta"), 0, c, sizeof c);
+    fmt_value(dint(obj, "bytes", "old"), 1, x, sizeof x);
+    fmt_value(dint(obj, "bytes", "new"), 1, y, sizeof y);
+    fmt_delta(dint(obj, "bytes", "delta"), 1, z, sizeof z);
     fprintf(f, "\nGC-tracked objects: %s -> %s (%s); %s -> %s (%s)", a, b, c, x, y, z);
-    if (pk_doc_int(obj, "frozen.new", 0) || pk_doc_int(obj, "frozen.old", 0)) {
-        fmt_value(pk_doc_int(obj, "frozen.old", 0), 0, a, sizeof a);
-        fmt_value(pk_doc_int(obj, "frozen.new", 0), 0, b, sizeof b);
+    if (dint(obj, "frozen", "new") || dint(obj, "frozen", "old")) {
+        fmt_value(dint(obj, "frozen", "old"), 0, a, sizeof a);
+        fmt_value(dint(obj, "frozen", "new"), 0, b, sizeof b);
         fprintf(f, "; frozen (gc.freeze) %s -> %s", a, b);
     }
     fputc('\n', f);
     rows_section(f, "Types", json_object_get(d, "types"), "type", 1, top);
-    fprintf(f, "(%" JSON_INTEGER_FORMAT " types unchanged)\n", pk_doc_int(d, "types_unchanged", 0));
+    fprintf(f, "(%" JSON_INTEGER_FORMAT " types unchanged)\n", dint(d, "types_unchanged", NULL));
     const json_t *gc = json_object_get(d, "gc");
     if (gc) {
         fputs("\nGC (changed numbers)\n", f);

@@ -3,6 +3,8 @@
 #include "report/json_util.h"
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,26 +21,28 @@
 #define KERNEL_O_LARGEFILE ((uint32_t)O_LARGEFILE)
 #endif
 
+static const struct {
+    uint32_t bit;
+    const char *name;
+} flag_bits[] = {
+    {O_APPEND, "O_APPEND"},
+    {O_NONBLOCK, "O_NONBLOCK"},
+    {O_SYNC, "O_SYNC"},
+    {O_DSYNC, "O_DSYNC"},
+    {O_DIRECT, "O_DIRECT"},
+    {KERNEL_O_LARGEFILE, "O_LARGEFILE"},
+    {O_DIRECTORY, "O_DIRECTORY"},
+    {O_NOFOLLOW, "O_NOFOLLOW"},
+    {O_NOATIME, "O_NOATIME"},
+    {O_CLOEXEC, "O_CLOEXEC"},
+    {O_PATH, "O_PATH"},
+    {O_ASYNC, "O_ASYNC"},
+    {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
+};
+#define NFLAG_BITS (sizeof flag_bits / sizeof *flag_bits)
+
 void pk_fd_flags_text(uint32_t flags, char *buf, size_t cap)
 {
-    static const struct {
-        uint32_t bit;
-        const char *name;
-    } bits[] = {
-        {O_APPEND, "O_APPEND"},
-        {O_NONBLOCK, "O_NONBLOCK"},
-        {O_SYNC, "O_SYNC"},
-        {O_DSYNC, "O_DSYNC"},
-        {O_DIRECT, "O_DIRECT"},
-        {KERNEL_O_LARGEFILE, "O_LARGEFILE"},
-        {O_DIRECTORY, "O_DIRECTORY"},
-        {O_NOFOLLOW, "O_NOFOLLOW"},
-        {O_NOATIME, "O_NOATIME"},
-        {O_CLOEXEC, "O_CLOEXEC"},
-        {O_PATH, "O_PATH"},
-        {O_ASYNC, "O_ASYNC"},
-        {O_TMPFILE & ~O_DIRECTORY, "O_TMPFILE"},
-    };
     uint32_t acc = flags & O_ACCMODE;
     size_t o = (size_t)snprintf(buf, cap, "%s",
                                 acc == O_RDONLY   ? "O_RDONLY"
@@ -46,12 +50,73 @@ void pk_fd_flags_text(uint32_t flags, char *buf, size_t cap)
                                 : acc == O_RDWR   ? "O_RDWR"
                                                   : "O_ACCMODE");
     uint32_t rest = flags & ~(uint32_t)O_ACCMODE;
-    for (size_t i = 0; i < sizeof bits / sizeof *bits && o < cap; i++) {
-        if (!bits[i].bit || (rest & bits[i].bit) != bits[i].bit) continue;
-        rest &= ~bits[i].bit;
-        o += (size_t)snprintf(buf + o, cap - o, "|%s", bits[i].name);
+    for (size_t i = 0; i < NFLAG_BITS && o < cap; i++) {
+        if (!flag_bits[i].bit || (rest & flag_bits[i].bit) != flag_bits[i].bit) continue;
+        rest &= ~flag_bits[i].bit;
+        o += (size_t)snprintf(buf + o, cap - o, "|%s", flag_bits[i].name);
     }
     if (rest && o < cap) snprintf(buf + o, cap - o, "|0%o", rest);
+}
+
+int pk_fd_flags_parse(const char *text, uint32_t *flags)
+{
+    static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
+    static const uint32_t acc_bits[] = {O_RDONLY, O_WRONLY, O_RDWR, O_ACCMODE};
+    uint32_t f = 0;
+    size_t n = strcspn(text, "|"), k = 0;
+    for (; k < 4; k++)
+        if (strlen(acc[k]) == n && strncmp(text, acc[k], n) == 0) break;
+    if (k == 4) return -1;
+    f = acc_bits[k];
+    for (const char *p = text + n; *p == '|';) {
+        p++;
+        n = strcspn(p, "|");
+        size_t i = 0;
+        for (; i < NFLAG_BITS; i++)
+            if (strlen(flag_bits[i].name) == n && strncmp(p, flag_bits[i].name, n) == 0) break;
+        if (i < NFLAG_BITS) {
+            f |= flag_bits[i].bit;
+        } else {
+            char *end;
+            unsigned long v = p[0] == '0' ? strtoul(p, &end, 8) : 0;
+            if (p[0] != '0' || end != p + n || v > UINT32_MAX) return -1;
+            f |= (uint32_t)v;
+        }
+        p += n;
+    }
+    *flags = f;
+    return 0;
+}
+
+static const int families[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_VSOCK};
+static const int socktypes[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_RDM};
+
+/* The number a text names: one of the known values' text, else a decimal int. */
+static int parse_named(const char *text, const int *known, size_t n,
+                       void (*fmt)(int, char *, size_t), int *out)
+{
+    char buf[32];
+    for (size_t i = 0; i < n; i++) {
+        fmt(known[i], buf, sizeof buf);
+        if (strcmp(buf, text) == 0) return *out = known[i], 0;
+    }
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!*text || *end || v < INT_MIN || v > INT_MAX) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int pk_sock_family_parse(const char *text, int *family)
+{
+    return parse_named(text, families, sizeof families / sizeof *families, pk_sock_family_text,
+                       family);
+}
+
+int pk_sock_type_parse(const char *text, int *type)
+{
+    return parse_named(text, socktypes, sizeof socktypes / sizeof *socktypes, pk_sock_type_text,
+                       type);
 }
 
 void pk_sock_family_text(int family, char *buf, size_t cap)

@@ -20,5 +20,9 @@ void pk_fd_flags_text(uint32_t flags, char *buf, size_t cap);
 /* "AF_INET", "SOCK_STREAM"; the decimal number when unknown. */
 void pk_sock_family_text(int family, char *buf, size_t cap);
 void pk_sock_type_text(int type, char *buf, size_t cap);
+/* The inverses, for saved snapshots: 0, or -1 when the text is not one pypeek writes. */
+int pk_fd_flags_parse(const char *text, uint32_t *flags);
+int pk_sock_family_parse(const char *text, int *family);
+int pk_sock_type_parse(const char *text, int *type);
 
 #endif

@@ -1,28 +1,27 @@
-/* Folded stacks of retained bytes from a snapshot document (`--format folded`). */
+/* Folded stacks of retained bytes from a snapshot (`--format folded`). */
 #include "report/folded_out.h"
 
 #include <stdint.h>
 #include <string.h>
 
+#include "report/byname.h"
+#include "report/heap_report.h"
 #include "util/text.h"
 
 #define FRAME_MAX 1024 /* bytes of one escaped frame */
 
 void pk_folded_frame(FILE *f, const char *s)
 {
-    char buf[FRAME_MAX];
-    pk_escape(s, buf, sizeof buf);
+    /* valid UTF-8 first, as the JSON output has it, so a live target and its saved file fold
+       alike; escaping shows at most FRAME_MAX bytes of it */
+    char clean[FRAME_MAX * 2], buf[FRAME_MAX];
+    pk_utf8_sanitize(s, clean, sizeof clean);
+    pk_escape(clean, buf, sizeof buf);
     for (const char *p = buf; *p; p++)
         if (*p == ';')
             fputs("\\x3b", f);
         else
             fputc(*p, f);
-}
-
-static int64_t count_of(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
 }
 
 static void line(FILE *f, const char *root, const char *container, const char *type, int64_t bytes)
@@ -35,36 +34,26 @@ static void line(FILE *f, const char *root, const char *container, const char *t
     fprintf(f, " %lld\n", (long long)bytes);
 }
 
-int pk_folded_write(FILE *f, const json_t *doc, struct pk_err *e)
+int pk_folded_write(FILE *f, const struct pk_snapshot *s, struct pk_err *e)
 {
-    const json_t *rets = json_object_get(doc, "retainers");
-    if (!json_is_array(rets) || !json_is_object(json_object_get(doc, "graph")))
+    const struct pk_interp_snap *m = pk_snapshot_main(s);
+    if (!m || !m->heap.available)
         return pk_fail(e, PK_E_BAD_FILE,
                        "the snapshot has no object graph (taken with --no-graph, or the graph "
                        "was not read), so no retained sizes to fold");
-    size_t i;
-    const json_t *r;
-    json_array_foreach(rets, i, r)
-    {
-        const char *kind = json_string_value(json_object_get(r, "kind"));
-        const char *root = json_string_value(json_object_get(r, "root"));
-        const char *container = json_string_value(json_object_get(r, "type"));
-        int64_t total = count_of(r, "retained_bytes");
-        const json_t *types = json_object_get(r, "types");
-        if (!kind || (strcmp(kind, "global") && strcmp(kind, "frame_local"))) continue;
-        if (!root || !container || total <= 0 || !json_is_array(types)) continue;
+    const struct pk_heap_snap *h = &m->heap;
+    for (size_t i = 0; i < h->nretainers; i++) {
+        const struct pk_retainer *r = &h->retainers[i];
+        int64_t total = pk_jint(r->retained_bytes);
+        if ((!r->is_global && !r->is_frame_local) || total <= 0) continue;
         int64_t left = total;
-        size_t k;
-        const json_t *t;
-        json_array_foreach(types, k, t)
-        {
-            const char *name = json_string_value(json_object_get(t, "type"));
-            int64_t b = count_of(t, "bytes");
-            if (!name || b <= 0 || b > left) continue; /* a hostile file: never above the total */
-            line(f, root, container, name, b);
+        for (size_t k = 0; k < r->ntypes && k < PK_JSON_RETAINER_TYPES; k++) {
+            int64_t b = pk_jint(r->types[k].bytes);
+            if (b <= 0 || b > left) continue; /* never above the total */
+            line(f, r->root, r->type, r->types[k].name, b);
             left -= b;
         }
-        if (left > 0) line(f, root, container, "(other types)", left);
+        if (left > 0) line(f, r->root, r->type, "(other types)", left);
     }
     if (ferror(f)) return pk_fail(e, PK_E_INTERNAL, "writing folded stacks failed");
     return 0;

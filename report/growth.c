@@ -1,4 +1,4 @@
-/* Leak suspects from repeated snapshot documents: running sums per series (type, garbage type,
+/* Leak suspects from repeated snapshots: running sums per series (type, garbage type,
    unreachable type, fd kind, fd target, totals), so memory does not grow with the number of samples
    beyond a short per-sample timeline. The statistic is documented in growth.h. */
 #include "report/growth.h"
@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/byname.h"
+#include "report/json_util.h"
 #include "report/report.h"
-#include "report/snapdoc.h"
 #include "util/text.h"
 
 enum family {
@@ -78,7 +79,7 @@ size_t pk_growth_samples(const struct pk_growth *g)
 /* The series of (family, name), created with zeros for the samples before this one. */
 static int series_get(struct pk_growth *g, int fam, const char *name, struct pk_err *e)
 {
-    char key[PK_DOC_KEY_MAX + 4];
+    char key[PK_BYNAME_KEY_MAX + 4];
     snprintf(key, sizeof key, "%d:%s", fam, name);
     const json_t *ix = json_object_get(g->index, key);
     if (ix) return 0;
@@ -105,56 +106,72 @@ static int series_get(struct pk_growth *g, int fam, const char *name, struct pk_
 }
 
 /* The level-0 holders (global, frame local, module, shared object): name -> [objects retained,
-   bytes retained]. */
-static json_t *holders_tally(const json_t *doc)
+   bytes retained]; of holders with the same name, the last. */
+static json_t *holders_tally(const struct pk_interp_snap *m)
 {
     json_t *t = json_object();
-    size_t i;
-    const json_t *h;
-    json_array_foreach(json_object_get(doc, "holders"), i, h)
-    {
-        const char *name = json_string_value(json_object_get(h, "name"));
-        if (!name || !json_is_null(json_object_get(h, "parent"))) continue;
-        json_object_set_new(t, name,
-                            json_pack("[I, I]",
-                                      json_integer_value(json_object_get(h, "retained_count")),
-                                      json_integer_value(json_object_get(h, "retained_bytes"))));
+    for (size_t i = 0; t && i < m->heap.nholders; i++) {
+        const struct pk_holder *h = &m->heap.holders[i];
+        if (h->parent >= 0) continue;
+        json_t *name = pk_json_str(h->name);
+        if (name)
+            json_object_set_new(
+                t, json_string_value(name),
+                json_pack("[I, I]", pk_jint(h->retained_count), pk_jint(h->retained_bytes)));
+        json_decref(name);
     }
     return t;
 }
 
-/* Totals as one-entry tallies, so they are tracked like any other series. */
-static json_t *totals_tally(const json_t *doc)
+/* Totals as one-entry tallies, so they are tracked like any other series; a total the
+   snapshot does not have (fds of a core, unreachable not computed) is left out. */
+static json_t *totals_tally(const struct pk_snapshot *s, const struct pk_interp_snap *m, int main)
 {
     json_t *t = json_object();
+    int core = pk_snapshot_from_core(s);
     json_object_set_new(t, "objects",
-                        json_pack("[I, I]", pk_doc_int(doc, "objects.total", 0),
-                                  pk_doc_int(doc, "objects.bytes", 0)));
-    static const char *const optional[][2] = {{"fds", "fds.count"},
-                                              {"garbage", "garbage.count"},
-                                              {"unreachable", "gc.unreachable.objects"},
-                                              {"rss_bytes", "memory.rss_bytes"}};
-    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++) {
-        json_int_t v = pk_doc_int(doc, optional[i][1], -1);
-        if (v >= 0) json_object_set_new(t, optional[i][0], json_pack("[I, I]", v, (json_int_t)0));
-    }
+                        json_pack("[I, I]", pk_jint(m->total_objects), pk_jint(m->total_bytes)));
+    if (!core) json_object_set_new(t, "fds", json_pack("[I, I]", pk_jint(s->fds.nitems), 0));
+    if (main) json_object_set_new(t, "garbage", json_pack("[I, I]", pk_jint(m->garbage_count), 0));
+    if (m->unreachable.available)
+        json_object_set_new(t, "unreachable",
+                            json_pack("[I, I]", pk_jint(m->unreachable.objects), 0));
+    if (main && !core)
+        json_object_set_new(t, "rss_bytes", json_pack("[I, I]", pk_jint(s->memory.rss_bytes), 0));
     return t;
 }
 
-int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_err *e)
+static const struct pk_interp_snap no_interp;
+
+static json_t *timeline_entry(const struct pk_snapshot *s, const struct pk_interp_snap *m, int main,
+                              double tr)
+{
+    json_t *entry =
+        json_pack("{s:o, s:f, s:I, s:I, s:I}", "taken_at", pk_json_str(s->taken_at), "seconds",
+                  pk_round_scaled(tr, 1e3), "objects", pk_jint(m->total_objects), "bytes",
+                  pk_jint(m->total_bytes), "pause_us", pk_jint(s->attach.pause_us));
+    if (entry && main) json_object_set_new(entry, "frozen", pk_json_u64(m->frozen_objects));
+    if (entry && m->unreachable.available)
+        json_object_set_new(entry, "unreachable", pk_json_u64(m->unreachable.objects));
+    if (entry && !pk_snapshot_from_core(s))
+        json_object_set_new(entry, "fds", pk_json_u64(s->fds.nitems));
+    return entry;
+}
+
+int pk_growth_add(struct pk_growth *g, const struct pk_snapshot *snap, double t, struct pk_err *e)
 {
     json_t *tallies[FAM_COUNT];
-    const json_t *fds = json_object_get(doc, "fds");
-    tallies[FAM_TYPE] =
-        pk_doc_tally_types(json_object_get(json_object_get(doc, "objects"), "types"));
-    tallies[FAM_GARBAGE] =
-        pk_doc_tally_types(json_object_get(json_object_get(doc, "garbage"), "types"));
-    tallies[FAM_UNREACHABLE] = pk_doc_tally_types(
-        json_object_get(json_object_get(json_object_get(doc, "gc"), "unreachable"), "types"));
-    tallies[FAM_FD_KIND] = pk_doc_tally_fd_kinds(fds);
-    tallies[FAM_FD_TARGET] = pk_doc_tally_fd_targets(fds);
-    tallies[FAM_HOLDER] = holders_tally(doc);
-    tallies[FAM_TOTAL] = totals_tally(doc);
+    const struct pk_interp_snap *main = pk_snapshot_main(snap);
+    const struct pk_interp_snap *m = main ? main : &no_interp;
+    static const struct pk_fds_snap no_fds;
+    const struct pk_fds_snap *fds = pk_snapshot_from_core(snap) ? &no_fds : &snap->fds;
+    tallies[FAM_TYPE] = pk_byname_types(m->types, m->ntypes);
+    tallies[FAM_GARBAGE] = pk_byname_types(m->garbage_types, m->ngarbage_types);
+    tallies[FAM_UNREACHABLE] = pk_byname_unreachable(&m->unreachable);
+    tallies[FAM_FD_KIND] = pk_byname_fd_kinds(fds);
+    tallies[FAM_FD_TARGET] = pk_byname_fd_targets(fds);
+    tallies[FAM_HOLDER] = holders_tally(m);
+    tallies[FAM_TOTAL] = totals_tally(snap, m, main != NULL);
     int r = 0;
     for (int f = 0; f < FAM_COUNT && r == 0; f++) {
         if (!tallies[f]) r = pk_fail(e, PK_E_INTERNAL, "out of memory");
@@ -168,13 +185,13 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
     if (r == 0) {
         if (g->n == 0) {
             g->t_first = t;
-            g->target = json_deep_copy(json_object_get(doc, "target"));
+            g->target = pk_snapshot_target_json(snap);
         }
         double tr = t - g->t_first;
         for (size_t i = 0; i < g->ns; i++) {
             struct series *s = &g->s[i];
             json_int_t c, b;
-            pk_doc_tally_get(tallies[s->family], s->name, &c, &b);
+            pk_byname_get(tallies[s->family], s->name, &c, &b);
             if (g->n == 0)
                 s->first = c, s->first_bytes = b;
             else if (c > s->prev)
@@ -190,19 +207,7 @@ int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_er
         g->t_last = t;
         g->sum_t += tr;
         g->sum_tt += tr * tr;
-        json_t *entry = json_pack(
-            "{s:s, s:f, s:I, s:I, s:I}", "taken_at", pk_doc_str(doc, "taken_at", ""), "seconds",
-            pk_round_scaled(tr, 1e3), "objects", pk_doc_int(doc, "objects.total", 0), "bytes",
-            pk_doc_int(doc, "objects.bytes", 0), "pause_us", pk_doc_int(doc, "attach.pause_us", 0));
-        if (entry && pk_doc_int(doc, "objects.frozen", -1) >= 0)
-            json_object_set_new(entry, "frozen",
-                                json_integer(pk_doc_int(doc, "objects.frozen", 0)));
-        if (entry && pk_doc_int(doc, "gc.unreachable.objects", -1) >= 0)
-            json_object_set_new(entry, "unreachable",
-                                json_integer(pk_doc_int(doc, "gc.unreachable.objects", 0)));
-        if (entry && pk_doc_int(doc, "fds.count", -1) >= 0)
-            json_object_set_new(entry, "fds", json_integer(pk_doc_int(doc, "fds.count", 0)));
-        json_array_append_new(g->timeline, entry);
+        json_array_append_new(g->timeline, timeline_entry(snap, m, main != NULL, tr));
     }
     for (int f = 0; f < FAM_COUNT; f++)
         json_decref(tallies[f]);
@@ -333,6 +338,19 @@ json_t *pk_growth_summary(const struct pk_growth *g, size_t top)
 
 /* ---- text ---- */
 
+/* Lookups in the summary document itself (its own output, pypeek.watch/1). */
+static json_int_t sint(const json_t *o, const char *key, json_int_t def)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? json_integer_value(v) : def;
+}
+
+static const char *sstr(const json_t *o, const char *key, const char *def)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : def;
+}
+
 static void fmt_signed(double v, int bytes, char *buf, size_t cap)
 {
     char tmp[40];
@@ -349,7 +367,7 @@ static void total_line(FILE *f, const char *label, const json_t *t, int bytes)
 {
     if (!t) return;
     char a[48], b[48], d[48], r[48];
-    json_int_t first = pk_doc_int(t, "first", 0), last = pk_doc_int(t, "last", 0);
+    json_int_t first = sint(t, "first", 0), last = sint(t, "last", 0);
     if (bytes) {
         pk_fmt_bytes((uint64_t)first, a, sizeof a);
         pk_fmt_bytes((uint64_t)last, b, sizeof b);
@@ -365,9 +383,9 @@ static void total_line(FILE *f, const char *label, const json_t *t, int bytes)
 int pk_growth_print_text(FILE *f, const json_t *sum, size_t top, struct pk_err *e)
 {
     const json_t *target = json_object_get(sum, "target");
-    fprintf(f, "pypeek watch: pid %" JSON_INTEGER_FORMAT " (", pk_doc_int(target, "pid", 0));
-    pk_fputs_escaped(f, pk_doc_str(target, "exe", "?"), 300);
-    fprintf(f, "), %" JSON_INTEGER_FORMAT " samples over %.1f s%s\n", pk_doc_int(sum, "samples", 0),
+    fprintf(f, "pypeek watch: pid %" JSON_INTEGER_FORMAT " (", sint(target, "pid", 0));
+    pk_fputs_escaped(f, sstr(target, "exe", "?"), 300);
+    fprintf(f, "), %" JSON_INTEGER_FORMAT " samples over %.1f s%s\n", sint(sum, "samples", 0),
             json_real_value(json_object_get(sum, "elapsed_seconds")),
             json_is_true(json_object_get(sum, "interrupted")) ? " (interrupted)" : "");
     const json_t *totals = json_object_get(sum, "totals");
@@ -375,8 +393,8 @@ int pk_growth_print_text(FILE *f, const json_t *sum, size_t top, struct pk_err *
     const json_t *ob = json_object_get(totals, "objects");
     if (ob) {
         char a[48], b[48], r[48];
-        pk_fmt_bytes((uint64_t)pk_doc_int(ob, "first_bytes", 0), a, sizeof a);
-        pk_fmt_bytes((uint64_t)pk_doc_int(ob, "last_bytes", 0), b, sizeof b);
+        pk_fmt_bytes((uint64_t)sint(ob, "first_bytes", 0), a, sizeof a);
+        pk_fmt_bytes((uint64_t)sint(ob, "last_bytes", 0), b, sizeof b);
         fmt_signed(json_real_value(json_object_get(ob, "bytes_per_minute")), 1, r, sizeof r);
         fprintf(f, "  %-12s %14s -> %-14s (%s/min)\n", "object bytes", a, b, r);
     }
@@ -385,42 +403,41 @@ int pk_growth_print_text(FILE *f, const json_t *sum, size_t top, struct pk_err *
     total_line(f, "fds", json_object_get(totals, "fds"), 0);
     total_line(f, "rss", json_object_get(totals, "rss_bytes"), 1);
     const json_t *rule = json_object_get(sum, "rule");
-    json_int_t nsus = pk_doc_int(sum, "suspect_count", 0);
-    if (pk_doc_int(sum, "samples", 0) < 3)
+    json_int_t nsus = sint(sum, "suspect_count", 0);
+    if (sint(sum, "samples", 0) < 3)
         fputs("\nToo few samples to name leak suspects (3 are needed).\n", f);
     else if (nsus == 0)
         fprintf(f,
                 "\nNo leak suspects: nothing rose in %" JSON_INTEGER_FORMAT
                 "%% of the intervals by at least %" JSON_INTEGER_FORMAT
                 " objects (or %" JSON_INTEGER_FORMAT " fds), and gc.garbage did not grow.\n",
-                pk_doc_int(rule, "min_grow_percent", 0), pk_doc_int(rule, "min_growth", 0),
-                pk_doc_int(rule, "min_fd_growth", 0));
+                sint(rule, "min_grow_percent", 0), sint(rule, "min_growth", 0),
+                sint(rule, "min_fd_growth", 0));
     else
         fprintf(f,
                 "\n%" JSON_INTEGER_FORMAT " leak suspect%s (rose in >= %" JSON_INTEGER_FORMAT
                 "%% of intervals, net growth >= %" JSON_INTEGER_FORMAT
                 " objects or %" JSON_INTEGER_FORMAT " fds; any growth of gc.garbage):\n"
                 "  %-9s %-40s %12s %12s %7s %14s\n",
-                nsus, nsus == 1 ? "" : "s", pk_doc_int(rule, "min_grow_percent", 0),
-                pk_doc_int(rule, "min_growth", 0), pk_doc_int(rule, "min_fd_growth", 0), "kind",
-                "name", "first", "last", "rose", "per minute");
+                nsus, nsus == 1 ? "" : "s", sint(rule, "min_grow_percent", 0),
+                sint(rule, "min_growth", 0), sint(rule, "min_fd_growth", 0), "kind", "name",
+                "first", "last", "rose", "per minute");
     size_t i, shown = 0;
     const json_t *s;
     json_array_foreach(json_object_get(sum, "suspects"), i, s)
     {
         if (top && shown++ >= top) break;
-        char name[40 * 6 + 8], a[48], b[48], r[48], rb[48], full[PK_DOC_KEY_MAX];
-        const char *fk = pk_doc_str(s, "fd_kind", NULL);
-        snprintf(full, sizeof full, "%s%s%s", fk ? fk : "", fk ? " " : "",
-                 pk_doc_str(s, "name", ""));
+        char name[40 * 6 + 8], a[48], b[48], r[48], rb[48], full[PK_BYNAME_KEY_MAX];
+        const char *fk = sstr(s, "fd_kind", NULL);
+        snprintf(full, sizeof full, "%s%s%s", fk ? fk : "", fk ? " " : "", sstr(s, "name", ""));
         size_t w = pk_escape(full, name, 44);
-        pk_fmt_count((uint64_t)pk_doc_int(s, "first", 0), a, sizeof a);
-        pk_fmt_count((uint64_t)pk_doc_int(s, "last", 0), b, sizeof b);
+        pk_fmt_count((uint64_t)sint(s, "first", 0), a, sizeof a);
+        pk_fmt_count((uint64_t)sint(s, "last", 0), b, sizeof b);
         fmt_signed(json_real_value(json_object_get(s, "per_minute")), 0, r, sizeof r);
         fprintf(f,
                 "  %-9s %s%*s %12s %12s %3" JSON_INTEGER_FORMAT "/%-3" JSON_INTEGER_FORMAT " %14s",
-                pk_doc_str(s, "kind", ""), name, w < 40 ? (int)(40 - w) : 0, "", a, b,
-                pk_doc_int(s, "grew_intervals", 0), pk_doc_int(s, "intervals", 0), r);
+                sstr(s, "kind", ""), name, w < 40 ? (int)(40 - w) : 0, "", a, b,
+                sint(s, "grew_intervals", 0), sint(s, "intervals", 0), r);
         if (json_object_get(s, "bytes_per_minute")) {
             fmt_signed(json_real_value(json_object_get(s, "bytes_per_minute")), 1, rb, sizeof rb);
             fprintf(f, "  (%s/min)", rb);

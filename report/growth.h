@@ -1,7 +1,7 @@
-/* Leak suspects from a series of snapshot documents (pypeek watch). The statistic, per type,
-   per level-0 holder of the heap (holders[] with no parent), per unreachable type
-   (gc.unreachable: cycles awaiting collection), per fd kind, per fd target and per garbage type:
-     a series is a suspect when at least 3 samples were taken, its count (for a holder of the
+/* Leak suspects from a series of snapshots (pypeek watch, and the HTML report's growth). The
+   statistic, per type, per level-0 holder of the heap (holders[] with no parent), per unreachable
+   type (gc.unreachable: cycles awaiting collection), per fd kind, per fd target and per garbage
+   type: a series is a suspect when at least 3 samples were taken, its count (for a holder of the
      heap, the objects it retains) rose from one sample
      to the next in at least min_grow_percent (80) % of the intervals, and its net growth
      (last - first) is at least min_growth (objects, default 20) or min_fd_growth (fds, 1);
@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpython/snapshot.h"
 #include "util/error.h"
 
 #define PK_WATCH_SCHEMA "pypeek.watch/1"
@@ -32,8 +33,8 @@ struct pk_growth; /* the samples seen so far, as running sums per series */
 /* NULL on out-of-memory. Free with pk_growth_free (NULL is a no-op). */
 struct pk_growth *pk_growth_new(const struct pk_growth_rules *rules);
 void pk_growth_free(struct pk_growth *g);
-/* Adds a sample taken t seconds after some fixed origin (monotonic). The document is not kept. */
-int pk_growth_add(struct pk_growth *g, const json_t *doc, double t, struct pk_err *e);
+/* Adds a sample taken t seconds after some fixed origin (monotonic). The snapshot is not kept. */
+int pk_growth_add(struct pk_growth *g, const struct pk_snapshot *s, double t, struct pk_err *e);
 size_t pk_growth_samples(const struct pk_growth *g);
 /* Suspects found so far (cheap enough to call after every sample). */
 size_t pk_growth_suspect_count(const struct pk_growth *g);

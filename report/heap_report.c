@@ -98,7 +98,7 @@ json_t *pk_heap_suspects_json(const struct pk_interp_snap *is)
         const struct pk_leak_suspect *s = &h->suspects[i];
         if (s->holder >= h->nholders) continue;
         json_t *types = json_array();
-        for (size_t k = 0; k < s->ntypes && k < 10; k++)
+        for (size_t k = 0; k < s->ntypes && k < PK_JSON_SUSPECT_TYPES; k++)
             json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type",
                                                    pk_json_str(s->types[k].name), "count",
                                                    pk_json_u64(s->types[k].count), "bytes",
@@ -120,7 +120,7 @@ json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
     for (size_t i = 0; i < h->nretainers; i++) {
         const struct pk_retainer *r = &h->retainers[i];
         json_t *types = json_array();
-        for (size_t k = 0; k < r->ntypes && k < 20; k++)
+        for (size_t k = 0; k < r->ntypes && k < PK_JSON_RETAINER_TYPES; k++)
             json_array_append_new(types, json_pack("{s:o, s:o, s:o}", "type",
                                                    pk_json_str(r->types[k].name), "count",
                                                    pk_json_u64(r->types[k].count), "bytes",

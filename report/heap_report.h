@@ -3,6 +3,11 @@
 #ifndef PK_HEAP_REPORT_H
 #define PK_HEAP_REPORT_H
 
+/* Entries the JSON output keeps of the per-root type lists (readers of a live snapshot apply
+   the same caps, so it and its saved file give the same answers). */
+#define PK_JSON_RETAINER_TYPES 20
+#define PK_JSON_SUSPECT_TYPES 10
+
 #include <stdio.h>
 
 #include "cpython/snapshot.h"

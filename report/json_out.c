@@ -74,18 +74,29 @@ static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
                      pk_heap_untracked_json(is));
 }
 
+json_t *pk_snapshot_target_json(const struct pk_snapshot *s)
+{
+    json_t *tgt = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "pid", (int)s->target.pid, "exe",
+                            pk_json_str(s->target.exe), "module", pk_json_str(s->target.module),
+                            "python_version", pk_json_str(s->target.python_version), "build_id",
+                            pk_json_str(s->target.build_id), "layout_source",
+                            pk_json_str(s->target.layout_source));
+    int from_core = pk_snapshot_from_core(s);
+    json_object_set_new(tgt, "source", json_string(from_core ? "core" : "process"));
+    if (from_core)
+        json_object_set_new(tgt, "core",
+                            json_pack("{s:o, s:o, s:i, s:i}", "path", pk_json_str(s->core.path),
+                                      "size", pk_json_u64(s->core.size), "signal", s->core.signal,
+                                      "pid", (int)s->target.pid));
+    return tgt;
+}
+
 json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o)
 {
     json_t *root = json_object();
     json_object_set_new(root, "schema", json_string(PK_SNAPSHOT_SCHEMA));
     json_object_set_new(root, "taken_at", json_string(s->taken_at));
-    json_object_set_new(root, "target",
-                        json_pack("{s:i, s:o, s:o, s:o, s:o, s:o}", "pid", (int)s->target.pid,
-                                  "exe", pk_json_str(s->target.exe), "module",
-                                  pk_json_str(s->target.module), "python_version",
-                                  pk_json_str(s->target.python_version), "build_id",
-                                  pk_json_str(s->target.build_id), "layout_source",
-                                  pk_json_str(s->target.layout_source)));
+    json_object_set_new(root, "target", pk_snapshot_target_json(s));
     json_object_set_new(root, "attach",
                         json_pack("{s:s, s:o, s:o, s:i, s:b, s:i, s:o, s:o}", "mode",
                                   s->attach.mode ? s->attach.mode : "frozen", "pause_us",
@@ -94,14 +105,7 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                                   "consistent", s->attach.consistent, "threads", s->attach.threads,
                                   "bytes_read", pk_json_u64(s->attach.bytes_read), "read_calls",
                                   pk_json_u64(s->attach.read_calls)));
-    json_t *tgt = json_object_get(root, "target");
     int from_core = pk_snapshot_from_core(s);
-    json_object_set_new(tgt, "source", json_string(from_core ? "core" : "process"));
-    if (from_core)
-        json_object_set_new(tgt, "core",
-                            json_pack("{s:o, s:o, s:i, s:i}", "path", pk_json_str(s->core.path),
-                                      "size", pk_json_u64(s->core.size), "signal", s->core.signal,
-                                      "pid", (int)s->target.pid));
     json_t *att = json_object_get(root, "attach");
     if (att && s->attach.read) {
         json_object_set_new(att, "read", json_string(s->attach.read));
@@ -110,7 +114,8 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
     const struct pk_interp_snap *main = pk_snapshot_main(s);
     if (main) {
         json_t *gc = gc_json(main);
-        json_object_set_new(gc, "unreachable", pk_unreachable_json(main, o->top));
+        if (!main->unreachable.absent)
+            json_object_set_new(gc, "unreachable", pk_unreachable_json(main, o->top));
         json_object_set_new(root, "gc", gc);
         json_object_set_new(root, "garbage", garbage_json(main, o->top));
         /* A core has no live counters: only what the heap itself says. */

@@ -12,10 +12,12 @@ struct pk_report_opts {
     size_t top; /* types listed; 0 = all (JSON) */
 };
 
-/* The snapshot as a jansson document (new reference; NULL on out-of-memory). diff and watch
-   work on these, so saved files and live targets are handled alike. */
+/* The snapshot as a jansson document (new reference; NULL on out-of-memory). Its inverse is
+   pk_snapshot_from_json (report/snapshot_file.h). */
 struct json_t;
 struct json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_opts *o);
+/* The "target" section alone (new reference). */
+struct json_t *pk_snapshot_target_json(const struct pk_snapshot *s);
 /* Writes the snapshot as one JSON document and a newline. */
 int pk_report_json(FILE *f, const struct pk_snapshot *s, const struct pk_report_opts *o,
                    struct pk_err *e);

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "capture/capture_internal.h"
-#include "cpython/heap.h"
+#include "cpython/graph_snap.h"
 #include "util/term.h"
 
 void pk_capture_progress(const struct pk_capture_opts *o, pid_t pid, const char *what)
@@ -23,9 +23,9 @@ void pk_capture_analyse(const struct pk_capture_opts *o, pid_t pid, int retainer
 {
     if (r == 0 && s->graph) pk_capture_progress(o, pid, "analysing");
     if (r == 0 && retainers)
-        pk_heap_finish(s, o->top, o->keep_graph);
+        pk_graph_finish(s, o->top, o->keep_graph);
     else if (r == 0)
-        pk_heap_finish_unreachable(s);
+        pk_graph_finish_unreachable(s);
     pk_capture_progress(o, pid, NULL);
 }
 

@@ -8,7 +8,7 @@
 #include "attach/core.h"
 #include "capture/capture_internal.h"
 #include "cpython/collect.h"
-#include "cpython/heap.h"
+#include "cpython/graph_snap.h"
 #include "cpython/stacks.h"
 #include "symbols/module_by_id.h"
 #include "symbols/target.h"
@@ -175,7 +175,7 @@ int pk_capture_core(const struct pk_capture_opts *o, const volatile sig_atomic_t
     struct pk_walk_limits lim = {pk_gc_max_nodes(&maps, &t->layout), cancel, 0};
     r = pk_collect_interpreters(mem, t, &lim, s, e);
     if (r == 0 && o->stacks) capture_stacks(o, core, mem, t, s);
-    if (r == 0 && o->graph) r = pk_heap_take(mem, t, &lim, s, e);
+    if (r == 0 && o->graph) r = pk_graph_take(mem, t, &lim, s, e);
     pk_capture_analyse(o, t->pid, 1, r, s); /* the retainers too: a core costs no pause */
     s->attach.consistent = r == 0;
     pk_capture_count_reads(mem, s);

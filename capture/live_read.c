@@ -12,7 +12,7 @@
 #include "capture/capture_internal.h"
 #include "cpython/collect.h"
 #include "cpython/fd_table.h"
-#include "cpython/heap.h"
+#include "cpython/graph_snap.h"
 #include "cpython/stacks.h"
 
 /* One attempt's state, freed by release(). */
@@ -166,7 +166,7 @@ static int walk_image(struct attempt *a, const struct pk_image *img, struct pk_f
     if (r == 0) r = collect_stacks(a, 0, s, e);
     if (r == 0 && a->o->graph) {
         pk_capture_progress(a->o, a->t->pid, "reading");
-        r = pk_heap_take(a->mem, a->t, &lim, s, e);
+        r = pk_graph_take(a->mem, a->t, &lim, s, e);
     }
     if (r == 0 && pk_image_misses(img) > 0) /* it needed bytes the image left out */
         r = pk_fail(e, PK_E_INCONSISTENT,
@@ -234,7 +234,7 @@ static int read_stopped(struct attempt *a, int r, struct pk_snapshot *s, struct 
                     graph_lim.deadline_us = gd;
             }
             pk_capture_progress(o, a->t->pid, "reading (target stopped)");
-            r = pk_heap_take(a->mem, a->t, &graph_lim, s, e);
+            r = pk_graph_take(a->mem, a->t, &graph_lim, s, e);
         }
         if (r == 0) pk_fd_table_collect(a->procfd, s); /* open fds + owners, still frozen */
     }

@@ -85,7 +85,7 @@ static void trim_older(struct pk_snapshot *s)
         pk_interp_snap_clear(&s->interps[i]);
     if (s->ninterps > 1) s->ninterps = 1;
     if (s->ninterps) {
-        struct pk_heap_snap *h = &s->interps[0].heap;
+        struct pk_graph_snap *h = &s->interps[0].graph;
         for (size_t i = 0; i < h->nretainers; i++) {
             free(h->retainers[i].root);
             free(h->retainers[i].type);

@@ -117,10 +117,10 @@ int pk_graph_subtree_types(const struct pk_graph *g, const uint64_t *cfirst, con
 int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint64_t *ret,
                      const uint64_t *rcnt, const uint64_t *cfirst, const uint32_t *child,
                      const uint32_t *parent, const uint64_t *pedge, size_t top,
-                     struct pk_heap_snap *h);
+                     struct pk_graph_snap *h);
 
 /* Analysis after the target was resumed: untracked census, coverage and retained sizes of the
-   module globals and the largest containers, into is->heap and is->types. */
+   module globals and the largest containers, into is->graph and is->types. */
 int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap *is,
                      struct pk_err *e);
 

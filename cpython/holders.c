@@ -99,7 +99,7 @@ struct holders_ctx {
     const uint32_t *idom;
     const uint64_t *ret, *rcnt, *cfirst;
     const uint32_t *child;
-    struct pk_heap_snap *h;
+    struct pk_graph_snap *h;
     size_t cap;
     uint64_t min_bytes; /* children smaller than this are not listed */
 };
@@ -107,7 +107,7 @@ struct holders_ctx {
 static struct pk_holder *add_holder(struct holders_ctx *c, uint32_t v, const char *name, int kind,
                                     int64_t parent, uint32_t depth)
 {
-    struct pk_heap_snap *h = c->h;
+    struct pk_graph_snap *h = c->h;
     if (h->nholders == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 64;
         struct pk_holder *n = realloc(h->holders, nc * sizeof *n);
@@ -182,7 +182,7 @@ static int add_subtree(struct holders_ctx *c, uint32_t v, size_t self, uint32_t 
 int pk_graph_holders(const struct pk_graph *g, const uint32_t *idom, const uint64_t *ret,
                      const uint64_t *rcnt, const uint64_t *cfirst, const uint32_t *child,
                      const uint32_t *parent, const uint64_t *pedge, size_t top,
-                     struct pk_heap_snap *h)
+                     struct pk_graph_snap *h)
 {
     struct holders_ctx c = {g, idom, ret, rcnt, cfirst, child, h, 0, 0};
     struct ranked *level0 = NULL;

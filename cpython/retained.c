@@ -339,7 +339,7 @@ static int is_module_dict(const struct pk_graph *g, uint32_t v)
 /* The analysis of one graph: its inputs, the arrays it builds, and the snapshot it fills. */
 struct analysis {
     const struct pk_graph *g;
-    struct pk_heap_snap *h;
+    struct pk_graph_snap *h;
     size_t top;
     uint32_t *idom, *parent, *child;
     uint64_t *ret, *rcnt, *pedge, *cfirst;
@@ -349,7 +349,7 @@ struct analysis {
     char **hops;
 };
 
-static void copy_graph_facts(const struct pk_graph *g, struct pk_heap_snap *h)
+static void copy_graph_facts(const struct pk_graph *g, struct pk_graph_snap *h)
 {
     memset(h, 0, sizeof *h);
     h->nodes = g->n;
@@ -366,7 +366,7 @@ static void copy_graph_facts(const struct pk_graph *g, struct pk_heap_snap *h)
 static int count_coverage(struct analysis *a)
 {
     const struct pk_graph *g = a->g;
-    struct pk_heap_snap *h = a->h;
+    struct pk_graph_snap *h = a->h;
     a->untracked_count = calloc(g->ntypes + 1, sizeof *a->untracked_count);
     a->untracked_bytes = calloc(g->ntypes + 1, sizeof *a->untracked_bytes);
     a->type_count = calloc(g->ntypes + 1, sizeof *a->type_count);
@@ -479,7 +479,7 @@ static int dominator_children(struct analysis *a)
 static int add_global_retainers(struct analysis *a)
 {
     const struct pk_graph *g = a->g;
-    struct pk_heap_snap *h = a->h;
+    struct pk_graph_snap *h = a->h;
     size_t nslots = 0;
     for (uint32_t v = 1; v < g->n; v++)
         nslots += (g->flags[v] & PK_GN_VIRTUAL) != 0;
@@ -518,7 +518,7 @@ static int add_global_retainers(struct analysis *a)
 static int add_container_retainers(struct analysis *a)
 {
     const struct pk_graph *g = a->g;
-    struct pk_heap_snap *h = a->h;
+    struct pk_graph_snap *h = a->h;
     size_t nr = 0;
     for (uint32_t v = 1; v < g->n; v++) {
         if ((g->flags[v] & PK_GN_VIRTUAL) || a->idom[v] == NONE32 || a->ret[v] == 0) continue;
@@ -571,7 +571,7 @@ int pk_graph_analyse(const struct pk_graph *g, size_t top, struct pk_interp_snap
                      struct pk_err *e)
 {
     uint64_t t0 = pk_monotonic_us();
-    struct pk_heap_snap *h = &is->heap;
+    struct pk_graph_snap *h = &is->graph;
     struct analysis a = {.g = g, .h = h, .top = top ? top : 50};
     int r = -PK_E_INTERNAL;
     copy_graph_facts(g, h);

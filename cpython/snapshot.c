@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pk_heap_snap_clear(struct pk_heap_snap *h)
+void pk_graph_snap_clear(struct pk_graph_snap *h)
 {
     for (size_t k = 0; k < h->nuntraversed_types; k++)
         free(h->untraversed_types[k].name);
@@ -64,7 +64,7 @@ void pk_interp_snap_clear(struct pk_interp_snap *is)
     for (size_t k = 0; k < is->ngarbage_types; k++)
         free(is->garbage_types[k].name);
     free(is->garbage_types);
-    pk_heap_snap_clear(&is->heap);
+    pk_graph_snap_clear(&is->graph);
     pk_unreachable_snap_clear(&is->unreachable);
     memset(is, 0, sizeof *is);
 }

@@ -65,7 +65,7 @@ struct pk_leak_suspect {
 };
 
 /* The object graph's summary: full census totals, coverage, retained sizes. */
-struct pk_heap_snap {
+struct pk_graph_snap {
     int available;
     int partial;
     char partial_reason[160];
@@ -158,7 +158,7 @@ struct pk_interp_snap {
     struct pk_type_stat *garbage_types; /* sorted by count, descending */
     size_t ngarbage_types;
     struct pk_pymalloc_snap pymalloc;
-    struct pk_heap_snap heap;               /* main interpreter only (cpython/graph.h) */
+    struct pk_graph_snap graph;             /* main interpreter only (cpython/graph.h) */
     struct pk_unreachable_snap unreachable; /* main interpreter only (cpython/unreachable.h) */
 };
 
@@ -287,13 +287,13 @@ struct pk_snapshot {
     size_t nthreads;
     char *warnings[PK_MAX_WARNINGS];
     size_t nwarnings;
-    struct pk_graph *graph; /* the object graph (cpython/heap.h), or NULL; owned */
+    struct pk_graph *graph; /* the object graph (cpython/graph_snap.h), or NULL; owned */
 };
 
 void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
 void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
-void pk_heap_snap_clear(struct pk_heap_snap *h);
+void pk_graph_snap_clear(struct pk_graph_snap *h);
 void pk_unreachable_snap_clear(struct pk_unreachable_snap *u);
 void pk_threads_snap_free(struct pk_snapshot *s);    /* frees and zeroes the thread list */
 void pk_thread_snap_clear(struct pk_thread_snap *t); /* frees what t owns, zeroes it */

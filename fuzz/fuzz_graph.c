@@ -16,7 +16,7 @@
 #include "cpython/collect.h"
 #include "cpython/frames.h"
 #include "cpython/graph.h"
-#include "cpython/heap.h"
+#include "cpython/graph_snap.h"
 #include "cpython/stacks.h"
 #include "cpython/unreachable.h"
 #include "cpython/why.h"
@@ -693,9 +693,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s->interps[0].is_main = 1;
     }
     struct pk_err he = {0};
-    int r = pk_heap_take(im->mem, &target, &lim, s, &he);
+    int r = pk_graph_take(im->mem, &target, &lim, s, &he);
     if (r < 0 && he.code != PK_E_NO_PROCESS && he.code != PK_E_INTERRUPTED) abort();
-    pk_heap_finish(s, 10, 1);
+    pk_graph_finish(s, 10, 1);
     struct pk_graph *g = s->graph;
     if (g) {
         if (g->n == 0 || g->edge_first[g->n] != g->nedges) abort();

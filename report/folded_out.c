@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "report/byname.h"
-#include "report/heap_report.h"
+#include "report/graph_report.h"
 #include "util/text.h"
 
 #define FRAME_MAX 1024 /* bytes of one escaped frame */
@@ -37,11 +37,11 @@ static void line(FILE *f, const char *root, const char *container, const char *t
 int pk_folded_write(FILE *f, const struct pk_snapshot *s, struct pk_err *e)
 {
     const struct pk_interp_snap *m = pk_snapshot_main(s);
-    if (!m || !m->heap.available)
+    if (!m || !m->graph.available)
         return pk_fail(e, PK_E_BAD_FILE,
                        "the snapshot has no object graph (taken with --no-graph, or the graph "
                        "was not read), so no retained sizes to fold");
-    const struct pk_heap_snap *h = &m->heap;
+    const struct pk_graph_snap *h = &m->graph;
     for (size_t i = 0; i < h->nretainers; i++) {
         const struct pk_retainer *r = &h->retainers[i];
         int64_t total = pk_jint(r->retained_bytes);

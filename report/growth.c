@@ -110,8 +110,8 @@ static int series_get(struct pk_growth *g, int fam, const char *name, struct pk_
 static json_t *holders_tally(const struct pk_interp_snap *m)
 {
     json_t *t = json_object();
-    for (size_t i = 0; t && i < m->heap.nholders; i++) {
-        const struct pk_holder *h = &m->heap.holders[i];
+    for (size_t i = 0; t && i < m->graph.nholders; i++) {
+        const struct pk_holder *h = &m->graph.holders[i];
         if (h->parent >= 0) continue;
         json_t *name = pk_json_str(h->name);
         if (name)

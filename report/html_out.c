@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "report/byname.h"
+#include "report/graph_report.h"
 #include "report/growth.h"
-#include "report/heap_report.h"
 #include "report/json_util.h"
 #include "util/atomic_file.h"
 
@@ -78,8 +78,8 @@ static int cmp_root(const void *a, const void *b)
 static json_t *retained(const struct pk_snapshot *s)
 {
     const struct pk_interp_snap *m = pk_snapshot_main(s);
-    if (!m || !m->heap.available) return json_null();
-    const struct pk_heap_snap *h = &m->heap;
+    if (!m || !m->graph.available) return json_null();
+    const struct pk_graph_snap *h = &m->graph;
     size_t k = 0, i;
     struct root_ref *v = calloc(h->nretainers ? h->nretainers : 1, sizeof *v);
     if (!v) return NULL;

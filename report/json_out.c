@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "report/fds_report.h"
-#include "report/heap_report.h"
+#include "report/graph_report.h"
 #include "report/report.h"
 #include "report/stacks_report.h"
 #include "report/unreachable_report.h"
@@ -71,7 +71,7 @@ static json_t *objects_json(const struct pk_interp_snap *is, size_t top)
                      "bytes", pk_json_u64(is->total_bytes), "frozen",
                      pk_json_u64(is->frozen_objects), "frozen_bytes", pk_json_u64(is->frozen_bytes),
                      "types", stats_json(is->types, is->ntypes, top, 1), "untracked",
-                     pk_heap_untracked_json(is));
+                     pk_graph_untracked_json(is));
 }
 
 json_t *pk_snapshot_target_json(const struct pk_snapshot *s)
@@ -127,10 +127,10 @@ json_t *pk_snapshot_to_json(const struct pk_snapshot *s, const struct pk_report_
                             "hwm_bytes", pk_json_u64(s->memory.hwm_bytes), "swap_bytes",
                             pk_json_u64(s->memory.swap_bytes), "pymalloc", pymalloc_json(main)));
         json_object_set_new(root, "objects", objects_json(main, o->top));
-        json_object_set_new(root, "graph", pk_heap_graph_json(main));
-        json_object_set_new(root, "retainers", pk_heap_retainers_json(main));
-        json_object_set_new(root, "holders", pk_heap_holders_json(main));
-        json_object_set_new(root, "leak_suspects", pk_heap_suspects_json(main));
+        json_object_set_new(root, "graph", pk_graph_json(main));
+        json_object_set_new(root, "retainers", pk_graph_retainers_json(main));
+        json_object_set_new(root, "holders", pk_graph_holders_json(main));
+        json_object_set_new(root, "leak_suspects", pk_graph_suspects_json(main));
     }
     json_t *interps = json_array();
     for (size_t i = 0; i < s->ninterps; i++) {

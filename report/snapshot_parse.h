@@ -57,7 +57,7 @@ int pk_jalloc(size_t n, size_t size, void **out, struct pk_err *e);
 int pk_jget_type_stats(const json_t *o, const struct pk_jpath *p, const char *key, int required,
                        struct pk_type_stat **out, size_t *n, struct pk_err *e);
 
-/* The sections (snapshot_parse_heap.c, snapshot_parse_live.c). */
+/* The sections (snapshot_parse_graph.c, snapshot_parse_live.c). */
 int pk_parse_graph(const json_t *doc, struct pk_interp_snap *main, struct pk_err *e);
 int pk_parse_unreachable(const json_t *u, struct pk_unreachable_snap *out, struct pk_err *e);
 int pk_parse_fds(const json_t *fds, struct pk_fds_snap *out, struct pk_err *e);

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "report/fds_report.h"
-#include "report/heap_report.h"
+#include "report/graph_report.h"
 #include "report/report.h"
 #include "report/stacks_report.h"
 #include "report/unreachable_report.h"
@@ -70,7 +70,7 @@ static void memory_section(FILE *f, const struct pk_snapshot *s, const struct pk
         fputs("\nMemory: (a core file has no RSS, peak or swap figures)\n", f);
     else
         fprintf(f, "\nMemory: RSS %s (peak %s, swap %s)\n", rss, hwm, swap);
-    pk_heap_split_text(f, is);
+    pk_graph_split_text(f, is);
     const struct pk_pymalloc_snap *p = &is->pymalloc;
     if (!p->available) {
         fputs("  pymalloc: arena state not found in this build\n", f);
@@ -156,7 +156,7 @@ static void interp_section(FILE *f, const struct pk_interp_snap *is, size_t top,
     for (size_t i = 0; i < n; i++)
         type_row(f, by[i]);
     free(by);
-    pk_heap_report_text(f, is, top);
+    pk_graph_report_text(f, is, top);
 }
 
 /* A core's header: which file, which process, what killed it. */
@@ -209,7 +209,7 @@ int pk_report_text(FILE *f, const struct pk_snapshot *s, const struct pk_report_
         fputc('\n', f);
     }
     size_t top = o->top ? o->top : 20;
-    if (s->ninterps) pk_heap_suspects_text(f, &s->interps[0]);
+    if (s->ninterps) pk_graph_suspects_text(f, &s->interps[0]);
     if (s->ninterps) memory_section(f, s, &s->interps[0]);
     for (size_t i = 0; i < s->ninterps; i++)
         interp_section(f, &s->interps[i], top, s->ninterps > 1);

@@ -94,7 +94,7 @@ static struct pk_graph *build(void)
     return g;
 }
 
-static const struct pk_holder *level0(const struct pk_heap_snap *h, const char *name)
+static const struct pk_holder *level0(const struct pk_graph_snap *h, const char *name)
 {
     for (size_t i = 0; i < h->nholders; i++)
         if (h->holders[i].parent < 0 && !strcmp(h->holders[i].name, name)) return &h->holders[i];
@@ -108,7 +108,7 @@ Test(holders, level0_split_subtree_and_suspect)
     memset(&is, 0, sizeof is);
     struct pk_err e = {0};
     cr_assert_eq(pk_graph_analyse(g, 50, &is, &e), 0, "%s", e.msg);
-    const struct pk_heap_snap *h = &is.heap;
+    const struct pk_graph_snap *h = &is.graph;
     cr_assert_eq(h->reachable_bytes, 9300);
     cr_assert_eq(h->reachable_count, 7);
     cr_assert_eq(h->held_from_c_bytes, 50);

@@ -56,7 +56,7 @@ static void fill_interp(struct pk_interp_snap *is, int64_t id, int main)
     is->pymalloc = (struct pk_pymalloc_snap){1, 4, 1 << 20, 60, 9000, 500000};
 }
 
-static void fill_heap(struct pk_heap_snap *h)
+static void fill_heap(struct pk_graph_snap *h)
 {
     h->available = 1;
     h->nodes = 5000, h->edges = 9000, h->untracked_count = 300, h->untracked_bytes = 9600;
@@ -215,7 +215,7 @@ static void make_snapshot(struct pk_snapshot *s)
     s->interps = calloc(2, sizeof *s->interps);
     fill_interp(&s->interps[0], 0, 1);
     fill_interp(&s->interps[1], 1, 0);
-    fill_heap(&s->interps[0].heap);
+    fill_heap(&s->interps[0].graph);
     fill_unreachable(&s->interps[0].unreachable);
     fill_fds(&s->fds);
     fill_threads(s);

@@ -1,5 +1,5 @@
 /* The object graph's part of the report: untracked census, coverage and retained sizes. */
-#include "report/heap_report.h"
+#include "report/graph_report.h"
 #include "report/json_util.h"
 
 #include <jansson.h>
@@ -9,16 +9,16 @@
 #include "report/report.h"
 #include "util/text.h"
 
-json_t *pk_heap_untracked_json(const struct pk_interp_snap *is)
+json_t *pk_graph_untracked_json(const struct pk_interp_snap *is)
 {
-    if (!is->heap.available) return json_null();
-    return json_pack("{s:o, s:o}", "count", pk_json_u64(is->heap.untracked_count), "bytes",
-                     pk_json_u64(is->heap.untracked_bytes));
+    if (!is->graph.available) return json_null();
+    return json_pack("{s:o, s:o}", "count", pk_json_u64(is->graph.untracked_count), "bytes",
+                     pk_json_u64(is->graph.untracked_bytes));
 }
 
-json_t *pk_heap_graph_json(const struct pk_interp_snap *is)
+json_t *pk_graph_json(const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     if (!h->available) return json_null();
     json_t *ut = json_array();
     for (size_t i = 0; i < h->nuntraversed_types && i < 50; i++)
@@ -65,9 +65,9 @@ static const char *holder_kind(int k)
     return k >= 0 && k < 4 ? holder_kinds[k] : "object";
 }
 
-json_t *pk_heap_holders_json(const struct pk_interp_snap *is)
+json_t *pk_graph_holders_json(const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     if (!h->available) return json_null();
     json_t *arr = json_array();
     for (size_t i = 0; i < h->nholders; i++) {
@@ -90,9 +90,9 @@ json_t *pk_heap_holders_json(const struct pk_interp_snap *is)
     return arr;
 }
 
-json_t *pk_heap_suspects_json(const struct pk_interp_snap *is)
+json_t *pk_graph_suspects_json(const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     json_t *arr = json_array();
     for (size_t i = 0; i < h->nsuspects; i++) {
         const struct pk_leak_suspect *s = &h->suspects[i];
@@ -113,9 +113,9 @@ json_t *pk_heap_suspects_json(const struct pk_interp_snap *is)
     return arr;
 }
 
-json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
+json_t *pk_graph_retainers_json(const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     json_t *arr = json_array();
     for (size_t i = 0; i < h->nretainers; i++) {
         const struct pk_retainer *r = &h->retainers[i];
@@ -139,11 +139,11 @@ json_t *pk_heap_retainers_json(const struct pk_interp_snap *is)
     return arr;
 }
 
-static void holders_text(FILE *f, const struct pk_heap_snap *h, size_t top);
+static void holders_text(FILE *f, const struct pk_graph_snap *h, size_t top);
 
-void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
+void pk_graph_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     if (!h->available) return;
     char c[32], b[32], n[32], un[32];
     pk_fmt_count(h->untracked_count, c, sizeof c);
@@ -195,7 +195,7 @@ void pk_heap_report_text(FILE *f, const struct pk_interp_snap *is, size_t top)
 }
 
 /* One holder line, indented by depth; objects several roots reach say how many. */
-static void holder_line(FILE *f, const struct pk_heap_snap *h, const struct pk_holder *hd)
+static void holder_line(FILE *f, const struct pk_graph_snap *h, const struct pk_holder *hd)
 {
     char name[400], type[120], rb[32], roots[48] = "", items[48] = "";
     pk_escape(hd->name, name, sizeof name);
@@ -218,7 +218,7 @@ static void holder_line(FILE *f, const struct pk_heap_snap *h, const struct pk_h
 
 /* The holders of the reachable heap as a tree: level 0 by retained bytes, the subtrees of the
    largest below them. */
-static void holders_text(FILE *f, const struct pk_heap_snap *h, size_t top)
+static void holders_text(FILE *f, const struct pk_graph_snap *h, size_t top)
 {
     size_t shown = 0, n0 = 0;
     uint64_t sum = 0;
@@ -242,9 +242,9 @@ static void holders_text(FILE *f, const struct pk_heap_snap *h, size_t top)
     }
 }
 
-void pk_heap_split_text(FILE *f, const struct pk_interp_snap *is)
+void pk_graph_split_text(FILE *f, const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     if (!h->available) return;
     char all[32], gl[32], fr[32], sh[32], hc[32];
     pk_fmt_bytes(h->reachable_bytes + h->held_from_c_bytes, all, sizeof all);
@@ -258,9 +258,9 @@ void pk_heap_split_text(FILE *f, const struct pk_interp_snap *is)
             all, gl, fr, sh, hc);
 }
 
-void pk_heap_suspects_text(FILE *f, const struct pk_interp_snap *is)
+void pk_graph_suspects_text(FILE *f, const struct pk_interp_snap *is)
 {
-    const struct pk_heap_snap *h = &is->heap;
+    const struct pk_graph_snap *h = &is->graph;
     for (size_t i = 0; i < h->nsuspects; i++) {
         const struct pk_leak_suspect *s = &h->suspects[i];
         if (s->holder >= h->nholders) continue;

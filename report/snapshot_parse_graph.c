@@ -4,7 +4,7 @@
 
 #include "report/snapshot_parse.h"
 
-static int parse_retainers(const json_t *doc, struct pk_heap_snap *h, struct pk_err *e)
+static int parse_retainers(const json_t *doc, struct pk_graph_snap *h, struct pk_err *e)
 {
     const struct pk_jpath top = {""};
     struct pk_jpath at, item;
@@ -44,7 +44,7 @@ static int holder_kind(const char *k)
     return PK_HK_OBJECT;
 }
 
-static int parse_holders(const json_t *doc, struct pk_heap_snap *h, struct pk_err *e)
+static int parse_holders(const json_t *doc, struct pk_graph_snap *h, struct pk_err *e)
 {
     const struct pk_jpath top = {""};
     struct pk_jpath at, item;
@@ -84,7 +84,7 @@ static int parse_holders(const json_t *doc, struct pk_heap_snap *h, struct pk_er
     return 0;
 }
 
-static int parse_suspects(const json_t *doc, struct pk_heap_snap *h, struct pk_err *e)
+static int parse_suspects(const json_t *doc, struct pk_graph_snap *h, struct pk_err *e)
 {
     const struct pk_jpath top = {""};
     struct pk_jpath at, item;
@@ -114,7 +114,7 @@ static int parse_suspects(const json_t *doc, struct pk_heap_snap *h, struct pk_e
 int pk_parse_graph(const json_t *doc, struct pk_interp_snap *main, struct pk_err *e)
 {
     const struct pk_jpath top = {""}, gp = {"graph"}, sp = {"graph.split"}, op = {"objects"};
-    struct pk_heap_snap *h = &main->heap;
+    struct pk_graph_snap *h = &main->graph;
     const json_t *g, *split, *objects, *untracked;
     int r = pk_jget_obj(doc, &top, "graph", 0, &g, e);
     if (r == 0) r = parse_retainers(doc, h, e);

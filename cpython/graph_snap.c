@@ -1,5 +1,5 @@
 /* The object graph in a snapshot's life: taken frozen, analysed resumed, kept for why. */
-#include "cpython/heap.h"
+#include "cpython/graph_snap.h"
 
 #include "cpython/graph.h"
 #include "cpython/unreachable.h"
@@ -15,8 +15,8 @@ static void unreachable_absent(struct pk_snapshot *s, const char *reason)
                      "%s", reason);
 }
 
-int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_walk_limits *lim,
-                 struct pk_snapshot *s, struct pk_err *e)
+int pk_graph_take(struct pk_mem *m, const struct pk_target *t, const struct pk_walk_limits *lim,
+                  struct pk_snapshot *s, struct pk_err *e)
 {
     pk_graph_free(s->graph);
     s->graph = NULL;
@@ -42,7 +42,7 @@ int pk_heap_take(struct pk_mem *m, const struct pk_target *t, const struct pk_wa
     return 0;
 }
 
-/* Both ends of pk_heap_finish: analyse (untracked census, retained sizes) or not. */
+/* Both ends of pk_graph_finish: analyse (untracked census, retained sizes) or not. */
 static void finish(struct pk_snapshot *s, size_t top, int keep, int analyse)
 {
     struct pk_graph *g = s->graph;
@@ -80,12 +80,12 @@ static void finish(struct pk_snapshot *s, size_t top, int keep, int analyse)
     }
 }
 
-void pk_heap_finish(struct pk_snapshot *s, size_t top, int keep)
+void pk_graph_finish(struct pk_snapshot *s, size_t top, int keep)
 {
     finish(s, top, keep, 1);
 }
 
-void pk_heap_finish_unreachable(struct pk_snapshot *s)
+void pk_graph_finish_unreachable(struct pk_snapshot *s)
 {
     finish(s, 0, 0, 0);
 }

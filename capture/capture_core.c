@@ -176,9 +176,11 @@ int pk_capture_core(const struct pk_capture_opts *o, const volatile sig_atomic_t
     r = pk_collect_interpreters(mem, t, &lim, s, e);
     if (r == 0 && o->stacks) capture_stacks(o, core, mem, t, s);
     if (r == 0 && o->graph) r = pk_graph_take(mem, t, &lim, s, e);
+    pk_capture_count_reads(mem, s);
+    pk_mem_free(mem); /* its cache: the analysis reads only the graph */
+    mem = NULL;
     pk_capture_analyse(o, t->pid, 1, r, s); /* the retainers too: a core costs no pause */
     s->attach.consistent = r == 0;
-    pk_capture_count_reads(mem, s);
     s->attach.wall_us = pk_monotonic_us() - t0;
 out:
     /* Memory the interpreter's state needs and the core does not hold: the file's fault. */

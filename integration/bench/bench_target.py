@@ -74,6 +74,22 @@ def park(r):
     os.read(r, 1)
 
 
+def commands():
+    """The command lines on stdin, read with os.read: blocked in it, the target holds no
+    object that it would not hold while it counts itself (sys.stdin's buffered read holds a
+    memoryview and its managed buffer while it waits), so pypeek's census and the target's
+    own count see the same heap."""
+    pending = b""
+    while True:
+        while b"\n" not in pending:
+            chunk = os.read(0, 4096)
+            if not chunk:
+                return
+            pending += chunk
+        line, pending = pending.split(b"\n", 1)
+        yield line.decode().strip()
+
+
 def main():
     n = int(sys.argv[1])
     opts = dict(a.split("=", 1) for a in sys.argv[2:])
@@ -90,8 +106,7 @@ def main():
     th.start()
     answer({"objects": len(gc.get_objects()), "pid": os.getpid(),
             "threads": threading.active_count()})
-    for line in sys.stdin:
-        cmd = line.strip()
+    for cmd in commands():
         if cmd == "reset":
             beat[0] = 0
             answer({})
@@ -107,7 +122,13 @@ def main():
         elif cmd == "count":  # the census total alone, the same way, untimed
             answer({"objects": len(gc.get_objects())})
         elif cmd == "types":  # the census by type name, untimed
-            answer({"types": collections.Counter(type(o).__name__ for o in gc.get_objects())})
+            objs = gc.get_objects()  # before any object this command makes (no genexpr)
+            types = {}
+            for o in objs:
+                name = type(o).__name__
+                types[name] = types.get(name, 0) + 1
+            del objs
+            answer({"types": types})
         elif cmd == "quit":
             break
     stop[0] = True

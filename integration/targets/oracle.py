@@ -216,6 +216,16 @@ def untracked_census(skip_code=None, opaque=()):
     The collector must be disabled."""
     if gc.get_freeze_count():
         gc.unfreeze()
+    # The type attribute cache (_PyType_Lookup's, C state pypeek does not read) holds a strong
+    # reference to each name it caches. From 3.14 the interned-strings dict is tracked (every
+    # dict is), so the walk counts every interned str through it, also those only the cache
+    # keeps alive: e.g. enum's '_Flag__in_progress', made with % at class creation, deleted
+    # from the class and looked up once. The lookups of the walk and of the work after it
+    # (json.dumps, the write) overwrite cache slots, and a name whose slot is taken is freed
+    # before pypeek reads the heap; the slot hashes the name's address, so in about half the
+    # runs one such str was counted here and was gone for pypeek. Emptied first, the cache holds only names looked
+    # up from here on, constants of the code doing the lookups, which outlive any eviction.
+    (getattr(sys, "_clear_internal_caches", None) or sys._clear_type_cache)()
     objs = gc.get_objects()
     own = (untracked_census.__code__, skip_code)
     frame_type = type(sys._getframe(0))

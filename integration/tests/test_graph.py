@@ -2,7 +2,7 @@
 target's own walk with gc.get_referents and sys.getsizeof."""
 import json
 
-from harness import Skip, check, check_eq, type_entry
+from harness import check, check_eq, type_entry
 
 ATOMS = ("str", "bytes", "bytearray", "int", "float")
 
@@ -101,13 +101,6 @@ def test_untracked_census_exact(ctx):
     with ctx.start_target("untracked_fixture.py") as t:
         check(t.read_line()["ready"], "fixture not ready")
         first = ctx.snapshot(t.pid, "--top", "1000000")
-        if tuple(int(x) for x in first["target"]["python_version"].split(".")[:2]) >= (3, 14):
-            # Open (issue 20): on 3.14 and 3.15 pypeek finds one str fewer than the target's
-            # own walk in about half the runs (str: 10863, the target says 10864), whatever
-            # pypeek's commit; the cause is not found yet. Skipped, never counted as passed,
-            # and allow-listed by name in integration/skips.allowed until it is.
-            raise Skip("3.14+: one str short of the target's walk in about half the runs "
-                       "(cause not found yet, issue 20)")
         check(first["graph"] is not None and not first["graph"]["partial"], "no complete graph")
         opaque = sorted({e["type"] for e in first["graph"]["untraversed_types"]})
         bad = [n for n in opaque if not n.startswith(UNREADABLE_ALLOWED)]

@@ -155,6 +155,18 @@ static void log_image(const struct attempt *a, const struct pk_snapshot *s)
             s->attach.pause_us / 1e3);
 }
 
+static void log_streaming(const struct attempt *a, const struct pk_snapshot *s)
+{
+    struct pk_mem_stats st;
+    pk_mem_get_stats(a->mem, &st);
+    fprintf(a->o->log,
+            "pypeek: streaming: %.1f MiB in %llu reads of the target (%llu chunks read ahead, "
+            "%llu of them used; %llu cache hits); pause %.1f ms\n",
+            mib(st.source_bytes), (unsigned long long)st.source_calls,
+            (unsigned long long)st.ahead_reads, (unsigned long long)st.ahead_used,
+            (unsigned long long)st.cache_hits, s->attach.pause_us / 1e3);
+}
+
 /* After resume: the census, stacks, the object graph and fd owners, read from the copy. The
    target runs: no pause to bound, --graph-pause included; the graph costs no pause, so it is
    taken for gc.unreachable even when no retainers are asked for. */
@@ -243,6 +255,7 @@ static int read_stopped(struct attempt *a, int r, struct pk_snapshot *s, struct 
     s->attach.pause_us = pk_freeze_end(a->freeze);
     a->freeze = NULL;
     if (a->mem) pk_capture_count_reads(a->mem, s);
+    if (o->log && a->mem) log_streaming(a, s);
     pk_mem_free(a->mem); /* its cache: the analysis reads only the graph */
     a->mem = NULL;
     pk_capture_analyse(o, a->t->pid, 1, r, s); /* analysed resumed */

@@ -58,6 +58,9 @@ void pk_mem_set_fetch(struct pk_mem *m, pk_fetch_fn fn);
    through pools finds them copied. -1 (and reads stay synchronous) without a fetch function,
    for a direct reader, or when no thread can be started. */
 int pk_mem_start_read_ahead(struct pk_mem *m);
+/* While paused, reads queue nothing ahead (chunks already queued are still taken in): for walks
+   without locality, such as thread stacks, where reading ahead only adds reads. */
+void pk_mem_pause_read_ahead(struct pk_mem *m, int paused);
 /* What the allocator keeps where, for read-ahead (attach/chunk_classes.h): a run of chunks
    (a pymalloc arena) that a walk goes through in one go, then a bit mask of classes for parts
    of it (0 or no note: nothing worth reading). Once sealed, read-ahead stays inside the run of

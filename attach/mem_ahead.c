@@ -61,6 +61,11 @@ void pk_mem_seal_chunk_classes(struct pk_mem *m)
     pk_chunk_classes_seal(&m->classes);
 }
 
+void pk_mem_pause_read_ahead(struct pk_mem *m, int paused)
+{
+    if (m) m->ahead_paused = paused;
+}
+
 void pk_mem_stop_read_ahead(struct pk_mem *m)
 {
     if (!m || !m->fetcher) return;
@@ -157,12 +162,12 @@ void pk_mem_ahead_hit(struct pk_mem *m, struct chunk *c)
     c->ahead = 0;
     count_classes(m->class_used, c->classes);
     m->stats.ahead_used++;
-    read_ahead(m, c->base, c->ahead_next);
+    if (m->fetcher && !m->ahead_paused) read_ahead(m, c->base, c->ahead_next);
 }
 
 void pk_mem_ahead_miss(struct pk_mem *m, uint64_t base)
 {
-    if (!m->fetcher) return;
+    if (!m->fetcher || m->ahead_paused) return;
     const struct pk_chunk_run *run = pk_chunk_classes_run(&m->classes, base);
     if (run) { /* the walk needed this chunk: its classes are worth reading ahead */
         uint64_t mask = pk_chunk_classes_mask(&m->classes, run, base);

@@ -47,6 +47,7 @@ struct pk_mem {
     int direct;                      /* no cache: reads go to the source */
     pk_fetch_fn fetch_fn;            /* thread-safe source for the fetcher; NULL: no read-ahead */
     struct pk_fetcher *fetcher;      /* running while read-ahead is on */
+    int ahead_paused;                /* no new reads ahead (pk_mem_pause_read_ahead) */
     struct pk_chunk_classes classes; /* what each chunk holds, when the caller said */
     uint64_t wanted;                 /* classes of the chunks the walk has missed on */
     uint32_t class_ahead[64], class_used[64]; /* chunks of each class read ahead / then used */

@@ -72,7 +72,11 @@ static int collect_stacks(const struct attempt *a, int frozen, struct pk_snapsho
 {
     const struct pk_capture_opts *o = a->o;
     if (!o->stacks) return 0;
+    /* Frames, thread states and code objects are scattered: reading ahead of them (while
+       frozen) only lengthens the pause. */
+    pk_mem_pause_read_ahead(a->mem, 1);
     int r = pk_stacks_collect(a->mem, a->t, &a->threads, o->locals, s);
+    pk_mem_pause_read_ahead(a->mem, 0);
     if (r == -PK_E_NO_PROCESS) return pk_fail(e, PK_E_NO_PROCESS, "the target exited");
     if (r < 0) pk_snapshot_warn(s, "thread stacks unavailable: out of memory");
     if (r == 0 && (o->native || (o->native_unpaused && !frozen)) &&

@@ -281,3 +281,31 @@ Test(chunk_classes, hostile_sizes_are_bounded)
     cr_assert_null(pk_chunk_classes_run(&cc, 0x1000));
     pk_chunk_classes_free(&cc);
 }
+
+/* Paused (a frozen thread-stack walk) or stopped, the reader queues nothing more, also when
+   the walk reaches a chunk that was read ahead before (which used to queue the next batch
+   through a fetcher that was gone), and its bytes stay exact. */
+Test(read_ahead, paused_or_stopped_reader_queues_nothing)
+{
+    struct fake *f = fake_new();
+    struct pk_mem *m = reader(f);
+    check_range(m, f, BASE, 64); /* a miss: the next chunks are queued */
+    struct pk_mem_stats before, after;
+    pk_mem_get_stats(m, &before);
+    cr_assert_gt(before.ahead_reads, 0);
+    pk_mem_pause_read_ahead(m, 1);
+    for (uint64_t off = CHUNK; off < 64 * CHUNK; off += CHUNK)
+        check_range(m, f, BASE + off, 64);
+    pk_mem_get_stats(m, &after);
+    cr_assert_eq(after.ahead_reads, before.ahead_reads, "paused, %llu chunks queued",
+                 (unsigned long long)(after.ahead_reads - before.ahead_reads));
+    pk_mem_pause_read_ahead(m, 0);
+    check_range(m, f, BASE + 128 * CHUNK, 64); /* resumed: a miss queues again */
+    pk_mem_get_stats(m, &after);
+    cr_assert_gt(after.ahead_reads, before.ahead_reads);
+    pk_mem_stop_read_ahead(m);
+    for (uint64_t off = 128 * CHUNK; off < 160 * CHUNK; off += CHUNK / 4)
+        check_range(m, f, BASE + off, 64); /* chunks read ahead before the stop */
+    pk_mem_free(m);
+    fake_free(f);
+}

@@ -154,6 +154,24 @@ int pk_fetch_submit(struct pk_fetcher *f, struct pk_fetch_job *j)
     return 0;
 }
 
+/* Runs the oldest job still queued, if any (1), on the walker's thread: while the walker waits
+   for a job the fetcher is copying, it copies the next ones itself, so that two threads copy
+   instead of one idling. Only the walker calls it: it alone writes ring slots, so the slots it
+   reads are stable; a slot the fetcher has passed holds a job that is no longer QUEUED, or one
+   queued again later, which claim() then runs exactly once all the same. */
+static int help_one(struct pk_fetcher *f)
+{
+    uint64_t t = atomic_load_explicit(&f->tail, memory_order_relaxed);
+    for (uint64_t h = atomic_load_explicit(&f->head, memory_order_acquire); h != t; h++) {
+        struct pk_fetch_job *j = f->ring[h % RING];
+        if (claim(j)) {
+            run_one(f, j);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void pk_fetch_wait(struct pk_fetcher *f, struct pk_fetch_job *j)
 {
     if (claim(j)) {
@@ -163,6 +181,7 @@ void pk_fetch_wait(struct pk_fetcher *f, struct pk_fetch_job *j)
     for (unsigned spins = 0;; spins++) {
         int s = atomic_load_explicit(&j->state, memory_order_acquire);
         if (s == PK_JOB_DONE || s == PK_JOB_NONE) return;
+        if (help_one(f)) continue;
         if (spins < WAIT_SPINS)
             cpu_relax();
         else

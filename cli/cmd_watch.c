@@ -84,19 +84,7 @@ static void trim_older(struct pk_snapshot *s)
     for (size_t i = 1; i < s->ninterps; i++)
         pk_interp_snap_clear(&s->interps[i]);
     if (s->ninterps > 1) s->ninterps = 1;
-    if (s->ninterps) {
-        struct pk_graph_snap *h = &s->interps[0].graph;
-        for (size_t i = 0; i < h->nretainers; i++) {
-            free(h->retainers[i].root);
-            free(h->retainers[i].type);
-            for (size_t k = 0; k < h->retainers[i].ntypes; k++)
-                free(h->retainers[i].types[k].name);
-            free(h->retainers[i].types);
-        }
-        free(h->retainers);
-        h->retainers = NULL;
-        h->nretainers = 0;
-    }
+    if (s->ninterps) pk_graph_snap_free_retainers(&s->interps[0].graph);
     /* fd kinds stay (the growth of fds by kind), their targets and owners go */
     for (size_t i = 0; i < s->fds.nitems; i++) {
         struct pk_fd_item *it = &s->fds.items[i];

@@ -13,14 +13,24 @@ static uint64_t magnitude(int64_t v)
 
 /* Each rule adds to (or replaces) *s, which starts as the basic size __sizeof__ inherits. */
 
+/* A count field (Py_ssize_t) read from the target: 0..PK_MAX_COUNT, or the heap is corrupt. */
+static int read_count(struct pk_mem *m, uint64_t addr, uint64_t *out)
+{
+    int64_t n;
+    int r = pk_mem_read(m, addr, &n, sizeof n);
+    if (r < 0) return r;
+    if (n < 0 || n > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
+    *out = (uint64_t)n;
+    return 0;
+}
+
 /* list___sizeof__: the allocated item slots */
 static int list_sizeof(struct pk_mem *m, const struct pk_layout *l, uint64_t obj, uint64_t *s)
 {
-    int64_t allocated;
-    int r = pk_mem_read(m, obj + PK_OFF(l, list_allocated), &allocated, sizeof allocated);
+    uint64_t allocated;
+    int r = read_count(m, obj + PK_OFF(l, list_allocated), &allocated);
     if (r < 0) return r;
-    if (allocated < 0 || allocated > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
-    *s += (uint64_t)allocated * PK_F(l, list_item).size;
+    *s += allocated * PK_F(l, list_item).size;
     return 0;
 }
 
@@ -67,11 +77,10 @@ static int code_sizeof(struct pk_mem *m, const struct pk_layout *l, const struct
                        uint64_t obj, uint64_t *s)
 {
     if (ti->itemsize <= 0) return 0;
-    int64_t n;
-    int r = pk_mem_read(m, obj + PK_OFF(l, varobject_size), &n, sizeof n);
+    uint64_t n;
+    int r = read_count(m, obj + PK_OFF(l, varobject_size), &n);
     if (r < 0) return r;
-    if (n < 0 || n > PK_MAX_COUNT) return -PK_E_INCONSISTENT;
-    *s = (*s + (uint64_t)n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
+    *s = (*s + n * (uint64_t)ti->itemsize + 7) & ~UINT64_C(7);
     return 0;
 }
 

@@ -8,14 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pk_graph_snap_clear(struct pk_graph_snap *h)
+void pk_graph_snap_free_retainers(struct pk_graph_snap *h)
 {
-    for (size_t k = 0; k < h->nuntraversed_types; k++)
-        free(h->untraversed_types[k].name);
-    free(h->untraversed_types);
-    for (size_t k = 0; k < h->nunreachable_types; k++)
-        free(h->unreachable_types[k].name);
-    free(h->unreachable_types);
     for (size_t i = 0; i < h->nretainers; i++) {
         free(h->retainers[i].root);
         free(h->retainers[i].type);
@@ -24,6 +18,19 @@ void pk_graph_snap_clear(struct pk_graph_snap *h)
         free(h->retainers[i].types);
     }
     free(h->retainers);
+    h->retainers = NULL;
+    h->nretainers = 0;
+}
+
+void pk_graph_snap_clear(struct pk_graph_snap *h)
+{
+    for (size_t k = 0; k < h->nuntraversed_types; k++)
+        free(h->untraversed_types[k].name);
+    free(h->untraversed_types);
+    for (size_t k = 0; k < h->nunreachable_types; k++)
+        free(h->unreachable_types[k].name);
+    free(h->unreachable_types);
+    pk_graph_snap_free_retainers(h);
     for (size_t i = 0; i < h->nholders; i++) {
         free(h->holders[i].name);
         free(h->holders[i].type);

@@ -294,6 +294,8 @@ void pk_snapshot_free(struct pk_snapshot *s); /* frees the contents, not s */
 void pk_fds_snap_free(struct pk_fds_snap *f); /* frees and zeroes; called by pk_snapshot_free */
 void pk_interp_snap_clear(struct pk_interp_snap *is);
 void pk_graph_snap_clear(struct pk_graph_snap *h);
+/* Frees the retainer list alone (watch keeps older samples without it). */
+void pk_graph_snap_free_retainers(struct pk_graph_snap *h);
 void pk_unreachable_snap_clear(struct pk_unreachable_snap *u);
 void pk_threads_snap_free(struct pk_snapshot *s);    /* frees and zeroes the thread list */
 void pk_thread_snap_clear(struct pk_thread_snap *t); /* frees what t owns, zeroes it */

@@ -267,8 +267,9 @@ const struct pk_type_info *pk_types_get(struct pk_types *t, uint64_t addr, int *
     if (ti->flags & l->tpflags_have_gc) ti->header_bytes += PK_F(l, gchead_size).size;
     if (ti->flags & l->tpflags_preheader) ti->header_bytes += l->preheader_extra;
     ti->static_type_header_bytes = ti->header_bytes;
-    if (l->py_version_hex < 0x030b0000 ||
-        (l->py_version_hex >= 0x030d0000 && t->builtin[PK_BT_TYPE] == addr))
+    if (l->static_type_gc_header == PK_STATIC_TYPE_HEADER_NEVER ||
+        (l->static_type_gc_header == PK_STATIC_TYPE_HEADER_UNLESS_TYPE &&
+         t->builtin[PK_BT_TYPE] == addr))
         ti->static_type_header_bytes = 0;
     if (!(ti->name = type_name(t, addr, ti->flags))) goto oom_ti;
     classify(t, ti);

@@ -9,28 +9,19 @@
 
 typedef int (*find_fn)(debuginfod_client *, const unsigned char *, int, char **);
 
-static int progress_debuginfo(debuginfod_client *c, long a, long b)
+/* The progress line; the client's user data names what is fetched. */
+static int progress(debuginfod_client *c, long a, long b)
 {
-    (void)c;
+    const char *what = debuginfod_get_user_data(c);
     if (b > 0)
-        fprintf(stderr, "\rpypeek: fetching debug info: %ld/%ld KiB ", a >> 10, b >> 10);
+        fprintf(stderr, "\rpypeek: fetching %s: %ld/%ld KiB ", what, a >> 10, b >> 10);
     else
-        fprintf(stderr, "\rpypeek: fetching debug info: %ld KiB ", a >> 10);
-    return 0;
-}
-
-static int progress_executable(debuginfod_client *c, long a, long b)
-{
-    (void)c;
-    if (b > 0)
-        fprintf(stderr, "\rpypeek: fetching an executable: %ld/%ld KiB ", a >> 10, b >> 10);
-    else
-        fprintf(stderr, "\rpypeek: fetching an executable: %ld KiB ", a >> 10);
+        fprintf(stderr, "\rpypeek: fetching %s: %ld KiB ", what, a >> 10);
     return 0;
 }
 
 /* One query: only when DEBUGINFOD_URLS names servers; the progress line on a TTY. */
-static int fetch(find_fn find, const char *find_name, debuginfod_progressfn_t progress,
+static int fetch(find_fn find, const char *find_name, const char *what,
                  const unsigned char *build_id, size_t len, int quiet, char *out, size_t cap,
                  char *why, size_t whycap)
 {
@@ -43,7 +34,10 @@ static int fetch(find_fn find, const char *find_name, debuginfod_progressfn_t pr
         return -1;
     }
     int tty = !quiet && isatty(STDERR_FILENO);
-    if (tty) debuginfod_set_progressfn(c, progress);
+    if (tty) {
+        debuginfod_set_user_data(c, (void *)what);
+        debuginfod_set_progressfn(c, progress);
+    }
     char *path = NULL;
     int fd = find(c, build_id, (int)len, &path);
     if (tty) fprintf(stderr, "\r\033[K");
@@ -62,8 +56,8 @@ static int fetch(find_fn find, const char *find_name, debuginfod_progressfn_t pr
 int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, char *out, size_t cap,
                         char *why, size_t whycap)
 {
-    return fetch(debuginfod_find_debuginfo, "debuginfod_find_debuginfo", progress_debuginfo,
-                 build_id, len, quiet, out, cap, why, whycap) < 0
+    return fetch(debuginfod_find_debuginfo, "debuginfod_find_debuginfo", "debug info", build_id,
+                 len, quiet, out, cap, why, whycap) < 0
                ? -1
                : 0;
 }
@@ -71,6 +65,6 @@ int pk_debuginfod_fetch(const unsigned char *build_id, size_t len, int quiet, ch
 int pk_debuginfod_fetch_executable(const unsigned char *build_id, size_t len, int quiet, char *out,
                                    size_t cap, char *why, size_t whycap)
 {
-    return fetch(debuginfod_find_executable, "debuginfod_find_executable", progress_executable,
+    return fetch(debuginfod_find_executable, "debuginfod_find_executable", "an executable",
                  build_id, len, quiet, out, cap, why, whycap);
 }

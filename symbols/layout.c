@@ -135,6 +135,13 @@ int pk_layout_finish(struct pk_layout *l, struct pk_err *e)
     if (v >= VER(3, 11)) l->gen_frame_cleared = v >= VER(3, 15) ? 5 : 4;
     if (v >= VER(3, 11)) l->frame_owned_by_frame_object = 2;
     if (v >= VER(3, 12)) l->tpflags_static_builtin = 1ul << 1;
+    /* sys.getsizeof of a static type object: _PySys_GetSizeOf adds the GC header when
+       type_is_gc() says so: never up to 3.10 (a static type is not GC), on 3.11 and 3.12
+       always, from 3.13 not when its metatype is type itself (it skips a static type's
+       pre-header). */
+    l->static_type_gc_header = v < VER(3, 11)   ? PK_STATIC_TYPE_HEADER_NEVER
+                               : v < VER(3, 13) ? PK_STATIC_TYPE_HEADER_ALWAYS
+                                                : PK_STATIC_TYPE_HEADER_UNLESS_TYPE;
     pk_layout_features_resolve(l);
     return 0;
 }

@@ -391,6 +391,13 @@ enum pk_gc_kind {
     PK_GC_INCREMENTAL,  /* young, old[2], visited_space: 3.14.0-3.14.4 */
 };
 
+/* Whether sys.getsizeof of a static type object counts its GC header (see layout.c). */
+enum pk_static_type_header {
+    PK_STATIC_TYPE_HEADER_NEVER,
+    PK_STATIC_TYPE_HEADER_ALWAYS,
+    PK_STATIC_TYPE_HEADER_UNLESS_TYPE, /* not when the static type's metatype is `type` */
+};
+
 struct pk_layout {
     uint32_t py_version_hex; /* PY_VERSION_HEX of the target */
     struct pk_field f[PK_L_COUNT];
@@ -417,6 +424,7 @@ struct pk_layout {
     /* 3.14+: frame slots are _PyStackRefs whose low bits are tags (pycore_stackref.h:
        Py_TAG_BITS 3; all bits set is a tagged int, not a pointer); 0 before 3.14. */
     uint64_t stackref_tag_bits;
+    enum pk_static_type_header static_type_gc_header;
     /* pycore_frame.h FRAME_CLEARED: a generator's frame is traversed while gi_frame_state is
        below it (3.11-3.14: 4; 3.15 renumbered the states from 0: 5); 0 before 3.11. */
     int gen_frame_cleared;

@@ -11,6 +11,7 @@ import tempfile
 
 import snapshot_schema
 from cores import gcore as _gcore
+from elf_notes import build_id as elf_build_id
 from eu_stack import eu_stack
 from harness import Skip, check, check_eq, type_entry
 
@@ -232,15 +233,6 @@ class _ExecutableServer:
         self.thread.join()
 
 
-def _build_id(path):
-    """The GNU build-id note of an ELF file, as binutils' readelf reads it."""
-    p = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True)
-    for line in p.stdout.splitlines():
-        if "Build ID:" in line:
-            return line.split("Build ID:")[1].strip()
-    raise AssertionError("no build-id in %s" % path)
-
-
 def test_core_executable_found_by_build_id(ctx):
     """The target runs from a copy of the interpreter that is deleted once gcore has dumped it:
     with nothing to find it by, pypeek core exits 4 (it cannot tell the process ran CPython)
@@ -255,7 +247,7 @@ def test_core_executable_found_by_build_id(ctx):
     if not os.path.exists(DEBIAN_PYTHON):
         raise Skip("%s is not installed" % DEBIAN_PYTHON)
     real = os.path.realpath(DEBIAN_PYTHON)
-    build_id = _build_id(real)
+    build_id = elf_build_id(real)
     with tempfile.TemporaryDirectory() as d:
         copy = os.path.join(d, "bin", os.path.basename(real))
         os.makedirs(os.path.dirname(copy))

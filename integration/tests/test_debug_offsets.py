@@ -9,6 +9,7 @@ import struct
 import subprocess
 
 from census_check import compare_census
+from elf_notes import build_id
 from harness import Skip, Target, TARGETS, check, check_eq
 from interpreters import by_name
 
@@ -77,9 +78,8 @@ def test_debug_offsets_mismatch_is_a_warning_naming_the_field(ctx):
         raise Skip("gdb is not installed (needed to locate the field to alter)")
     tree = interp.tree()
     python = argv[-1]
-    build_id = subprocess.run(["readelf", "-n", python], capture_output=True,
-                              text=True).stdout.split("Build ID: ")[1].split()[0]
-    debug = os.path.join(tree, "usr/lib/debug/.build-id", build_id[:2], build_id[2:] + ".debug")
+    bid = build_id(python)
+    debug = os.path.join(tree, "usr/lib/debug/.build-id", bid[:2], bid[2:] + ".debug")
     out = subprocess.run([gdb, "-batch", "-nx", "-ex",
                           "print (long)&((struct _Py_DebugOffsets *)0)->interpreter_state.gc",
                           debug], capture_output=True, text=True).stdout

@@ -15,6 +15,7 @@ import urllib.request
 import pythons_cache as pc
 import test_census
 import test_gc
+from elf_notes import build_id as elf_build_id
 from harness import Skip, check, check_eq
 from stripped import CleanCache, StrippedInterpreter, record_name, strip_copy, tree_python
 
@@ -75,14 +76,6 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _build_id(path):
-    p = subprocess.run(["readelf", "-n", path], capture_output=True, text=True, check=True)
-    for line in p.stdout.splitlines():
-        if "Build ID:" in line:
-            return line.split("Build ID:")[1].strip()
-    raise AssertionError("no build-id in %s" % path)
-
-
 def test_debuginfod_fetch_then_fallback(ctx):
     if shutil.which("debuginfod") is None:
         raise Skip("debuginfod is not installed (Debian package debuginfod; integration/install-deps)")
@@ -107,7 +100,7 @@ def test_debuginfod_fetch_then_fallback(ctx):
             d = os.path.join(work, "3.%d" % m)
             os.makedirs(d)
             copies[m] = strip_copy(argv[-1], d, True)
-            server.wait_for(_build_id(copies[m]))
+            server.wait_for(elf_build_id(copies[m]))
         census = test_census.test_census_matches_target
         gc_plain = test_gc.test_gc_plain
         for m, info, argv, _ in trees:

@@ -71,6 +71,11 @@ void pk_mem_set_direct(struct pk_mem *m)
     m->direct = 1;
 }
 
+void pk_mem_set_view(struct pk_mem *m, pk_mem_view_fn view)
+{
+    m->view = view;
+}
+
 void pk_mem_prepare(struct pk_mem *m, uint64_t expect_bytes)
 {
     uint64_t want = expect_bytes + expect_bytes / 8;
@@ -119,6 +124,7 @@ int pk_mem_is_mapped(const struct pk_mem *m, uint64_t addr, size_t len)
 {
     uint64_t end = addr + len;
     if (end < addr) return 0;
+    if (m->view && len && m->view(m->ctx, addr, len)) return 1;
     while (addr < end) {
         const struct pk_map *r = readable_region(m, addr);
         if (!r) return 0;
@@ -258,6 +264,14 @@ int pk_mem_read(struct pk_mem *m, uint64_t addr, void *buf, size_t len)
 {
     if (len == 0) return 0;
     if (addr + len < addr) return -PK_E_UNMAPPED;
+    if (m->view) { /* the bytes are in pypeek's memory already */
+        const void *p = m->view(m->ctx, addr, len);
+        if (p) {
+            m->stats.reads++;
+            memcpy(buf, p, len);
+            return 0;
+        }
+    }
     /* Fast path: the whole range in the chunk of one of the two previous reads (a walk reads
        an object, then what it points to, in turn). */
     struct chunk *c = m->last;

@@ -50,6 +50,11 @@ void pk_mem_set_vsource(struct pk_mem *m, pk_mem_vsource_fn vfn);
 /* Every read goes straight to the source, never through the cache: for sources that are
    themselves memory (a copied image), where the cache would only add a copy. */
 void pk_mem_set_direct(struct pk_mem *m);
+/* Optional, for sources that hold the target's bytes in pypeek's memory: a pointer to
+   [addr, addr+len) when those bytes are there in one piece, NULL otherwise (the read then goes
+   through the source). A read it answers is one memcpy, with no map or span lookup. */
+typedef const void *(*pk_mem_view_fn)(void *ctx, uint64_t addr, size_t len);
+void pk_mem_set_view(struct pk_mem *m, pk_mem_view_fn view);
 /* A thread-safe copy function (no state shared with the source's) that read-ahead may call
    from its own thread. */
 void pk_mem_set_fetch(struct pk_mem *m, pk_fetch_fn fn);

@@ -58,6 +58,7 @@ struct pk_image {
     uint64_t plan_us, copy_us; /* the last copy's two steps */
     pid_t pid;
     const struct pk_maps *maps;
+    size_t hint; /* the span of the last view: reads come in runs through one span */
 };
 
 static int in_image(const struct pk_map *m)
@@ -489,6 +490,21 @@ static long image_read(void *ctx, uint64_t addr, void *buf, size_t len)
     return (long)done;
 }
 
+/* The copied bytes [addr, addr+len) in place, when one span holds them all. */
+static const void *image_view(void *ctx, uint64_t addr, size_t len)
+{
+    struct pk_image *img = ctx;
+    const struct span *s = img->hint < img->p.n ? &img->p.s[img->hint] : NULL;
+    if (!s || addr < s->start || addr - s->start >= s->len) {
+        if (!(s = find(img, addr))) return NULL;
+        img->hint = (size_t)(s - img->p.s);
+    }
+    if (s->kind != SPAN_COPY && s->kind != SPAN_PREAD) return NULL;
+    uint64_t rel = addr - s->start;
+    if (rel >= s->valid || len > s->valid - rel) return NULL;
+    return img->buf + s->off + rel;
+}
+
 static long image_readv(void *ctx, const struct iovec *local, const struct iovec *remote, size_t n)
 {
     return pk_mem_readv_spans(image_read, ctx, local, remote, n);
@@ -511,5 +527,7 @@ struct pk_mem *pk_mem_open_image(struct pk_image *img, pid_t pid, const struct p
     }
     pk_mem_set_vsource(m, image_readv);
     pk_mem_set_direct(m);
+    img->hint = SIZE_MAX;
+    pk_mem_set_view(m, image_view);
     return m;
 }

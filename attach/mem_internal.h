@@ -45,6 +45,7 @@ struct pk_mem {
     size_t buf_bytes;
     uint32_t frames_used;
     int direct;                      /* no cache: reads go to the source */
+    pk_mem_view_fn view;             /* the source's bytes in memory, or NULL */
     pk_fetch_fn fetch_fn;            /* thread-safe source for the fetcher; NULL: no read-ahead */
     struct pk_fetcher *fetcher;      /* running while read-ahead is on */
     int ahead_paused;                /* no new reads ahead (pk_mem_pause_read_ahead) */

@@ -111,6 +111,19 @@ Test(image, copies_only_the_pages_that_hold_data)
             cr_assert_eq(got[(size_t)p * page + i], want, "page %d byte %zu: %#x, want %#x", p, i,
                          got[(size_t)p * page + i], want);
     }
+    /* Small reads (a view of the copy when one copied span holds them) inside pages and
+       across every page edge, copied or never touched, read the same bytes. */
+    for (int p = 1; p < PAGES; p++) {
+        uint64_t edge = addr + (uint64_t)p * page;
+        unsigned char small[16];
+        for (int k = 0; k < 3; k++) {
+            uint64_t at = edge + (k == 0 ? (uint64_t)0 - 8 : k == 1 ? 0 : 100);
+            cr_assert_eq(pk_mem_read(mem, at, small, sizeof small), 0, "read at page %d", p);
+            cr_assert_eq(pk_mem_is_mapped(mem, at, sizeof small), 1);
+            cr_assert_eq(memcmp(small, got + (at - addr), sizeof small), 0,
+                         "16 bytes at page %d + %lld", p, (long long)(at - edge));
+        }
+    }
     cr_assert_eq(pk_image_misses(img), 0);
     /* Reading it mapped nothing into the child: the untouched pages are still not there. */
     cr_assert_eq(resident_pages(pid, addr, page, PAGES), ntouched);
